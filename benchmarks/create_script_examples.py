@@ -1,0 +1,110 @@
+"""Run the real create-script CLI on every task folder in examples/ and print what it achieved.
+
+    python benchmarks/create_script_examples.py [--model local] [--max-iterations 5] [--only primes,fizzbuzz]
+
+Each task runs in a fresh temporary folder (a copy of its test file), through the same command a
+user types, so the figures include model loading, extraction and the sandbox. Prints per task and
+in total: solved, iterations, tokens in/out, seconds; writes the rows to --out as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def task_folders(examples: Path, only: set[str] | None) -> list[Path]:
+    folders = sorted(p for p in examples.iterdir() if (p / "prompt.txt").exists())
+    return [p for p in folders if not only or p.name in only]
+
+
+def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
+    test_file = next(folder.glob("test_*.py"))
+    module = test_file.stem.removeprefix("test_")
+    work = scratch / folder.name
+    work.mkdir()
+    shutil.copy(test_file, work)
+    prompt = (folder / "prompt.txt").read_text().strip()
+    command = [
+        sys.executable, "-m", "code_generation.create_script", prompt, str(work / f"{module}.py"),
+        "--test_file", str(work / test_file.name), "--json", "--no-memory",
+        "--max-iterations", str(args.max_iterations), "--model", args.model,
+        "--run-dir", str(work / "run"),
+    ]
+    if args.seed is not None:
+        command += ["--seed", str(args.seed)]
+    env = {k: v for k, v in os.environ.items() if k != "MY_LLM_MODEL"}
+    started = time.monotonic()
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    try:
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"task": folder.name, "solved": False, "iterations": 0, "tokens_in": 0, "tokens_out": 0,
+                "seconds": round(wall, 1), "error": proc.stderr.strip().splitlines()[-1:] or ["no output"]}
+    return {
+        "task": folder.name,
+        "solved": bool(result["success"]),
+        "iterations": result["iterations"],
+        "tests": f"{result['tests_passed']}/{result['tests_total']}",
+        "tokens_in": result["tokens_in"],
+        "tokens_out": result["tokens_out"],
+        "seconds": round(wall, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="local")
+    parser.add_argument("--max-iterations", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", default="", help="comma list of task folder names")
+    parser.add_argument("--examples", type=Path, default=ROOT / "examples")
+    parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
+    args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()} or None
+    folders = task_folders(args.examples, only)
+    console = Console()
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="bench-create-script-") as scratch, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        bar = progress.add_task("tasks", total=len(folders))
+        for folder in folders:
+            progress.update(bar, description=f"{folder.name:<22} solved {sum(r['solved'] for r in rows)}/{len(rows)}")
+            rows.append(run_task(folder, args, Path(scratch)))
+            progress.advance(bar)
+
+    table = Table(title=f"create-script on examples/ ({args.model}, max {args.max_iterations} iterations)")
+    for column in ("task", "solved", "iterations", "tests", "tokens in", "tokens out", "seconds"):
+        table.add_column(column, justify="left" if column == "task" else "right")
+    for r in rows:
+        table.add_row(r["task"], "yes" if r["solved"] else "no", str(r["iterations"]), r.get("tests", "-"),
+                      str(r["tokens_in"]), str(r["tokens_out"]), f"{r['seconds']:.1f}")
+    solved = sum(r["solved"] for r in rows)
+    table.add_row("TOTAL", f"{solved}/{len(rows)}", str(sum(r["iterations"] for r in rows)), "",
+                  str(sum(r["tokens_in"] for r in rows)), str(sum(r["tokens_out"] for r in rows)),
+                  f"{sum(r['seconds'] for r in rows):.1f}", style="bold")
+    console.print(table)
+    rate = solved / len(rows) if rows else 0.0
+    print(f"solved {solved}/{len(rows)} ({rate:.0%}) within {args.max_iterations} iterations")
+    if args.out:
+        args.out.write_text(json.dumps({"model": args.model, "rows": rows, "solved_rate": rate}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,320 @@
+"""`generate_script`: the Python API the `create-script` command wraps.
+
+Settings in, files out: it checks the inputs before any model call, writes the test file when
+there is none (and stops for review unless told to go on), runs the engine, records the run
+folder, and writes the output only when every test passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+
+from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, Observer, run_loop
+from code_generation.run_folder import RunFolder, atomic_write
+from code_generation.runner import SandboxLimits
+from code_generation.testgen import generate_test_file
+from code_generation.testspec import TestFileError, analyse_test_source
+from my_llm.errors import MyLLMError
+from my_llm.models import describe_model, get_chat_model
+from my_llm.usage import CallUsage, UsageTracker
+
+MEMORY_NAMESPACE = "create_script"
+
+
+@dataclass
+class ScriptSettings:
+    """Everything one run needs; the CLI fills it from its arguments."""
+
+    prompt: str
+    output_file: Path
+    test_file: Path | None = None
+    model: str | None = None
+    base_url: str | None = None
+    max_iterations: int = 5
+    temperature: float = 0.2
+    timeout: float = 30.0
+    seed: int | None = None
+    yes: bool = False
+    run_dir: Path | None = None
+    runs_base: Path | None = None
+    verbose: bool = False
+    memory: bool = True
+
+    @property
+    def module_name(self) -> str:
+        return self.output_file.stem
+
+    @property
+    def resolved_test_file(self) -> Path:
+        return self.test_file or self.output_file.with_name(f"test_{self.output_file.name}")
+
+
+@dataclass
+class ScriptResult:
+    """What happened; `exit_code` follows the CLI's contract (0 pass, 1 not solved, 3 review tests)."""
+
+    status: str  # "passed" | "failed" | "tests_written"
+    success: bool
+    iterations: int
+    tests_passed: int
+    tests_total: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None
+    seconds: float
+    output_file: str
+    test_file: str
+    run_dir: str
+    model: str
+    test_file_generated: bool = False
+    stop_reason: str = ""
+    message: str = ""
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return {"passed": 0, "failed": 1, "tests_written": 3}[self.status]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Recorder:
+    """Observer that writes the run folder as the run goes."""
+
+    def __init__(self, folder: RunFolder) -> None:
+        self.folder = folder
+
+    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
+        self.folder.record_call(label, messages, reply, usage)
+
+    def attempt(self, attempt: Attempt, best: Attempt | None) -> None:
+        self.folder.record_attempt(
+            attempt.iteration,
+            attempt.reply,
+            attempt.code,
+            attempt.summary(),
+            attempt.result.to_dict() if attempt.result else None,
+        )
+        if best is attempt and attempt.code is not None:
+            self.folder.write_text("best.py", attempt.code)
+
+    def event(self, message: str) -> None:
+        pass
+
+
+class _MemoryLog:
+    """Observer that sends every prompt and reply through the shared message history."""
+
+    def __init__(self, history: Any, run_id: str) -> None:
+        self.history = history
+        self.run_id = run_id
+
+    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
+        metadata = {"task": f"create_script:{label.split('-')[0]}", "run_id": self.run_id, "label": label}
+        self.history.add_messages([messages[-1], reply], metadata=metadata)
+
+    def attempt(self, attempt: Attempt, best: Attempt | None) -> None:
+        pass
+
+    def event(self, message: str) -> None:
+        pass
+
+
+class Observers:
+    """Fan one event out to several observers."""
+
+    def __init__(self, *observers: Observer) -> None:
+        self.observers = [o for o in observers if o is not None]
+
+    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
+        for o in self.observers:
+            o.model_call(label, messages, reply, usage)
+
+    def attempt(self, attempt: Attempt, best: Attempt | None) -> None:
+        for o in self.observers:
+            o.attempt(attempt, best)
+
+    def event(self, message: str) -> None:
+        for o in self.observers:
+            o.event(message)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_tests(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise TestFileError(f"test file {path} is not UTF-8 text: save it as UTF-8") from exc
+    except OSError as exc:
+        raise TestFileError(f"cannot read test file {path}: {exc.strerror}") from exc
+
+
+def check_inputs(settings: ScriptSettings) -> str | None:
+    """Everything that can be wrong before a model is called; returns the test source if present."""
+    if not settings.prompt or not settings.prompt.strip():
+        raise MyLLMError("the prompt is empty: describe what the script should do")
+    output = settings.output_file
+    if output.suffix != ".py" or not output.stem.isidentifier():
+        raise MyLLMError(f"output file {output} must be a .py file named like a Python module (e.g. prime_numbers.py)")
+    if output.is_dir():
+        raise MyLLMError(f"output file {output} is a directory: give a file name ending in .py")
+    if settings.max_iterations < 1:
+        raise MyLLMError("--max-iterations must be at least 1")
+    if settings.timeout <= 0:
+        raise MyLLMError("--timeout must be positive")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MyLLMError(f"cannot create folder {output.parent}: {exc.strerror}") from exc
+    if not os.access(output.parent, os.W_OK):
+        raise MyLLMError(f"folder {output.parent} is not writable: choose another output path")
+    test_file = settings.resolved_test_file
+    if not test_file.exists():
+        return None
+    source = _read_tests(test_file)
+    analyse_test_source(source, settings.module_name, str(test_file))
+    return source
+
+
+def _history(enabled: bool) -> Any:
+    if not enabled:
+        return None
+    try:
+        from my_llm.langchain_class import PubSubChatMessageHistory
+    except ImportError:
+        return None
+    return PubSubChatMessageHistory(MEMORY_NAMESPACE)
+
+
+def generate_script(
+    settings: ScriptSettings,
+    chat: BaseChatModel | None = None,
+    observer: Observer | None = None,
+    history: Any = None,
+) -> ScriptResult:
+    """Run create_script end to end; raises `MyLLMError` for bad input or configuration."""
+    test_source = check_inputs(settings)
+    test_file = settings.resolved_test_file
+    if chat is None:
+        chat = get_chat_model(
+            settings.model,
+            base_url=settings.base_url,
+            temperature=settings.temperature,
+            verbose=settings.verbose,
+            seed=settings.seed,
+        )
+    model_label = describe_model(chat)
+    if observer is not None:
+        observer.event(f"Model: {model_label}")
+    folder = RunFolder.create(settings.prompt, base=settings.runs_base, exact=settings.run_dir)
+    usage = UsageTracker(model_name=getattr(chat, "model_name", None) or model_label)
+    history = history if history is not None else _history(settings.memory)
+    observers = Observers(
+        _Recorder(folder),
+        *([_MemoryLog(history, folder.path.name)] if history is not None else []),
+        *([observer] if observer else []),
+    )
+    request = {
+        "prompt": settings.prompt,
+        "output_file": str(settings.output_file),
+        "test_file": str(test_file),
+        "module_name": settings.module_name,
+        "model": model_label,
+        "settings": {
+            "max_iterations": settings.max_iterations,
+            "temperature": settings.temperature,
+            "timeout": settings.timeout,
+            "seed": settings.seed,
+        },
+    }
+    folder.write_json("request.json", request)
+
+    def result(status: str, outcome: LoopOutcome | None, message: str, generated: bool) -> ScriptResult:
+        best = outcome.best if outcome else None
+        res = ScriptResult(
+            status=status,
+            success=status == "passed",
+            iterations=outcome.iterations if outcome else 0,
+            tests_passed=best.passed if best else 0,
+            tests_total=outcome.tests_total if outcome else 0,
+            tokens_in=usage.tokens_in,
+            tokens_out=usage.tokens_out,
+            cost_usd=usage.cost_usd,
+            seconds=round(outcome.seconds if outcome else usage.seconds, 3),
+            output_file=str(settings.output_file),
+            test_file=str(test_file),
+            run_dir=str(folder.path),
+            model=model_label,
+            test_file_generated=generated,
+            stop_reason=outcome.stop_reason if outcome else status,
+            message=message,
+            calls=[asdict(c) for c in usage.calls],
+        )
+        folder.write_json("run.json", {**res.to_dict(), "attempts": [a.summary() for a in outcome.attempts] if outcome else []})
+        return res
+
+    generated = False
+    outcome: LoopOutcome | None = None
+    try:
+        if test_source is None:
+            test_source = generate_test_file(
+                settings.prompt, settings.module_name, test_file.name, chat, usage, observers
+            )
+            try:
+                with test_file.open("x", encoding="utf-8") as handle:  # never replace a user's file
+                    handle.write(test_source)
+            except FileExistsError as exc:
+                raise MyLLMError(f"{test_file} appeared while the tests were written: review it and rerun") from exc
+            generated = True
+            folder.write_text(f"generated_{test_file.name}", test_source)
+            if not settings.yes:
+                return result("tests_written", None, f"review {test_file}, then rerun", generated)
+        folder.write_text(test_file.name, test_source)
+        digest = _sha256(test_file)
+
+        def guard() -> None:
+            if not test_file.exists() or _sha256(test_file) != digest:
+                raise TestFileError(f"{test_file} changed during the run: rerun once it is final")
+
+        task = CodeTask(settings.prompt, settings.module_name, test_source, test_file.name)
+        loop_settings = LoopSettings(
+            max_iterations=settings.max_iterations,
+            temperature=settings.temperature,
+            limits=SandboxLimits(timeout=settings.timeout),
+        )
+        outcome = run_loop(task, chat, loop_settings, observer=observers, guard=guard, usage=usage)
+        guard()
+        if outcome.success and outcome.best and outcome.best.code is not None:
+            if settings.output_file.exists():
+                folder.keep_previous(settings.output_file)
+            atomic_write(settings.output_file, outcome.best.code)
+            return result("passed", outcome, f"wrote {settings.output_file}", generated)
+        best = outcome.best
+        message = (
+            f"no attempt passed every test; the best ({best.passed}/{outcome.tests_total}) is in {folder.path / 'best.py'}"
+            if best
+            else "the model produced no runnable code"
+        )
+        return result("failed", outcome, message, generated)
+    except KeyboardInterrupt:
+        folder.write_json(
+            "run.json",
+            {"status": "interrupted", "model": model_label, "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out,
+             "calls": [asdict(c) for c in usage.calls]},
+        )
+        raise
+    finally:
+        if history is not None and hasattr(history, "flush"):
+            history.flush(timeout=10)  # publish what is queued, or leave it in the spool

@@ -1,0 +1,165 @@
+"""create-script: write a Python module with an LLM until your unittest file passes.
+
+A thin shell over `code_generation.api.generate_script`: arguments -> settings -> engine.
+Exit codes: 0 tests pass; 1 budget spent without passing; 2 bad input or configuration;
+3 a test file was written and awaits review; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python code_generation/create_script.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from langchain_core.messages import AIMessage, BaseMessage
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from code_generation.api import ScriptResult, ScriptSettings, generate_script
+from code_generation.loop import Attempt
+from my_llm.errors import MyLLMError
+from my_llm.usage import CallUsage
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="create-script",
+        description="Create a Python module from a prompt and a unittest file; iterate with an LLM until the tests pass.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("prompt", help="what the module should do")
+    parser.add_argument("output_file", type=Path, help="the module to write, e.g. primes/prime_numbers.py")
+    parser.add_argument(
+        "--test_file", "--test-file", dest="test_file", type=Path, default=None,
+        help="unittest file the module must pass (default: test_<output name> beside the output); written for review if missing",
+    )
+    parser.add_argument("--model", default=None, help="local | local:/path/model.gguf | openai:<model> (default: $MY_LLM_MODEL, else OpenAI if OPENAI_API_KEY is set, else local)")
+    parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (Ollama, vLLM, llama.cpp server); default $OPENAI_BASE_URL")
+    parser.add_argument("--max-iterations", type=int, default=5, help="generation attempts before giving up")
+    parser.add_argument("--temperature", type=float, default=0.2, help="sampling temperature of the first attempt")
+    parser.add_argument("--seed", type=int, default=None, help="sampling seed, for reproducible runs")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
+    parser.add_argument("--yes", action="store_true", help="when the test file is generated, use it without stopping for review")
+    parser.add_argument("--run-dir", type=Path, default=None, help="folder for this run's record (default .create_script/runs/<time>-<slug>/)")
+    parser.add_argument("--no-memory", action="store_true", help="do not log messages to the shared message history")
+    parser.add_argument("--verbose", action="store_true", help="show extraction notes, sandbox isolation, feedback, and tracebacks")
+    parser.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout at the end")
+    return parser
+
+
+class ConsoleProgress:
+    """Observer that tells the user what the engine is doing, on stderr."""
+
+    def __init__(self, console: Console, verbose: bool) -> None:
+        self.console = console
+        self.verbose = verbose
+        self._isolation_shown = False
+
+    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
+        cost = f" · ${usage.cost_usd:.5f}" if usage.cost_usd else ""
+        self.console.print(
+            f"[dim]  {label}: {usage.tokens_in} tokens in, {usage.tokens_out} out, {usage.seconds:.1f} s{cost}[/dim]"
+        )
+
+    def attempt(self, attempt: Attempt, best: Attempt | None) -> None:
+        if attempt.result is None:
+            self.console.print(f"  attempt {attempt.iteration}: [yellow]no code in the reply[/yellow], asking again")
+        else:
+            r = attempt.result
+            colour = "green" if r.success else "red"
+            extra = "" if r.status == "ok" else f" ({r.status})"
+            best_note = f"; best so far {best.passed}/{best.result.tests_run}" if best and best.result and best is not attempt else ""
+            self.console.print(
+                f"  attempt {attempt.iteration}: [{colour}]{r.passed}/{r.tests_run} tests passed{extra}[/{colour}]{best_note}"
+            )
+            if self.verbose and not self._isolation_shown:
+                self.console.print("[dim]  sandbox: " + "; ".join(r.isolation) + "[/dim]")
+                self._isolation_shown = True
+            if self.verbose and r.message:
+                self.console.print(f"[dim]  {r.message}[/dim]")
+        if self.verbose:
+            for note in attempt.notes:
+                self.console.print(f"[dim]  extraction: {note}[/dim]")
+
+    def event(self, message: str) -> None:
+        self.console.print(f"[cyan]{message}[/cyan]")
+
+
+def _continue_command(argv: Sequence[str]) -> str:
+    return shlex.join(["create-script", *[a for a in argv if a != "--yes"]])
+
+
+def _summary(result: ScriptResult) -> Table:
+    table = Table(show_header=False, box=None)
+    verdict = {"passed": "[green]all tests pass[/green]", "failed": "[red]not solved[/red]", "tests_written": "[yellow]test file written, awaiting review[/yellow]"}
+    table.add_row("Result", verdict[result.status])
+    table.add_row("Model", result.model)
+    table.add_row("Iterations", str(result.iterations))
+    if result.tests_total:
+        table.add_row("Tests passed", f"{result.tests_passed}/{result.tests_total}")
+    table.add_row("Tokens", f"{result.tokens_in} in, {result.tokens_out} out")
+    table.add_row("Cost", "unknown for this model" if result.cost_usd is None else f"${result.cost_usd:.5f}")
+    table.add_row("Time", f"{result.seconds:.1f} s")
+    table.add_row("Output", result.output_file if result.success else "(not written)")
+    table.add_row("Run folder", result.run_dir)
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = Console(highlight=False)
+    settings = ScriptSettings(
+        prompt=args.prompt,
+        output_file=args.output_file,
+        test_file=args.test_file,
+        model=args.model,
+        base_url=args.base_url,
+        max_iterations=args.max_iterations,
+        temperature=args.temperature,
+        timeout=args.timeout,
+        seed=args.seed,
+        yes=args.yes,
+        run_dir=args.run_dir,
+        verbose=args.verbose,
+        memory=not args.no_memory,
+    )
+    try:
+        result = generate_script(settings, observer=ConsoleProgress(err, args.verbose))
+    except KeyboardInterrupt:
+        err.print("[yellow]Interrupted: the run folder keeps what was done; no output was written.[/yellow]")
+        return EXIT_INTERRUPTED
+    except MyLLMError as exc:
+        if args.verbose:
+            err.print_exception()
+        err.print(f"[red]error:[/red] {exc}")
+        return EXIT_BAD_INPUT
+
+    if result.status == "tests_written":
+        err.print(f"\nWrote [bold]{result.test_file}[/bold]; check it, because it becomes the judge:\n")
+        err.print(Syntax(Path(result.test_file).read_text(encoding="utf-8"), "python", line_numbers=True))
+        err.print(f"\nThen continue with:\n  {_continue_command(argv)}")
+    elif not result.success:
+        err.print(f"[red]{result.message}[/red]")
+    if args.json:
+        payload = {k: v for k, v in result.to_dict().items() if k != "calls"}
+        payload["calls"] = result.calls
+        print(json.dumps(payload))
+    else:
+        out.print(_summary(result))
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

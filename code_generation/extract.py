@@ -1,0 +1,167 @@
+"""Code out of a model reply, cleaned of what small models add by mistake.
+
+Small models wrap the module in prose, split it over several blocks, paste the test class back,
+import the module from itself, or call ``unittest.main()`` at import time. Cleaning works on the
+syntax tree but deletes whole line ranges, so the comments and layout the model wrote survive.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_CODE_LANGS = {"", "python", "py", "python3", "py3"}
+
+
+@dataclass
+class Extraction:
+    """The module a reply holds (None when it holds none) and what cleaning did."""
+
+    code: str | None
+    notes: list[str] = field(default_factory=list)
+    syntax_error: str | None = None
+
+
+def code_blocks(reply: str) -> list[str]:
+    """Fenced Python blocks in order; an unterminated last fence (a cut-off reply) counts too."""
+    return [body for lang, body in _FENCE.findall(reply) if lang.lower() in _CODE_LANGS and body.strip()]
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _defined_names(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _is_test_code(code: str) -> bool:
+    return bool(re.search(r"^\s*class \w+\((unittest\.)?TestCase\)", code, re.MULTILINE)) and not re.search(
+        r"^\s*def (?!test)\w+", code, re.MULTILINE
+    )
+
+
+def _looks_like_code(text: str) -> bool:
+    return bool(re.search(r"^\s*(def|class|import|from)\s", text, re.MULTILINE)) and _parses(text)
+
+
+def choose_code(reply: str, required: list[str]) -> str | None:
+    """Pick the module out of the reply: the block defining what the tests import wins."""
+    blocks = code_blocks(reply)
+    if not blocks:
+        stripped = reply.strip()
+        return stripped if stripped and _looks_like_code(stripped) else None
+    if required:
+        complete = [b for b in blocks if set(required) <= _defined_names(b)]
+        if complete:
+            return max(complete, key=len)
+    useful = [b for b in blocks if not _is_test_code(b)] or blocks
+    if len(useful) == 1:
+        return useful[0]
+    joined = "\n\n".join(b.rstrip() for b in useful)
+    return joined if _parses(joined) else max(useful, key=len)
+
+
+def _is_testcase_class(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.ClassDef):
+        return False
+    for base in node.bases:
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+        if name in {"TestCase", "IsolatedAsyncioTestCase"}:
+            return True
+    return False
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+    )
+
+
+def _is_side_effect_call(node: ast.stmt) -> bool:
+    """Top-level calls (``print(f(3))``, ``unittest.main()``, ``sys.exit()``) run on import."""
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call | ast.Await)
+
+
+def _self_import(node: ast.stmt, module_name: str) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and node.module == module_name
+    if isinstance(node, ast.Import):
+        return any(alias.name == module_name for alias in node.names)
+    return False
+
+
+def clean_module(code: str, module_name: str, test_names: set[str] | None = None) -> Extraction:
+    """Drop self-imports, pasted tests, and code that would run on import."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return Extraction(code=code, syntax_error=f"SyntaxError: {exc.msg} (line {exc.lineno})")
+    test_names = test_names or set()
+    drop: list[tuple[int, int]] = []
+    notes: list[str] = []
+    for node in tree.body:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        reason = None
+        if _self_import(node, module_name):
+            reason = f"removed an import of {module_name} from itself"
+        elif _is_testcase_class(node):
+            reason = f"removed the test class {node.name} copied into the module"  # type: ignore[attr-defined]
+        elif isinstance(node, ast.FunctionDef) and node.name in test_names:
+            reason = f"removed the test function {node.name} copied into the module"
+        elif _is_main_guard(node):
+            reason = "removed the `if __name__ == '__main__':` block"
+        elif _is_side_effect_call(node):
+            reason = f"removed a top-level call on line {node.lineno}"
+        if reason:
+            drop.append((start, node.end_lineno or node.lineno))
+            notes.append(reason)
+    if not drop:
+        return Extraction(code=code.strip() + "\n")
+    lines = code.splitlines()
+    keep = [
+        line for number, line in enumerate(lines, start=1) if not any(a <= number <= b for a, b in drop)
+    ]
+    cleaned = re.sub(r"\n{3,}", "\n\n\n", "\n".join(keep)).strip() + "\n"
+    if not _parses(cleaned):  # e.g. a dropped block was the only body of something: keep the original
+        return Extraction(code=code.strip() + "\n", notes=["cleaning skipped: it broke the syntax"])
+    return Extraction(code=cleaned, notes=notes)
+
+
+def extract_module(
+    reply: str, module_name: str, required: list[str] | None = None, test_names: set[str] | None = None
+) -> Extraction:
+    """The whole job: choose the block(s), then clean; `code` is None when the reply has no code."""
+    code = choose_code(reply, required or [])
+    if code is None or not code.strip():
+        return Extraction(code=None, notes=["the reply contained no Python code"])
+    result = clean_module(code, module_name, test_names)
+    if result.code is not None and result.syntax_error is None and not _defined_names(result.code):
+        return Extraction(code=None, notes=[*result.notes, "the code defines nothing"])
+    return result

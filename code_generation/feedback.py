@@ -1,0 +1,61 @@
+"""Test results turned into feedback a model can act on, within a size budget."""
+
+from __future__ import annotations
+
+from code_generation.runner import SandboxResult
+
+PER_CASE_CHARS = 900
+
+
+def _trim(text: str, limit: int) -> str:
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return text[:head] + "\n[...]\n" + text[-(limit - head - 7) :]
+
+
+def verdict(result: SandboxResult) -> str:
+    """One clause for the feedback's first line."""
+    if result.success:
+        return "passes every test"
+    if result.status == "timeout":
+        return "did not finish: the tests were stopped at the time limit"
+    if result.status == "import_error":
+        return "could not be imported by the tests"
+    if result.status == "no_tests":
+        return "was tested but no test ran"
+    if result.status == "crashed":
+        return "crashed the test run before it could report"
+    failing = result.tests_run - result.passed
+    return f"fails {failing} of {result.tests_run} tests"
+
+
+def details(result: SandboxResult, budget: int = 3500) -> str:
+    """Each failing test with its message, then any stderr that explains a crash."""
+    if result.status == "timeout":
+        return (
+            "The tests did not finish in time. The code probably loops forever (check loop "
+            "conditions) or is far too slow for the inputs in the tests."
+        )
+    if result.status in {"import_error", "crashed", "no_tests"}:
+        text = result.message
+        tail = (result.stderr or "").strip()
+        if tail and tail not in text:
+            text += "\n" + tail[-1500:]
+        return "Error:\n" + _trim(text, budget)
+    parts: list[str] = []
+    used = 0
+    failing = [c for c in result.cases if c.outcome in {"failed", "error"}]
+    for number, case in enumerate(failing, start=1):
+        kind = "FAIL" if case.outcome == "failed" else "ERROR"
+        block = f"{kind}: {case.name}\n{_trim(case.message, PER_CASE_CHARS)}"
+        if used + len(block) > budget:
+            parts.append(f"... and {len(failing) - number + 1} more failing tests")
+            break
+        parts.append(block)
+        used += len(block)
+    passed = [c.name for c in result.cases if c.outcome == "passed"]
+    if passed:
+        parts.append("These tests already pass; keep them passing: " + ", ".join(passed[:20]))
+    return "\n\n".join(parts) if parts else _trim(result.message or result.stderr, budget)

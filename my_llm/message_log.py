@@ -1,0 +1,264 @@
+"""The JSONL message log: the system of record every other store is rebuilt from.
+
+One file per namespace, ``$MESSAGE_HISTORY/<namespace>/memory.jsonl``, one JSON
+object per line. Appends are crash- and concurrency-safe:
+
+* the file is opened with ``O_APPEND`` and a whole batch of lines goes out in
+  one ``write()``, under an exclusive ``fcntl.flock`` so writers on other
+  processes (and NFS-less local disks) never interleave;
+* ``fsync`` follows each batch (``durable=False`` skips it, for benchmarks);
+* a torn last line left by a crash is fenced off with a newline by the next
+  writer, and readers skip any unparsable line with a warning.
+
+A record holds: ``id``, ``ts`` (UTC ISO-8601), ``namespace``, ``role`` (the
+LangChain message type), ``content``, ``metadata`` (the caller's: task, run_id,
+...) and ``lc`` (the rest of LangChain's ``message_to_dict`` data, so messages
+round-trip). Never embeddings, user names or host names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
+
+from my_llm.errors import MyLLMError
+
+log = logging.getLogger("my_llm.memory")
+
+LOG_NAME = "memory.jsonl"
+RESERVED_NAMESPACES = frozenset({"chroma"})
+_NAMESPACE_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,98}[A-Za-z0-9])?$")
+_announced_default = False
+
+Record = dict[str, Any]
+
+
+class MemoryStoreError(MyLLMError):
+    """A memory store cannot be used as asked; the message names the namespace or file."""
+
+
+def history_root() -> Path:
+    """``$MESSAGE_HISTORY``, else a folder under the user's data directory (named once)."""
+    global _announced_default
+    env = os.environ.get("MESSAGE_HISTORY")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    root = Path(platformdirs.user_data_dir("my-llm", appauthor=False)) / "message_history"
+    if not _announced_default and not root.exists():
+        log.info("MESSAGE_HISTORY is not set: keeping messages in %s", root)
+    _announced_default = True
+    return root
+
+
+def validate_namespace(namespace: str) -> str:
+    """Namespaces become folder, collection and topic names, so they are kept plain."""
+    if not isinstance(namespace, str) or not _NAMESPACE_RE.match(namespace) or ".." in namespace:
+        raise MemoryStoreError(
+            f"bad memory namespace {namespace!r}: use 1-100 letters, digits, '_', '-' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    if namespace in RESERVED_NAMESPACES:
+        raise MemoryStoreError(f"memory namespace {namespace!r} is reserved, choose another")
+    return namespace
+
+
+def namespace_from(text: str, prefix: str = "") -> str:
+    """Turn any name (a directory, a title) into a valid namespace, e.g. ``qna_my_repo``."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.-")
+    slug = re.sub(r"\.{2,}", ".", slug)[: 100 - len(prefix)].strip("_.-") or "default"
+    return validate_namespace(prefix + slug)
+
+
+def utc_now() -> str:
+    """UTC ISO-8601 with milliseconds and a Z, sortable as text."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _plain(value: Any) -> Any:
+    """Make caller metadata JSON-safe without failing on odd values."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def make_record(
+    message: BaseMessage,
+    namespace: str,
+    metadata: Mapping[str, Any] | None = None,
+    *,
+    record_id: str | None = None,
+    ts: str | None = None,
+) -> Record:
+    """Build one log record from a LangChain message."""
+    if not isinstance(message, BaseMessage):
+        raise MemoryStoreError(
+            f"expected a LangChain message, got {type(message).__name__}: "
+            "wrap text in HumanMessage/AIMessage or use add_user_message/add_ai_message"
+        )
+    data = message_to_dict(message)["data"]
+    lc = {k: v for k, v in data.items() if k not in ("content", "type") and v not in (None, {}, [])}
+    return {
+        "id": record_id or new_id(),
+        "ts": ts or utc_now(),
+        "namespace": namespace,
+        "role": message.type,
+        "content": _plain(message.content),
+        "metadata": _plain(dict(metadata or {})),
+        "lc": _plain(lc),
+    }
+
+
+def record_to_message(record: Record) -> BaseMessage:
+    """Back to a LangChain message; its ``id`` is the record id."""
+    data = dict(record.get("lc") or {})
+    data["content"] = record.get("content", "")
+    data["id"] = record["id"]
+    return messages_from_dict([{"type": record["role"], "data": data}])[0]
+
+
+def record_text(record: Record) -> str:
+    """The readable text of a record's content (string, or the text parts of a list)."""
+    content = record.get("content", "")
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for part in content or []:
+        if isinstance(part, str):
+            parts.append(part)
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            parts.append(part["text"])
+    return "\n".join(parts)
+
+
+@contextlib.contextmanager
+def locked_append_fd(path: Path) -> Iterator[int]:
+    """An O_APPEND descriptor on ``path`` held under an exclusive flock.
+
+    If the file was renamed away (``clear()`` archives it) between open and lock,
+    the new file is opened instead, so no line lands in an archive.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                yield fd
+                return
+        finally:
+            os.close(fd)  # closing also releases the flock
+
+
+def append_lines(path: Path, lines: Sequence[str], *, durable: bool = True) -> None:
+    """Append complete lines in one write() under the lock, then fsync."""
+    if not lines:
+        return
+    payload = "".join(line.rstrip("\n") + "\n" for line in lines).encode("utf-8")
+    with locked_append_fd(path) as fd:
+        size = os.fstat(fd).st_size
+        if size:
+            with open(path, "rb") as reader:  # a crash may have left a torn last line
+                reader.seek(size - 1)
+                if reader.read(1) != b"\n":
+                    payload = b"\n" + payload
+        view = memoryview(payload)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if durable:
+            os.fsync(fd)
+
+
+def encode(record: Record) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def iter_records(path: Path) -> Iterator[Record]:
+    """Every intact record in order; torn or corrupt lines are skipped with a warning."""
+    try:
+        handle = open(path, encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or "id" not in record or "role" not in record:
+                    raise ValueError("not a message record")
+            except ValueError:
+                log.warning("%s line %d is incomplete or corrupt; skipped", path, number)
+                continue
+            yield record
+
+
+class MessageLog:
+    """The JSONL file of one namespace."""
+
+    def __init__(self, namespace: str, root: Path | None = None, *, durable: bool = True) -> None:
+        self.namespace = validate_namespace(namespace)
+        self.root = Path(root) if root is not None else history_root()
+        self.dir = self.root / self.namespace
+        self.path = self.dir / LOG_NAME
+        self.durable = durable
+
+    def append(self, records: Iterable[Record]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        append_lines(self.path, [encode(r) for r in records], durable=self.durable)
+
+    def records(self) -> list[Record]:
+        return list(iter_records(self.path))
+
+    def ids(self) -> set[str]:
+        return {r["id"] for r in iter_records(self.path)}
+
+    def archive(self) -> Path | None:
+        """Rename the log to ``memory-<UTC stamp>.jsonl``; returns the archive, or None."""
+        if not self.path.exists():
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = self.dir / f"memory-{stamp}.jsonl"
+        with locked_append_fd(self.path):
+            n = 1
+            while target.exists():
+                target = self.dir / f"memory-{stamp}-{n}.jsonl"
+                n += 1
+            os.rename(self.path, target)
+        return target
+
+
+def list_namespaces(root: Path | None = None) -> list[str]:
+    """Namespaces that have a log (current or archived) under the history root."""
+    base = Path(root) if root is not None else history_root()
+    if not base.is_dir():
+        return []
+    found = []
+    for child in sorted(base.iterdir()):
+        if (
+            child.is_dir()
+            and _NAMESPACE_RE.match(child.name)
+            and child.name not in RESERVED_NAMESPACES
+        ):
+            if (child / LOG_NAME).exists():
+                found.append(child.name)
+    return found

@@ -1,0 +1,141 @@
+"""One factory from a model spec string to a LangChain chat model.
+
+Specs: ``local`` (the embedded Qwen2.5-Coder-0.5B), ``local:/path/model.gguf`` (any GGUF),
+``openai:<model>`` (OpenAI, or any OpenAI-compatible server with ``base_url`` /
+``OPENAI_BASE_URL``: Ollama, vLLM, a llama.cpp server). LangChain's ``init_chat_model`` cannot
+take custom providers, so this module decides.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from langchain_core.language_models import BaseChatModel
+
+from my_llm.errors import ModelError
+
+DEFAULT_OPENAI_MODEL = "openai:gpt-4o-mini"
+
+__all__ = ["ModelError", "describe_model", "explain_error", "get_chat_model", "resolve_model_spec"]
+
+
+def resolve_model_spec(spec: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """`--model`, else MY_LLM_MODEL, else OpenAI when a key is set, else the embedded model."""
+    env = os.environ if env is None else env
+    if spec:
+        return spec.strip()
+    if env.get("MY_LLM_MODEL"):
+        return env["MY_LLM_MODEL"].strip()
+    if env.get("OPENAI_API_KEY"):
+        return DEFAULT_OPENAI_MODEL
+    return "local"
+
+
+def get_chat_model(
+    spec: str | None = None,
+    *,
+    base_url: str | None = None,
+    temperature: float = 0.2,
+    verbose: bool = False,
+    max_tokens: int | None = None,
+    seed: int | None = None,
+    show_progress: bool = True,
+) -> BaseChatModel:
+    """Build the chat model a spec names; configuration problems raise `ModelError`."""
+    resolved = resolve_model_spec(spec)
+    provider, _, name = resolved.partition(":")
+    provider = provider.lower()
+    if provider == "local":
+        return _local_model(name, temperature, max_tokens, seed, show_progress)
+    if provider == "openai":
+        return _openai_model(name, base_url, temperature, max_tokens, seed)
+    raise ModelError(
+        f"unknown model '{resolved}': use 'local', 'local:/path/to/model.gguf' or 'openai:<model>'"
+    )
+
+
+def _local_model(
+    path: str, temperature: float, max_tokens: int | None, seed: int | None, show_progress: bool
+) -> BaseChatModel:
+    from my_llm.local_model import LocalChatModel, ensure_default_model
+
+    if path:
+        model_path = os.path.expanduser(path)
+        if not os.path.isfile(model_path):
+            raise ModelError(f"model file {model_path} does not exist: check --model local:PATH")
+    else:
+        model_path = str(ensure_default_model(show_progress=show_progress))
+    kwargs: dict = {"model_path": model_path, "temperature": temperature, "show_progress": show_progress}
+    if max_tokens:
+        kwargs["max_tokens"] = max_tokens
+    if seed is not None:
+        kwargs["seed"] = seed
+    return LocalChatModel(**kwargs)
+
+
+def _openai_model(
+    name: str, base_url: str | None, temperature: float, max_tokens: int | None, seed: int | None
+) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+    api_key = os.environ.get("OPENAI_API_KEY")
+    if not name:
+        raise ModelError("no model name after 'openai:': use e.g. --model openai:gpt-4o-mini")
+    if not api_key and not base_url:
+        raise ModelError(
+            "OPENAI_API_KEY is not set: export it, or use --base-url for a local OpenAI-compatible "
+            "server, or --model local for the embedded model"
+        )
+    kwargs: dict = {
+        "model": name,
+        "temperature": temperature,
+        "api_key": api_key or "not-needed",
+        "max_retries": 2,
+        "timeout": 120,
+        "stream_usage": True,
+    }
+    if base_url:
+        kwargs["base_url"] = base_url
+    if max_tokens:
+        kwargs["max_tokens"] = max_tokens
+    if seed is not None:
+        kwargs["seed"] = seed
+    return ChatOpenAI(**kwargs)
+
+
+def describe_model(chat: BaseChatModel) -> str:
+    """A short human label for the model in use, printed by every tool."""
+    from my_llm.local_model import LocalChatModel
+
+    if isinstance(chat, LocalChatModel):
+        return f"local:{chat.model_path} (embedded llama.cpp)"
+    name = getattr(chat, "model_name", None) or getattr(chat, "model", None)
+    base = getattr(chat, "openai_api_base", None)
+    if name and base:
+        return f"openai:{name} at {base}"
+    if name:
+        return f"openai:{name}" if type(chat).__name__ == "ChatOpenAI" else f"{chat._llm_type}:{name}"
+    return chat._llm_type
+
+
+def explain_error(exc: BaseException) -> str | None:
+    """Turn a model call failure into one line naming the fix, or None if it is not ours to explain."""
+    if isinstance(exc, ModelError):
+        return str(exc)
+    try:
+        import openai
+    except ImportError:  # langchain-openai always brings it
+        return None
+    if isinstance(exc, openai.APIConnectionError):
+        return "cannot reach the model server: check --base-url / OPENAI_BASE_URL and that the server runs"
+    if isinstance(exc, openai.AuthenticationError):
+        return "the model server refused the API key: check OPENAI_API_KEY"
+    if isinstance(exc, openai.NotFoundError):
+        return "the model server does not know this model: check the name after 'openai:'"
+    if isinstance(exc, openai.RateLimitError):
+        return "the model server is rate limiting or out of quota: wait, or check your plan"
+    if isinstance(exc, openai.APIStatusError):
+        return f"the model server answered {exc.status_code}: {str(exc)[:150]}"
+    return None

@@ -1,0 +1,264 @@
+"""Chroma access for the message memory: one collection per namespace.
+
+Embedded by default (``PersistentClient`` under ``$MESSAGE_HISTORY/chroma``);
+``CHROMA_URL`` (or ``chroma_url=``) points at a Chroma server instead, so a
+team can share one index. Chunk ids are ``<message id>:<n>``, so indexing the
+same message twice is a no-op, and the whole index can be rebuilt from the
+JSONL log at any time. chromadb is imported only when an index is used: it
+takes most of a second.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from my_llm.message_log import MemoryStoreError, Record, record_text
+
+log = logging.getLogger("my_llm.memory")
+
+CHROMA_DIRNAME = "chroma"
+COLLECTION_PREFIX = "memory_"
+CHUNK_SIZE = 1000
+CHUNK_OVERLAP = 150
+UPSERT_BATCH = 128
+# Tasks whose messages are logged but never become sources (answers about memory itself).
+NOT_INDEXED_TASKS = frozenset({"memory_question", "memory_answer"})
+_METADATA_KEYS = ("task", "run_id", "title", "conversation_id", "source", "model")
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def chroma_target(root: Path, chroma_url: str | None = None) -> str:
+    """The URL in use, or the on-disk folder: also a cache key."""
+    url = chroma_url if chroma_url is not None else os.environ.get("CHROMA_URL", "")
+    return url.strip() or str(Path(root) / CHROMA_DIRNAME)
+
+
+def get_client(root: Path, chroma_url: str | None = None) -> Any:
+    """A Chroma client for the configured target, shared within the process."""
+    import chromadb
+    from chromadb.config import Settings
+
+    target = chroma_target(root, chroma_url)
+    with _clients_lock:
+        client = _clients.get(target)
+        if client is not None:
+            return client
+        settings = Settings(anonymized_telemetry=False)
+        if "://" in target:
+            parsed = urlparse(target)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise MemoryStoreError(f"bad CHROMA_URL {target!r}: expected http(s)://host:port")
+            ssl = parsed.scheme == "https"
+            try:
+                client = chromadb.HttpClient(
+                    host=parsed.hostname,
+                    port=parsed.port or (443 if ssl else 8000),
+                    ssl=ssl,
+                    settings=settings,
+                )
+            except Exception as exc:
+                raise MemoryStoreError(f"Chroma server at {target} is unreachable: {exc}") from exc
+        else:
+            Path(target).mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=target, settings=settings)
+        _clients[target] = client
+        return client
+
+
+def collection_name(namespace: str) -> str:
+    return f"{COLLECTION_PREFIX}{namespace}"
+
+
+def chunk_text(text: str, size: int = CHUNK_SIZE, overlap: int = CHUNK_OVERLAP) -> list[str]:
+    """Split long messages so each chunk fits the embedding model's window."""
+    if len(text) <= size:
+        return [text] if text.strip() else []
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=overlap)
+    return [c for c in splitter.split_text(text) if c.strip()]
+
+
+def indexable(record: Record) -> bool:
+    """Questions and answers about memory are logged but never used as sources."""
+    task = (record.get("metadata") or {}).get("task")
+    return task not in NOT_INDEXED_TASKS and bool(record_text(record).strip())
+
+
+def _chunk_metadata(record: Record, chunk: int) -> dict[str, str | int | float | bool]:
+    meta: dict[str, str | int | float | bool] = {
+        "message_id": record["id"],
+        "namespace": str(record.get("namespace", "")),
+        "role": str(record.get("role", "")),
+        "ts": str(record.get("ts", "")),
+        "chunk": chunk,
+    }
+    for key in _METADATA_KEYS:
+        value = (record.get("metadata") or {}).get(key)
+        if value is None:
+            continue
+        meta[key] = value if isinstance(value, str | int | float | bool) else json.dumps(value)
+    return meta
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk of a past message."""
+
+    message_id: str
+    text: str
+    role: str
+    ts: str
+    distance: float
+    metadata: dict[str, Any]
+
+
+class MemoryIndex:
+    """The Chroma collection of one namespace."""
+
+    def __init__(
+        self,
+        namespace: str,
+        root: Path,
+        *,
+        chroma_url: str | None = None,
+        embedding_function: Any = None,
+        embeddings: str | None = None,
+    ) -> None:
+        self.namespace = namespace
+        self.root = Path(root)
+        self.chroma_url = chroma_url
+        self._ef = embedding_function
+        self._kind = embeddings
+        self._collection: Any = None
+
+    @property
+    def target(self) -> str:
+        return chroma_target(self.root, self.chroma_url)
+
+    def embedding_function(self) -> Any:
+        if self._ef is None:
+            from my_llm.embeddings import get_embedding_function
+
+            self._ef = get_embedding_function(self._kind)
+        return self._ef
+
+    def collection(self) -> Any:
+        if self._collection is None:
+            client = get_client(self.root, self.chroma_url)
+            ef = self.embedding_function()
+            try:
+                self._collection = client.get_or_create_collection(
+                    collection_name(self.namespace),
+                    embedding_function=ef,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"my_llm": "message memory", "namespace": self.namespace},
+                )
+            except ValueError as exc:
+                raise MemoryStoreError(
+                    f"Chroma collection for namespace {self.namespace!r} does not fit "
+                    f"{ef.name()} embeddings ({exc}); run: my-llm reindex --namespace {self.namespace}"
+                ) from exc
+            except Exception as exc:
+                raise MemoryStoreError(f"Chroma at {self.target} failed: {exc}") from exc
+        return self._collection
+
+    def indexed_message_ids(self) -> set[str]:
+        got = self.collection().get(include=[])
+        return {chunk_id.rsplit(":", 1)[0] for chunk_id in got["ids"]}
+
+    def count(self) -> int:
+        return int(self.collection().count())
+
+    def add_records(
+        self,
+        records: Iterable[Record],
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Upsert the chunks of these records; returns how many messages were indexed."""
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        messages = 0
+        for record in records:
+            if not indexable(record):
+                continue
+            chunks = chunk_text(record_text(record))
+            for n, chunk in enumerate(chunks):
+                ids.append(f"{record['id']}:{n}")
+                docs.append(chunk)
+                metas.append(_chunk_metadata(record, n))
+            messages += 1
+        collection = self.collection()
+        for start in range(0, len(ids), UPSERT_BATCH):
+            end = start + UPSERT_BATCH
+            collection.upsert(
+                ids=ids[start:end], documents=docs[start:end], metadatas=metas[start:end]
+            )
+            if progress:
+                progress(min(end, len(ids)) - start)
+        return messages
+
+    def search(self, query: str, k: int = 6, where: dict[str, Any] | None = None) -> list[Hit]:
+        collection = self.collection()
+        if collection.count() == 0:
+            return []
+        found = collection.query(
+            query_texts=[query],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        hits = []
+        for chunk_id, doc, meta, dist in zip(
+            found["ids"][0],
+            found["documents"][0],
+            found["metadatas"][0],
+            found["distances"][0],
+            strict=True,
+        ):
+            meta = dict(meta or {})
+            hits.append(
+                Hit(
+                    message_id=str(meta.get("message_id", chunk_id.rsplit(":", 1)[0])),
+                    text=doc or "",
+                    role=str(meta.get("role", "")),
+                    ts=str(meta.get("ts", "")),
+                    distance=float(dist),
+                    metadata=meta,
+                )
+            )
+        return hits
+
+    def drop(self) -> None:
+        """Delete this namespace's collection (it is rebuilt from the JSONL on demand)."""
+        if "://" not in self.target and not Path(self.target).exists():
+            return  # never indexed here: don't create a store just to empty it
+        client = get_client(self.root, self.chroma_url)
+        try:
+            client.delete_collection(collection_name(self.namespace))
+        except Exception as exc:  # NotFoundError differs between versions; absent is fine
+            if "does not exist" not in str(exc) and "not found" not in str(exc).lower():
+                raise MemoryStoreError(
+                    f"could not drop Chroma collection for {self.namespace!r}: {exc}"
+                ) from exc
+        self._collection = None
+
+
+def pending_records(index: MemoryIndex, records: Sequence[Record]) -> list[Record]:
+    """Records that should be in the index but are not yet."""
+    wanted = [r for r in records if indexable(r)]
+    if not wanted:
+        return []
+    have = index.indexed_message_ids()
+    return [r for r in wanted if r["id"] not in have]

@@ -1,0 +1,341 @@
+#!/usr/bin/env python
+"""read-repo DIR: index a code directory, then answer questions about it with cited sources.
+
+A thin command line over ``qna.index``, ``qna.summaries`` and ``qna.answer``. It also runs as a
+plain script (``python qna/read_repo.py DIR``), so it imports the ``qna`` package by absolute
+name and never relies on relative imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # run as a script: make the checkout importable, not the qna/ folder itself
+    _here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+    sys.path.insert(0, str(_here.parent))
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+PROMPT = "Question> "
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The old tool's flags (repo, --reindex, --ext, --ignore, --resummarise) plus the new ones."""
+    parser = argparse.ArgumentParser(
+        prog="read-repo",
+        description="Ask questions about a code directory; answers cite files and line ranges.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("repo", metavar="DIR", help="the directory to read (a checkout on disk)")
+    parser.add_argument("--reindex", action="store_true", help="rebuild the index from scratch")
+    parser.add_argument(
+        "--ext", default=".py,.md", help="comma separated file extensions to include"
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="PATH_OR_GLOB",
+        help="a path or gitignore-style glob to leave out (repeatable); .gitignore, .git, "
+        "virtualenvs, node_modules, caches and build folders are always left out",
+    )
+    parser.add_argument(
+        "--resummarise",
+        action="store_true",
+        help="regenerate the summaries this tool wrote (files you wrote are never touched)",
+    )
+    parser.add_argument(
+        "--summaries-dir", default=None, help="where summaries go (default: DIR/.qna/summaries)"
+    )
+    parser.add_argument(
+        "--no-summaries", action="store_true", help="skip writing and indexing file summaries"
+    )
+    parser.add_argument("-q", "--question", default=None, help="answer this one question and exit")
+    parser.add_argument(
+        "--json", action="store_true", help='print {"answer": ..., "sources": [...]} as JSON'
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="local, local:/path.gguf or openai:<model> (default: MY_LLM_MODEL, else OpenAI "
+        "when OPENAI_API_KEY is set, else the embedded model)",
+    )
+    parser.add_argument("--base-url", default=None, help="an OpenAI-compatible server URL")
+    parser.add_argument("-k", type=int, default=5, help="how many code chunks to retrieve")
+    parser.add_argument(
+        "--db", default=None, help="Chroma folder (default: CHROMA_DB_PATH, else the user data dir)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="tracebacks and more detail")
+    return parser
+
+
+def make_chat_model(args: argparse.Namespace) -> Any:
+    """The chat model the flags name; tests replace this with a LangChain fake."""
+    from my_llm.models import get_chat_model
+
+    return get_chat_model(args.model, base_url=args.base_url, verbose=args.verbose, max_tokens=512)
+
+
+def _describe(chat: Any) -> str:
+    try:
+        from my_llm.models import describe_model
+
+        return describe_model(chat)
+    except Exception:  # noqa: BLE001 - a label is not worth failing for
+        return type(chat).__name__
+
+
+class _Bars:
+    """Rich progress bars on stderr for files, chunks and summaries."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description:>10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=not enabled,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total or 1)
+        self.progress.update(self.tasks[stage], completed=done if total else 1, total=total or 1)
+
+    def __enter__(self) -> _Bars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _history_file() -> Path:
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("read_repo", appauthor=False)) / "history"
+
+
+def _setup_readline() -> Path | None:
+    """Line editing and a persistent question history, where readline exists."""
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: plain input() still works
+        return None
+    path = _history_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            readline.read_history_file(str(path))
+        readline.set_history_length(1000)
+    except OSError:
+        return None
+    return path
+
+
+def _save_readline(path: Path | None) -> None:
+    if path is None:
+        return
+    try:
+        import readline
+
+        readline.write_history_file(str(path))
+    except (ImportError, OSError):
+        pass
+
+
+def _print_answer(result: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        return
+    print(f"\n{result.answer}\n\nSources:")
+    for source in result.sources:
+        print(f" - {source}")
+    print(flush=True)
+
+
+def _summaries_ignore(root: Path, summaries_dir: str | None) -> list[str]:
+    """A --summaries-dir inside DIR must not be indexed as code: ignore it."""
+    if not summaries_dir:
+        return []
+    target = Path(summaries_dir).expanduser().resolve()
+    try:
+        return ["/" + target.relative_to(root).as_posix() + "/"]
+    except ValueError:
+        return []
+
+
+def run(args: argparse.Namespace) -> int:
+    """Index (and summarise), then answer one question or loop; returns the exit code."""
+    from qna.answer import answer_question, log_exchange, recent_turns
+    from qna.index import (
+        check_directory,
+        get_client,
+        index_directory,
+        open_collection,
+        walk_directory,
+    )
+
+    if args.k < 1:
+        raise _UsageError("-k must be at least 1")
+    root = check_directory(args.repo)
+    if args.question is not None and not args.question.strip():
+        raise _UsageError("the question is empty")
+    ignore = [*args.ignore, *_summaries_ignore(root, args.summaries_dir)]
+    from my_llm.embeddings import get_embedding_function
+
+    embedding_function = get_embedding_function()
+    client = get_client(args.db)
+    show = sys.stderr.isatty()
+    walked = walk_directory(root, args.ext, ignore)
+    with _Bars(show) as bars:
+        stats = index_directory(
+            root,
+            exts=args.ext,
+            ignore=ignore,
+            reindex=args.reindex,
+            client=client,
+            embedding_function=embedding_function,
+            progress=bars,
+            walked=walked,
+        )
+    _err(f"Indexed {root}: {stats.summary_line()}")
+    if args.verbose:
+        for path in walked.skipped_paths:
+            _err(f"  skipped {path}")
+    collection = open_collection(root, client=client, embedding_function=embedding_function)
+
+    chat = make_chat_model(args)
+    _err(f"Model: {_describe(chat)}")
+    if not args.no_summaries:
+        from qna.summaries import SummaryStore, index_summaries, summarise_files
+
+        store = SummaryStore(root, args.summaries_dir)
+        with _Bars(show) as bars:
+            sstats = summarise_files(
+                store, walked.files, chat, resummarise=args.resummarise, progress=bars
+            )
+            sstats.indexed = index_summaries(store, walked.files, collection)
+        _err(sstats.summary_line())
+
+    history = _open_history(root, args.verbose)
+    turns: list[tuple[str, str]] = []
+
+    def answer(question: str) -> None:
+        result = answer_question(
+            collection, question, chat, k=args.k, repo=root.name, history=recent_turns(turns)
+        )
+        turns.append((question, result.answer))
+        _print_answer(result, args.json)
+        try:
+            log_exchange(history, question, result)
+        except Exception as exc:  # noqa: BLE001 - losing a log line must not lose the answer
+            if args.verbose:
+                _err(f"could not log the exchange: {exc}")
+
+    if args.question is not None:
+        answer(args.question)
+        return EXIT_OK
+
+    history_path = _setup_readline()
+    _err("Ask a question. Ctrl-D or Ctrl-C to quit.")
+    try:
+        while True:
+            try:
+                question = input(PROMPT)
+            except EOFError:
+                break
+            if not question.strip():
+                continue
+            answer(question)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _save_readline(history_path)
+        print(file=sys.stderr)
+    return EXIT_OK
+
+
+def _open_history(root: Path, verbose: bool) -> Any | None:
+    """The shared message history (qna_<dir>), or None if it is unavailable; never fatal."""
+    from qna.answer import open_history
+
+    try:
+        return open_history(root)
+    except Exception as exc:  # noqa: BLE001 - history is a convenience for the loop
+        if verbose:
+            _err(f"message history unavailable: {exc}")
+        return None
+
+
+class _UsageError(Exception):
+    """Bad input on the command line."""
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions whose message is a one-line explanation for the user (exit 2)."""
+    from qna.index import IndexError_
+    from qna.summaries import SummaryError
+
+    errors: list[type[BaseException]] = [_UsageError, IndexError_, SummaryError]
+    try:
+        from my_llm.errors import MyLLMError
+
+        errors.append(MyLLMError)
+    except ImportError:
+        pass
+    try:
+        from my_llm.embeddings import EmbeddingError
+
+        errors.append(EmbeddingError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `read-repo`; returns the exit code (0 ok, 2 bad input, 1 failure)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line unless --verbose
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(exc, _user_errors()):
+            _err(f"read-repo: error: {exc}")
+            return EXIT_USAGE
+        explained = None
+        try:
+            from my_llm.models import explain_error
+
+            explained = explain_error(exc)
+        except ImportError:
+            pass
+        _err(f"read-repo: error: {explained or f'{type(exc).__name__}: {exc}'}")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""End to end with the real embedded model: the README's primes example must be solved."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "primes"
+
+pytestmark = pytest.mark.model
+
+
+def test_primes_example_is_solved_by_the_embedded_model(tmp_path: Path) -> None:
+    work = tmp_path / "primes"
+    work.mkdir()
+    shutil.copy(EXAMPLE / "test_prime_numbers.py", work)
+    prompt = (EXAMPLE / "prompt.txt").read_text().strip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MY_LLM_MODEL"))}
+    env["MESSAGE_HISTORY"] = str(tmp_path / "history")
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "code_generation.create_script", prompt,
+            str(work / "prime_numbers.py"), "--test_file", str(work / "test_prime_numbers.py"),
+            "--model", "local", "--seed", "1", "--json", "--run-dir", str(tmp_path / "run"),
+        ],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900, stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["success"] is True
+    assert result["tests_passed"] == result["tests_total"] == 4
+    assert result["tokens_in"] > 0 and result["tokens_out"] > 0
+    assert result["model"].startswith("local:")
+    assert "Model: local:" in proc.stderr
+    # The module really passes the tests, run plainly outside our sandbox by unittest itself.
+    check = subprocess.run(
+        [sys.executable, "-m", "unittest", "-q", "test_prime_numbers"],
+        cwd=work, capture_output=True, text=True, timeout=120,
+    )
+    assert check.returncode == 0, check.stderr
+    assert (tmp_path / "run" / "run.json").exists()

@@ -1,0 +1,113 @@
+"""Shape checks for the example tasks under examples/.
+
+Each folder with a prompt.txt is one task for ``create-script``: the prompt, exactly one
+``test_<module>.py`` unittest file that imports from ``<module>``, and an optional meta.json.
+The solutions are not run here; only the folder layout and the test file's imports are checked.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+ALLOWED_FILES = {"prompt.txt", "meta.json"}
+DIFFICULTIES = {"easy", "medium", "hard"}
+
+
+def _example_dirs() -> list[Path]:
+    if not EXAMPLES_DIR.is_dir():
+        return []
+    return sorted(p.parent for p in EXAMPLES_DIR.glob("*/prompt.txt"))
+
+
+EXAMPLE_DIRS = _example_dirs()
+
+
+def _test_file(folder: Path) -> Path:
+    test_files = sorted(folder.glob("test_*.py"))
+    assert len(test_files) == 1, f"{folder.name}: expected exactly one test_*.py, got {test_files}"
+    return test_files[0]
+
+
+def _imports_from(tree: ast.Module, module: str) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0:
+            names.extend(alias.name for alias in node.names)
+    return names
+
+
+def _meta(folder: Path) -> dict | None:
+    path = folder / "meta.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_enough_examples():
+    assert len(EXAMPLE_DIRS) >= 10
+    names = {p.name for p in EXAMPLE_DIRS}
+    assert {"primes", "primes_100"} <= names
+
+
+@pytest.mark.parametrize("folder", EXAMPLE_DIRS, ids=lambda p: p.name)
+class TestExampleFolder:
+    def test_prompt_is_not_empty(self, folder: Path):
+        assert (folder / "prompt.txt").read_text(encoding="utf-8").strip()
+
+    def test_only_expected_files(self, folder: Path):
+        test_file = _test_file(folder)
+        files = {p.name for p in folder.iterdir() if p.name != "__pycache__"}
+        assert files - ALLOWED_FILES == {test_file.name}
+
+    def test_test_file_parses_and_imports_its_module(self, folder: Path):
+        test_file = _test_file(folder)
+        module = test_file.stem.removeprefix("test_")
+        assert module.isidentifier()
+        tree = ast.parse(test_file.read_text(encoding="utf-8"), filename=str(test_file))
+        names = _imports_from(tree, module)
+        assert names, f"{test_file.name} never does 'from {module} import ...'"
+        assert "*" not in names
+
+    def test_test_file_is_a_runnable_unittest(self, folder: Path):
+        source = _test_file(folder).read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert "unittest" in imported
+        test_methods = [
+            f
+            for cls in tree.body
+            if isinstance(cls, ast.ClassDef)
+            for f in cls.body
+            if isinstance(f, ast.FunctionDef) and f.name.startswith("test")
+        ]
+        assert 2 <= len(test_methods) <= 6
+        assert "if __name__ == '__main__'" in source or 'if __name__ == "__main__"' in source
+        assert "unittest.main()" in source
+
+    def test_imported_names_are_in_prompt(self, folder: Path):
+        meta = _meta(folder) or {}
+        if meta.get("verbatim_prompt"):
+            pytest.skip("prompt kept verbatim from the old project; names come from the test file")
+        test_file = _test_file(folder)
+        module = test_file.stem.removeprefix("test_")
+        prompt = (folder / "prompt.txt").read_text(encoding="utf-8")
+        names = _imports_from(ast.parse(test_file.read_text(encoding="utf-8")), module)
+        missing = [name for name in names if name not in prompt]
+        assert not missing, f"{folder.name}: prompt.txt does not mention {missing}"
+
+    def test_meta_json(self, folder: Path):
+        if not (folder / "meta.json").exists():
+            pytest.skip("no meta.json")
+        meta = _meta(folder)
+        assert isinstance(meta, dict)
+        module = _test_file(folder).stem.removeprefix("test_")
+        assert meta.get("module") == module
+        if "difficulty" in meta:
+            assert meta["difficulty"] in DIFFICULTIES
+        if "source" in meta:
+            assert isinstance(meta["source"], str)

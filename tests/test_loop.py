@@ -1,0 +1,178 @@
+"""The engine's logic with LangChain's fake chat models and the real sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+
+from code_generation.loop import Attempt, CodeTask, LoopSettings, run_loop
+from code_generation.runner import SandboxLimits
+from code_generation.testspec import TestFileError
+from my_llm.usage import CallUsage
+
+TESTS = '''import unittest
+
+from prime_numbers import prime_sum
+
+
+class TestPrimeNumberFunctions(unittest.TestCase):
+    def test_sum_of_first_100_prime_numbers(self):
+        self.assertEqual(prime_sum(100), 24133)
+
+    def test_sum_of_first_10_prime_numbers(self):
+        self.assertEqual(prime_sum(10), 129)
+
+    def test_zero(self):
+        self.assertEqual(prime_sum(0), 0)
+
+
+if __name__ == '__main__':
+    unittest.main()
+'''
+
+RIGHT = '''```python
+def prime_sum(n):
+    primes = []
+    candidate = 2
+    while len(primes) < n:
+        if all(candidate % p for p in primes):
+            primes.append(candidate)
+        candidate += 1
+    return sum(primes)
+```'''
+
+# Passes only test_zero: sums the first n integers from 2.
+WRONG = '''```python
+def prime_sum(n):
+    return sum(range(2, n + 2)) if n else 0
+```'''
+
+# Passes nothing: the name the tests import is missing.
+WORSE = '''```python
+def sum_primes(n):
+    return 0
+```'''
+
+
+class Spy:
+    """Keeps what the engine sent to the model and every attempt, as an observer would."""
+
+    def __init__(self) -> None:
+        self.prompts: list[list[BaseMessage]] = []
+        self.attempts: list[Attempt] = []
+        self.events: list[str] = []
+
+    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
+        self.prompts.append(list(messages))
+
+    def attempt(self, attempt: Attempt, best: Attempt | None) -> None:
+        self.attempts.append(attempt)
+
+    def event(self, message: str) -> None:
+        self.events.append(message)
+
+
+def task() -> CodeTask:
+    return CodeTask("Compute the sum of the first N prime numbers", "prime_numbers", TESTS, "test_prime_numbers.py")
+
+
+SETTINGS = LoopSettings(max_iterations=3, limits=SandboxLimits(timeout=20))
+
+
+def test_wrong_then_right_feeds_back_the_failures() -> None:
+    spy = Spy()
+    outcome = run_loop(task(), FakeListChatModel(responses=[WRONG, RIGHT]), SETTINGS, observer=spy)
+    assert outcome.success
+    assert outcome.iterations == 2
+    assert outcome.stop_reason == "passed"
+    assert outcome.best is spy.attempts[1]
+    assert outcome.best.passed == 3 and outcome.tests_total == 3
+    feedback = spy.prompts[1][-1].content
+    assert "fails 2 of 3 tests" in feedback
+    assert "test_sum_of_first_10_prime_numbers" in feedback
+    assert "129" in feedback  # the assertion message reaches the model
+    assert "sum(range(2, n + 2))" in feedback  # together with the code that failed
+    assert "test_zero" in feedback.split("already pass")[1]
+
+
+def test_reply_without_code_is_a_retry() -> None:
+    spy = Spy()
+    chat = FakeListChatModel(responses=["I am sorry, I cannot write that.", RIGHT])
+    outcome = run_loop(task(), chat, SETTINGS, observer=spy)
+    assert outcome.success
+    assert spy.attempts[0].code is None and spy.attempts[0].result is None
+    assert "no Python code" in spy.prompts[1][-1].content
+
+
+def test_copied_test_class_and_self_import_are_removed() -> None:
+    reply = (
+        "Sure! Here it is:\n```python\nfrom prime_numbers import prime_sum\nimport unittest\n\n"
+        + RIGHT.split("```python\n")[1].split("```")[0]
+        + "\n\nclass TestPrimeNumberFunctions(unittest.TestCase):\n    def test_x(self):\n"
+        "        self.assertEqual(prime_sum(10), 129)\n\nif __name__ == '__main__':\n    unittest.main()\n```\n"
+        "This passes the tests."
+    )
+    outcome = run_loop(task(), FakeListChatModel(responses=[reply]), SETTINGS)
+    assert outcome.success, outcome.best.result.message if outcome.best else "no attempt"
+    assert outcome.best is not None and outcome.best.code is not None
+    assert "class TestPrimeNumberFunctions" not in outcome.best.code
+    assert "from prime_numbers import" not in outcome.best.code
+    assert any("test class" in note for note in outcome.best.notes)
+
+
+def test_unittest_main_in_module_does_not_fake_a_pass() -> None:
+    reply = "```python\nimport unittest\n\ndef prime_sum(n):\n    return -1\n\nunittest.main()\n```"
+    outcome = run_loop(task(), FakeListChatModel(responses=[reply]), LoopSettings(max_iterations=1))
+    assert not outcome.success
+    assert outcome.best is not None and outcome.best.passed == 0
+
+
+def test_budget_spent_without_passing() -> None:
+    outcome = run_loop(task(), FakeListChatModel(responses=[WRONG]), SETTINGS)
+    assert not outcome.success
+    assert outcome.iterations == 3
+    assert outcome.stop_reason == "budget"
+    assert outcome.best is not None and outcome.best.passed == 1
+
+
+def test_repeated_attempt_raises_the_temperature() -> None:
+    outcome = run_loop(task(), FakeListChatModel(responses=[WRONG]), SETTINGS)
+    temperatures = [a.temperature for a in outcome.attempts]
+    # The second reply repeats the first verbatim, so the third call samples hotter.
+    assert temperatures[0] == temperatures[1] == SETTINGS.temperature
+    assert temperatures[2] > temperatures[1]
+
+
+def test_worse_attempt_never_replaces_the_best() -> None:
+    spy = Spy()
+    outcome = run_loop(task(), FakeListChatModel(responses=[WRONG, WORSE, WORSE]), SETTINGS, observer=spy)
+    assert not outcome.success
+    assert outcome.best is spy.attempts[0]
+    assert spy.attempts[1].result is not None and spy.attempts[1].result.status == "import_error"
+    # After the worse attempt, the feedback shows the best attempt's code, not the worse one.
+    assert "sum(range(2, n + 2))" in spy.prompts[2][-1].content
+    assert "def sum_primes" not in spy.prompts[2][-1].content
+
+
+def test_early_exit_in_module_is_a_failure() -> None:
+    reply = "```python\nimport os\nos._exit(0)\n\ndef prime_sum(n):\n    return 0\n```"
+    outcome = run_loop(task(), FakeListChatModel(responses=[reply]), LoopSettings(max_iterations=1))
+    assert not outcome.success
+
+
+def test_guard_stops_the_run() -> None:
+    def guard() -> None:
+        raise TestFileError("tests changed")
+
+    with pytest.raises(TestFileError):
+        run_loop(task(), FakeListChatModel(responses=[RIGHT]), SETTINGS, guard=guard)
+
+
+def test_usage_is_counted_per_call() -> None:
+    outcome = run_loop(task(), FakeListChatModel(responses=[WRONG, RIGHT]), SETTINGS)
+    assert len(outcome.usage.calls) == 2
+    assert outcome.usage.tokens_in > 0 and outcome.usage.tokens_out > 0
+    assert all(call.estimated for call in outcome.usage.calls)  # fakes report no usage
