@@ -129,7 +129,7 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 def summary_table(summary: dict[str, Any]) -> Table:
     """The terminal comparison of strategies."""
     run = summary.get("run", {})
-    table = Table(title=f"{run.get('tasks_source', '')} · {run.get('model', '')}", title_justify="left")
+    table = Table(title=f"{run.get('tasks_source', '')} · {run.get('model_short', run.get('model', ''))}", title_justify="left")
     for column in ("strategy", "solved", "rate", "tokens/task", "tokens/solved", "s/task", "iter/task"):
         table.add_column(column, justify="left" if column == "strategy" else "right")
     for name, s in summary["strategies"].items():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 import time
@@ -49,6 +50,8 @@ EXIT_INTERRUPTED = 130
 RUN_FILE = "run.json"
 # Settings that change what a result means: a rerun into the same folder must keep them.
 SAME_RUN_KEYS = ("tasks_source", "model", "max_iterations", "temperature", "timeout", "seed")
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
 
 ChatFactory = Callable[[EvalTask, str], BaseChatModel]
 
@@ -88,15 +91,20 @@ def failure_reason(outcome: LoopOutcome) -> str | None:
         return f"no usable code in the reply ({notes})"
     result = best.result
     if result.status != "ok":
-        lines = [line for line in (result.message or result.stderr or "").strip().splitlines() if line.strip()]
-        return f"{result.status}: {lines[-1].strip()[:200]}" if lines else result.status
+        line = _error_line(result.message or result.stderr or "")
+        return f"{result.status}: {line}" if line else result.status
     failing = [c for c in result.cases if c.outcome in {"failed", "error"}]
     reason = f"{result.passed}/{result.tests_run} tests passed"
     if failing:
-        lines = [line for line in failing[0].message.strip().splitlines() if line.strip()]
-        last = lines[-1].strip()[:200] if lines else failing[0].outcome
-        reason += f"; {failing[0].name}: {last}"
+        reason += f"; {failing[0].name}: {_error_line(failing[0].message) or failing[0].outcome}"
     return reason
+
+
+def _error_line(message: str) -> str:
+    """The exception line of a traceback (``AssertionError: 1 != 2``), else its last line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return (errors[0] if errors else lines[-1] if lines else "")[:200]
 
 
 def _attempt_record(attempt: Attempt) -> dict[str, Any]:
@@ -235,6 +243,7 @@ def evaluate(
     run = {
         "tasks_source": tasks_source,
         "model": model,
+        "model_short": model.split("/")[-1].split(" (")[0],
         "max_iterations": settings.max_iterations,
         "temperature": settings.temperature,
         "timeout": settings.timeout,

@@ -117,8 +117,16 @@ def _self_import(node: ast.stmt, module_name: str) -> bool:
     return False
 
 
-def clean_module(code: str, module_name: str, test_names: set[str] | None = None) -> Extraction:
-    """Drop self-imports, pasted tests, and code that would run on import."""
+_FILENAME_LINE = re.compile(r"^\s*(#\s*)?(File:\s*)?`?[\w./-]+\.py`?:?\s*$", re.IGNORECASE)
+
+
+def clean_module(
+    code: str, module_name: str, test_names: set[str] | None = None, keep: set[str] | None = None
+) -> Extraction:
+    """Drop self-imports, pasted tests, and code that would run on import; never a name in `keep`."""
+    first, _, rest = code.lstrip("\n").partition("\n")
+    if _FILENAME_LINE.match(first) and not first.lstrip().startswith("#"):
+        code = rest  # a bare ``module.py`` heading line: small models copy it from the request
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
@@ -133,8 +141,10 @@ def clean_module(code: str, module_name: str, test_names: set[str] | None = None
             reason = f"removed an import of {module_name} from itself"
         elif _is_testcase_class(node):
             reason = f"removed the test class {node.name} copied into the module"  # type: ignore[attr-defined]
-        elif isinstance(node, ast.FunctionDef) and node.name in test_names:
-            reason = f"removed the test function {node.name} copied into the module"
+        elif isinstance(node, ast.FunctionDef) and (
+            node.name in test_names or node.name.startswith("test")
+        ) and node.name not in (keep or set()):
+            reason = f"removed the test function {node.name} from the module"
         elif _is_main_guard(node):
             reason = "removed the `if __name__ == '__main__':` block"
         elif _is_side_effect_call(node):
@@ -161,7 +171,13 @@ def extract_module(
     code = choose_code(reply, required or [])
     if code is None or not code.strip():
         return Extraction(code=None, notes=["the reply contained no Python code"])
-    result = clean_module(code, module_name, test_names)
-    if result.code is not None and result.syntax_error is None and not _defined_names(result.code):
+    result = clean_module(code, module_name, test_names, set(required or []))
+    if result.code is None or result.syntax_error is not None:
+        return result
+    defined = _defined_names(result.code)
+    if not defined:
         return Extraction(code=None, notes=[*result.notes, "the code defines nothing"])
+    if required and not defined & set(required):
+        wanted = ", ".join(f"`{name}`" for name in required)
+        return Extraction(code=None, notes=[*result.notes, f"the code does not define {wanted}"])
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 from code_generation.runner import SandboxResult
 
 PER_CASE_CHARS = 900
@@ -59,3 +61,29 @@ def details(result: SandboxResult, budget: int = 3500) -> str:
     if passed:
         parts.append("These tests already pass; keep them passing: " + ", ".join(passed[:20]))
     return "\n\n".join(parts) if parts else _trim(result.message or result.stderr, budget)
+
+
+def unimplemented(code: str) -> list[str]:
+    """Functions and methods whose body is still only a docstring, ``pass`` or ``...``."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    return [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and all(
+            isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+            for stmt in node.body
+        )
+    ]
+
+
+def stub_note(code: str) -> str:
+    """A line for the feedback when the model left stubs empty (they return None)."""
+    empty = unimplemented(code)
+    if not empty:
+        return ""
+    names = ", ".join(f"`{name}`" for name in empty)
+    return f"Not implemented yet (the body is empty, so it returns None): {names}. Write their code."

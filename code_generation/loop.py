@@ -46,6 +46,8 @@ class LoopSettings:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     feedback_budget: int = 3500
     escalate_temperature: float = 0.4  # added when the model repeats an attempt verbatim
+    restart_after: int = 2  # attempts in a row without progress before a fresh start from the request
+    stop_at_fence: bool = True  # stop generating at the end of the first code block
 
 
 @dataclass
@@ -188,12 +190,15 @@ def run_loop(
     messages: list[BaseMessage] = opening
     temperature = settings.temperature
     stop_reason = "budget"
+    stalls = 0  # attempts in a row that did not beat the best
+    # Prose after the code block costs time and is thrown away; an opening fence is "```python".
+    stop = {"stop": ["\n```\n"]} if settings.stop_at_fence else {}
 
     for iteration in range(1, settings.max_iterations + 1):
         if guard:
             guard()
         observer.event(f"iteration {iteration}/{settings.max_iterations}: asking the model")
-        params = {} if temperature == settings.temperature else {"temperature": temperature}
+        params = dict(stop) if temperature == settings.temperature else {**stop, "temperature": temperature}
         reply = call_model(chat, messages, f"code-{iteration}", usage, observer, **params)
         text = reply.text if not isinstance(reply.content, str) else reply.content
         extraction = extract_module(text, task.module_name, spec.imported_names, spec.test_names)
@@ -202,7 +207,10 @@ def run_loop(
 
         if extraction.code is None:
             observer.attempt(attempt, best)
-            messages = prompts.no_code_messages(opening, text, task.module_name, spec.imported_names)
+            problem = extraction.notes[-1] if extraction.notes else "the reply contained no Python code"
+            messages = prompts.no_code_messages(opening, problem, task.module_name, spec.imported_names)
+            # The same request at the same temperature would likely get the same reply.
+            temperature = min(1.0, temperature + settings.escalate_temperature)
             continue
 
         digest = _digest(extraction.code)
@@ -215,20 +223,28 @@ def run_loop(
             extraction.code, task.module_name, task.test_source, task.test_filename, limits=settings.limits
         )
         if better(attempt, best):
-            best = attempt
+            best, stalls = attempt, 0
+        else:
+            stalls += 1
         observer.attempt(attempt, best)
         if attempt.success:
             stop_reason = "passed"
             break
+        if stalls >= settings.restart_after:
+            # Repairs are going nowhere: a small model does better with a fresh, hotter sample
+            # of the original request than with more feedback on the same wrong idea.
+            observer.event(f"no progress in {stalls} attempts: asking afresh")
+            messages, stalls = opening, 0
+            temperature = min(1.0, settings.temperature + settings.escalate_temperature)
+            continue
         # Feed back the latest attempt unless it fell behind the best: then the best one's failures.
         shown = attempt if best is attempt or best is None or attempt.passed >= best.passed else best
         assert shown.code is not None and shown.result is not None
+        details = feedback.details(shown.result, settings.feedback_budget)
+        if note := feedback.stub_note(shown.code):
+            details = f"{note}\n\n{details}"
         messages = prompts.feedback_messages(
-            opening,
-            task.module_name,
-            shown.code,
-            feedback.verdict(shown.result),
-            feedback.details(shown.result, settings.feedback_budget),
+            opening, task.module_name, shown.code, feedback.verdict(shown.result), details
         )
 
     total = best.result.tests_run if best and best.result and best.result.tests_run else spec.test_count

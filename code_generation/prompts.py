@@ -9,24 +9,29 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-SYSTEM_CODER = (
-    "You are an expert Python programmer. You write one complete, self-contained Python module "
-    "that makes the user's unittest file pass. Reply with the whole module in a single "
-    "```python code block. The module must not contain the tests, must not import itself, and "
-    "must not call unittest.main() or run anything at import time. Use only the standard library."
-)
+from code_generation.skeleton import module_skeleton
 
-CODE_REQUEST = """Write the Python module `{module_name}.py`.
+# The tests are shown as a skeleton with doctest examples (see code_generation/skeleton.py):
+# a small model pastes a unittest file back, but completes a skeleton the way it was trained to.
+CODE_REQUEST = """Complete the following Python module `{module_name}.py`. Implement every function \
+and method so that all the examples in the docstrings hold: the tests in `{test_filename}` check \
+exactly these. Use only the standard library, and do not add tests or code that runs on import.
 
-Task: {prompt}
-
-The module must pass this unittest file, `{test_filename}`:
 ```python
-{test_source}
+{skeleton}
 ```
 
-Define {names} at the top level of `{module_name}.py`, with the exact names and call signatures \
-the tests use. Reply with the complete module in one ```python code block."""
+Reply with the complete module `{module_name}.py` in one ```python code block."""
+
+CODE_REQUEST_WITH_CODE = """{prompt}
+
+The module is `{module_name}.py`, and the tests in `{test_filename}` check these examples:
+
+```python
+{skeleton}
+```
+
+Reply with the complete module `{module_name}.py` in one ```python code block."""
 
 FEEDBACK = """Your module `{module_name}.py` {verdict}.
 
@@ -40,8 +45,8 @@ This is the code that was tested:
 Rewrite `{module_name}.py` so that every test passes. Think about what the failing tests expect, \
 keep what already works, and reply with the complete corrected module in one ```python code block."""
 
-NO_CODE_FEEDBACK = """Your reply contained no Python code for `{module_name}.py`. Reply with the \
-complete module in one ```python code block that defines {names}."""
+NO_CODE_FEEDBACK = """Your last reply could not be used: {problem}. Reply with the complete module `{module_name}.py` in \
+one ```python code block that implements {names}; do not repeat the tests."""
 
 SYSTEM_TESTER = (
     "You are an expert Python test engineer. You write a standard unittest test file for a module "
@@ -69,19 +74,15 @@ def _names(names: list[str]) -> str:
 
 
 def code_messages(prompt: str, module_name: str, test_filename: str, test_source: str, names: list[str]) -> list[BaseMessage]:
-    """The opening request for the module."""
-    return [
-        SystemMessage(SYSTEM_CODER),
-        HumanMessage(
-            CODE_REQUEST.format(
-                module_name=module_name,
-                prompt=prompt.strip(),
-                test_filename=test_filename,
-                test_source=test_source.strip(),
-                names=_names(names),
-            )
-        ),
-    ]
+    """The opening request: the module's skeleton, with the tests as docstring examples."""
+    has_code = "```" in prompt
+    skeleton = module_skeleton(test_source, module_name, names, "" if has_code else prompt.strip())
+    template = CODE_REQUEST_WITH_CODE if has_code else CODE_REQUEST
+    request = template.format(
+        prompt=prompt.strip(), module_name=module_name, test_filename=test_filename, skeleton=skeleton.strip()
+    )
+    # No system message: small chat models do best with the default their template puts there.
+    return [HumanMessage(request)]
 
 
 def feedback_messages(
@@ -99,8 +100,10 @@ def feedback_messages(
     ]
 
 
-def no_code_messages(opening: list[BaseMessage], reply: str, module_name: str, names: list[str]) -> list[BaseMessage]:
-    return [*opening, AIMessage(reply[:2000]), HumanMessage(NO_CODE_FEEDBACK.format(module_name=module_name, names=_names(names)))]
+def no_code_messages(opening: list[BaseMessage], problem: str, module_name: str, names: list[str]) -> list[BaseMessage]:
+    """Ask again without echoing the unusable reply: a small model would copy it once more."""
+    reminder = NO_CODE_FEEDBACK.format(problem=problem, module_name=module_name, names=_names(names))
+    return [*opening[:-1], HumanMessage(f"{opening[-1].content}\n\n{reminder}")]
 
 
 def test_messages(prompt: str, module_name: str, test_filename: str) -> list[BaseMessage]:

@@ -221,7 +221,7 @@ class LocalChatModel(BaseChatModel):
 
     model_path: str
     temperature: float = 0.2
-    max_tokens: int = 1536
+    max_tokens: int = 1024
     top_p: float = 0.95
     seed: int | None = None
     n_ctx: int = 8192

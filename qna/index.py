@@ -632,12 +632,14 @@ def indexed_hashes(collection: Any, kind: str) -> dict[str, str]:
     return hashes
 
 
-def delete_paths(collection: Any, paths: Sequence[str], kind: str) -> int:
-    """Remove every chunk of the given kind for these paths; returns how many went."""
+def delete_paths(collection: Any, paths: Sequence[str], kind: str | None) -> int:
+    """Remove the chunks of these paths (of one kind, or all kinds); returns how many went."""
     removed = 0
     paths = list(paths)
     for i in range(0, len(paths), 100):
-        where = {"$and": [{"kind": kind}, {"path": {"$in": paths[i : i + 100]}}]}
+        where: dict[str, Any] = {"path": {"$in": paths[i : i + 100]}}
+        if kind is not None:
+            where = {"$and": [{"kind": kind}, where]}
         ids = collection.get(where=where, include=[])["ids"]
         if ids:
             collection.delete(ids=ids)
@@ -733,8 +735,10 @@ def index_directory(
     stats.changed_paths = [f.path for f in changed]
     stats.files_unchanged = len(walked.files) - len(changed)
 
-    stats.chunks_deleted = delete_paths(
-        collection, stats.deleted_paths + [f.path for f in changed if f.path in known], CODE_KIND
+    # A file that is gone loses its summary chunk too; a changed one keeps it until resummarised.
+    stats.chunks_deleted = delete_paths(collection, stats.deleted_paths, None)
+    stats.chunks_deleted += delete_paths(
+        collection, [f.path for f in changed if f.path in known], CODE_KIND
     )
     stats.files_deleted = len(stats.deleted_paths)
 

@@ -201,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
     from my_llm.embeddings import get_embedding_function
 
     embedding_function = get_embedding_function()
+    chat = make_chat_model(args)  # before indexing, so a bad --model fails fast
     client = get_client(args.db)
     show = sys.stderr.isatty()
     walked = walk_directory(root, args.ext, ignore)
@@ -221,7 +222,6 @@ def run(args: argparse.Namespace) -> int:
             _err(f"  skipped {path}")
     collection = open_collection(root, client=client, embedding_function=embedding_function)
 
-    chat = make_chat_model(args)
     _err(f"Model: {_describe(chat)}")
     if not args.no_summaries:
         from qna.summaries import SummaryStore, index_summaries, summarise_files
@@ -263,7 +263,14 @@ def run(args: argparse.Namespace) -> int:
                 break
             if not question.strip():
                 continue
-            answer(question)
+            try:
+                answer(question)
+            except Exception as exc:  # noqa: BLE001 - one failed answer should not end the session
+                if args.verbose:
+                    import traceback
+
+                    traceback.print_exc()
+                _err(f"read-repo: error: {_explain(exc)}")
     except KeyboardInterrupt:
         pass
     finally:
@@ -325,15 +332,19 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, _user_errors()):
             _err(f"read-repo: error: {exc}")
             return EXIT_USAGE
-        explained = None
-        try:
-            from my_llm.models import explain_error
-
-            explained = explain_error(exc)
-        except ImportError:
-            pass
-        _err(f"read-repo: error: {explained or f'{type(exc).__name__}: {exc}'}")
+        _err(f"read-repo: error: {_explain(exc)}")
         return EXIT_ERROR
+
+
+def _explain(exc: BaseException) -> str:
+    """One line for a failure: the model layer's explanation when it has one."""
+    try:
+        from my_llm.models import explain_error
+
+        explained = explain_error(exc)
+    except ImportError:
+        explained = None
+    return explained or f"{type(exc).__name__}: {exc}"
 
 
 if __name__ == "__main__":

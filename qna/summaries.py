@@ -38,6 +38,7 @@ __all__ = [
     "SummaryStore",
     "index_summaries",
     "is_code_file",
+    "clean_summary",
     "outline",
     "summarise_directory",
     "summarise_files",
@@ -46,7 +47,9 @@ __all__ = [
 MANIFEST_NAME = ".read-repo-manifest.json"
 MANIFEST_TOOL = "read_repo"
 DOC_EXTS = (".md", ".markdown", ".rst", ".txt")
-SOURCE_BUDGET = 6000  # characters of source shown to the model: the 0.5B model is slow to read
+SOURCE_BUDGET = 3500  # characters of source shown to the model: a small local model reads slowly
+SUMMARY_MAX_TOKENS = 384  # enough for three short sections; stops a small model's rambling
+_SECTIONS = ("purpose", "main classes", "how to use")
 SUMMARY_INDEX_CHARS = 2000
 
 
@@ -122,6 +125,7 @@ class SummaryStore:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(payload, handle, indent=1, sort_keys=True)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, self.manifest_path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -174,6 +178,7 @@ class SummaryStore:
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".summary-", suffix=".tmp")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            os.chmod(tmp, 0o644)  # like a file made with open(), not mkstemp's 0600
             os.replace(tmp, target)
         else:
             try:
@@ -248,8 +253,28 @@ def generate_summary(chat: BaseChatModel, source: SourceFile, budget: int = SOUR
         language=language_of(source.path) or "",
         source=shown,
     )
-    reply = _message_text(chat.invoke(messages).content).strip()
-    return f"# Summary of `{source.path}`\n\n{reply}\n"
+    reply = _message_text(chat.invoke(messages, max_tokens=SUMMARY_MAX_TOKENS).content)
+    return f"# Summary of `{source.path}`\n\n{clean_summary(reply)}\n"
+
+
+def clean_summary(reply: str) -> str:
+    """Keep the three asked-for sections; small models like to append the source or an outline."""
+    text = reply.strip()
+    fence = text.split("\n", 1)
+    if fence[0].strip() in ("```", "```markdown", "```md") and text.endswith("```"):
+        text = fence[1].rsplit("```", 1)[0].strip()
+    kept: list[str] = []
+    in_fence = False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        heading = line.strip().lstrip("#").strip().lower()
+        if not in_fence and line.startswith("#") and not heading.startswith(_SECTIONS):
+            if kept:  # an unexpected section after the real ones: the rest is noise
+                break
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
 
 
 def summarise_files(

@@ -50,8 +50,14 @@ def prime_sum(n):
     return sum(range(2, n + 2)) if n else 0
 ```'''
 
-# Passes nothing: the name the tests import is missing.
+# Passes nothing.
 WORSE = '''```python
+def prime_sum(n):
+    return -1
+```'''
+
+# Defines the wrong name: not worth a test run.
+MISNAMED = '''```python
 def sum_primes(n):
     return 0
 ```'''
@@ -123,6 +129,39 @@ def test_copied_test_class_and_self_import_are_removed() -> None:
     assert any("test class" in note for note in outcome.best.notes)
 
 
+def test_reply_that_only_repeats_the_tests_is_a_retry_without_echo() -> None:
+    copied = "```python\n" + TESTS + "```"
+    spy = Spy()
+    outcome = run_loop(task(), FakeListChatModel(responses=[copied, MISNAMED, RIGHT]), SETTINGS, observer=spy)
+    assert outcome.success and outcome.iterations == 3
+    assert spy.attempts[0].result is None and spy.attempts[1].result is None  # no sandbox run
+    assert "does not define `prime_sum`" in spy.prompts[1][-1].content
+    # The unusable reply is not echoed back: the retry is the request plus a reminder.
+    assert len(spy.prompts[1]) == len(spy.prompts[0])
+    assert "class TestPrimeNumberFunctions" not in spy.prompts[1][-1].content
+    assert spy.attempts[1].temperature > spy.attempts[0].temperature
+
+
+def test_no_progress_restarts_from_the_request() -> None:
+    spy = Spy()
+    settings = LoopSettings(max_iterations=4, limits=SandboxLimits(timeout=20), restart_after=2)
+    outcome = run_loop(task(), FakeListChatModel(responses=[WRONG, WORSE, WORSE, RIGHT]), settings, observer=spy)
+    assert outcome.success and outcome.iterations == 4
+    assert "fails" in spy.prompts[1][-1].content  # one repair with feedback ...
+    assert "fails" in spy.prompts[2][-1].content
+    # ... and after two attempts without progress, the original request again, sampled hotter.
+    assert [m.content for m in spy.prompts[3]] == [m.content for m in spy.prompts[0]]
+    assert spy.attempts[3].temperature > SETTINGS.temperature
+    assert any("afresh" in event for event in spy.events)
+
+
+def test_empty_stubs_are_named_in_the_feedback() -> None:
+    stub = '```python\ndef prime_sum(n):\n    """Sum of primes."""\n```'
+    spy = Spy()
+    run_loop(task(), FakeListChatModel(responses=[stub, RIGHT]), SETTINGS, observer=spy)
+    assert "Not implemented yet" in spy.prompts[1][-1].content and "`prime_sum`" in spy.prompts[1][-1].content
+
+
 def test_unittest_main_in_module_does_not_fake_a_pass() -> None:
     reply = "```python\nimport unittest\n\ndef prime_sum(n):\n    return -1\n\nunittest.main()\n```"
     outcome = run_loop(task(), FakeListChatModel(responses=[reply]), LoopSettings(max_iterations=1))
@@ -151,10 +190,10 @@ def test_worse_attempt_never_replaces_the_best() -> None:
     outcome = run_loop(task(), FakeListChatModel(responses=[WRONG, WORSE, WORSE]), SETTINGS, observer=spy)
     assert not outcome.success
     assert outcome.best is spy.attempts[0]
-    assert spy.attempts[1].result is not None and spy.attempts[1].result.status == "import_error"
+    assert spy.attempts[1].result is not None and spy.attempts[1].passed == 0
     # After the worse attempt, the feedback shows the best attempt's code, not the worse one.
     assert "sum(range(2, n + 2))" in spy.prompts[2][-1].content
-    assert "def sum_primes" not in spy.prompts[2][-1].content
+    assert "return -1" not in spy.prompts[2][-1].content
 
 
 def test_early_exit_in_module_is_a_failure() -> None:

@@ -16,6 +16,7 @@ from qna.summaries import (
     MANIFEST_NAME,
     SummaryError,
     SummaryStore,
+    clean_summary,
     index_summaries,
     outline,
     summarise_files,
@@ -147,9 +148,26 @@ def test_summaries_are_indexed_under_their_file(tmp_path: Path) -> None:
     assert {m["path"] for m in got} == {"calc.py", "pkg/shapes.py"}
     calc = next(m for m in got if m["path"] == "calc.py")
     assert (calc["start_line"], calc["end_line"]) == (1, 3)
+    # Deleting the source drops its summary chunk at the next index, summaries or not.
+    (root / "calc.py").unlink()
+    stats = index_directory(root, client=client)
+    assert stats.deleted_paths == ["calc.py"]
+    got = collection.get(where={"kind": SUMMARY_KIND}, include=["metadatas"])["metadatas"]
+    assert {m["path"] for m in got} == {"pkg/shapes.py"}
 
 
 def test_outline_lists_public_definitions() -> None:
     text = "class A(Base):\n    '''Doc A.'''\n    def run(self, x):\n        pass\n\ndef _hidden():\n    pass\n"
     assert outline("a.py", text) == "class A(Base)  # Doc A.\n    def run(self, x)"
     assert "not available" in outline("a.js", "function f() {}")
+
+
+def test_clean_summary_drops_what_was_not_asked_for() -> None:
+    reply = (
+        "```markdown\n## Purpose\nDoes X.\n## Main classes and functions\n- `f(a)`: returns a.\n"
+        "## How to use it\n```python\n# call it\nf(1)\n```\n## Outline of the file\nclass A: ...\n```"
+    )
+    cleaned = clean_summary(reply)
+    assert cleaned.startswith("## Purpose\nDoes X.")
+    assert "# call it" in cleaned and cleaned.endswith("```")
+    assert "Outline" not in cleaned and "class A" not in cleaned
