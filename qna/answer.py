@@ -152,14 +152,6 @@ def build_messages(
     )
 
 
-def _message_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
-    return str(content)
-
-
 def _sources(code: Sequence[Hit], summaries: Sequence[Hit]) -> list[Source]:
     """Every region shown to the model, in rank order, without duplicates."""
     seen: dict[Source, None] = {}
@@ -185,7 +177,7 @@ def answer_question(
     code, summary_hits = retrieve(collection, question, k, summaries)
     messages = build_messages(question, code, summary_hits, repo, history)
     reply = chat.invoke(messages)
-    text = _message_text(reply.content).strip()
+    text = reply.text.strip()
     return Answer(text, _sources(code, summary_hits), [*code, *summary_hits])
 
 

@@ -161,16 +161,14 @@ class SourceFile:
 
 
 @dataclass
-class WalkResult:
-    """The files to index and how many were left out, and why."""
+class SkipCounts:
+    """Files left out of the index, by reason; the walk and the index stats both carry them."""
 
-    files: list[SourceFile] = field(default_factory=list)
     skipped_binary: int = 0
     skipped_large: int = 0
     skipped_non_utf8: int = 0
     skipped_unreadable: int = 0
     skipped_empty: int = 0
-    skipped_paths: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:
@@ -184,7 +182,15 @@ class WalkResult:
 
 
 @dataclass
-class IndexStats:
+class WalkResult(SkipCounts):
+    """The files to index and how many were left out, and why."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    skipped_paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IndexStats(SkipCounts):
     """What an indexing run did; the CLI prints it and the tests assert on it."""
 
     collection: str = ""
@@ -195,25 +201,10 @@ class IndexStats:
     chunks_added: int = 0
     chunks_deleted: int = 0
     chunks_total: int = 0
-    skipped_binary: int = 0
-    skipped_large: int = 0
-    skipped_non_utf8: int = 0
-    skipped_unreadable: int = 0
-    skipped_empty: int = 0
     seconds: float = 0.0
     changed_paths: list[str] = field(default_factory=list)
     deleted_paths: list[str] = field(default_factory=list)
     indexed_paths: list[str] = field(default_factory=list)  # every file now in the index
-
-    @property
-    def skipped(self) -> int:
-        return (
-            self.skipped_binary
-            + self.skipped_large
-            + self.skipped_non_utf8
-            + self.skipped_unreadable
-            + self.skipped_empty
-        )
 
     def summary_line(self) -> str:
         """One line for humans: what changed and what was skipped."""

@@ -235,14 +235,6 @@ def outline(path: str, text: str, limit: int = 60) -> str:
     return "\n".join(lines) or "(no classes or functions)"
 
 
-def _message_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
-    return str(content)
-
-
 def generate_summary(chat: BaseChatModel, source: SourceFile, budget: int = SOURCE_BUDGET) -> str:
     """Ask the model for one file's summary, headed by the path it describes."""
     text = source.text
@@ -253,7 +245,7 @@ def generate_summary(chat: BaseChatModel, source: SourceFile, budget: int = SOUR
         language=language_of(source.path) or "",
         source=shown,
     )
-    reply = _message_text(chat.invoke(messages, max_tokens=SUMMARY_MAX_TOKENS).content)
+    reply = chat.invoke(messages, max_tokens=SUMMARY_MAX_TOKENS).text
     return f"# Summary of `{source.path}`\n\n{clean_summary(reply)}\n"
 
 
