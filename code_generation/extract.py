@@ -117,7 +117,7 @@ def _self_import(node: ast.stmt, module_name: str) -> bool:
     return False
 
 
-_FILENAME_LINE = re.compile(r"^\s*(#\s*)?(File:\s*)?`?[\w./-]+\.py`?:?\s*$", re.IGNORECASE)
+_FILENAME_LINE = re.compile(r"^\s*(File:\s*)?`?[\w./-]+\.py`?:?\s*$", re.IGNORECASE)
 
 
 def clean_module(
@@ -125,7 +125,7 @@ def clean_module(
 ) -> Extraction:
     """Drop self-imports, pasted tests, and code that would run on import; never a name in `keep`."""
     first, _, rest = code.lstrip("\n").partition("\n")
-    if _FILENAME_LINE.match(first) and not first.lstrip().startswith("#"):
+    if _FILENAME_LINE.match(first):
         code = rest  # a bare ``module.py`` heading line: small models copy it from the request
     try:
         tree = ast.parse(code)

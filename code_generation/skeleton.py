@@ -223,20 +223,19 @@ def module_skeleton(test_source: str, module_name: str, names: list[str], prompt
     for name in names:
         is_class = name[:1].isupper()
         stub = _Stub(name, is_class)
+        stub.params = _signature_from_prompt(name, prompt) or _params_from_calls(_calls(all_stmts, name))
         if is_class:
-            stub.params = _signature_from_prompt(name, prompt) or _params_from_calls(_calls(all_stmts, name))
-            stub.methods = _methods(all_stmts, name)
-            for method, params in list(stub.methods.items()):
-                stub.methods[method] = _signature_from_prompt(method, prompt) or params
-        else:
-            stub.params = _signature_from_prompt(name, prompt) or _params_from_calls(_calls(all_stmts, name))
+            stub.methods = {
+                method: _signature_from_prompt(method, prompt) or params
+                for method, params in _methods(all_stmts, name).items()
+            }
         stubs[name] = stub
     shown_setup: set[str] = set()
     for setup, stmts in bodies:
-        used = _names_in([*setup, *stmts])
-        owner = next((n for n in names if n in _names_in(stmts)), None) or next(
-            (n for n in names if n in used), names[0] if names else None
-        )
+        # The first imported name the test body uses owns its examples (else one setUp uses).
+        in_body, in_setup = _names_in(stmts), _names_in(setup)
+        owner = next((n for n in names if n in in_body), None) or next((n for n in names if n in in_setup), None)
+        owner = owner or (names[0] if names else None)
         if owner is None:
             continue
         stub = stubs[owner]
