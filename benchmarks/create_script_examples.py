@@ -42,7 +42,7 @@ def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
         sys.executable, "-m", "code_generation.create_script", prompt, str(work / f"{module}.py"),
         "--test_file", str(work / test_file.name), "--json", "--no-memory",
         "--max-iterations", str(args.max_iterations), "--model", args.model,
-        "--run-dir", str(work / "run"),
+        "--candidates", str(args.candidates), "--run-dir", str(work / "run"),
     ]
     if args.seed is not None:
         command += ["--seed", str(args.seed)]
@@ -71,21 +71,25 @@ def main() -> int:
     parser.add_argument("--model", default="local")
     parser.add_argument("--max-iterations", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--candidates", type=int, default=1, help="programs sampled per iteration")
     parser.add_argument("--only", default="", help="comma list of task folder names")
     parser.add_argument("--examples", type=Path, default=ROOT / "examples")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
+    parser.add_argument("--keep", type=Path, default=None, help="a new folder to keep each task's run folder in")
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()} or None
     folders = task_folders(args.examples, only)
     console = Console()
     rows: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="bench-create-script-") as scratch, Progress(
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=False)
+    with tempfile.TemporaryDirectory(prefix="bench-create-script-") as temp, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
         bar = progress.add_task("tasks", total=len(folders))
         for folder in folders:
             progress.update(bar, description=f"{folder.name:<22} solved {sum(r['solved'] for r in rows)}/{len(rows)}")
-            rows.append(run_task(folder, args, Path(scratch)))
+            rows.append(run_task(folder, args, args.keep or Path(temp)))
             progress.advance(bar)
 
     table = Table(title=f"create-script on examples/ ({args.model}, max {args.max_iterations} iterations)")

@@ -24,9 +24,11 @@ from code_generation.testgen import generate_test_file
 from code_generation.testspec import TestFileError, analyse_test_source
 from my_llm.errors import MyLLMError
 from my_llm.models import describe_model, get_chat_model
+from my_llm.response_cache import CachedChatModel, ResponseCache
 from my_llm.usage import CallUsage, UsageTracker
 
 MEMORY_NAMESPACE = "create_script"
+MAX_CANDIDATES = 8
 
 
 @dataclass
@@ -42,6 +44,9 @@ class ScriptSettings:
     temperature: float = 0.2
     timeout: float = 30.0
     seed: int | None = None
+    candidates: int = 1
+    static_checks: bool = False
+    cache: bool = True  # answer deterministic requests (temperature 0 or a seed) from the disk cache
     yes: bool = False
     run_dir: Path | None = None
     runs_base: Path | None = None
@@ -103,6 +108,7 @@ class _Recorder:
             attempt.code,
             attempt.summary(),
             attempt.result.to_dict() if attempt.result else None,
+            attempt.candidate,
         )
         if best is attempt and attempt.code is not None:
             self.folder.write_text("best.py", attempt.code)
@@ -172,6 +178,8 @@ def check_inputs(settings: ScriptSettings) -> str | None:
         raise MyLLMError(f"output file {output} is a directory: give a file name ending in .py")
     if settings.max_iterations < 1:
         raise MyLLMError("--max-iterations must be at least 1")
+    if not 1 <= settings.candidates <= MAX_CANDIDATES:
+        raise MyLLMError(f"--candidates must be between 1 and {MAX_CANDIDATES}")
     if settings.timeout <= 0:
         raise MyLLMError("--timeout must be positive")
     try:
@@ -215,6 +223,8 @@ def generate_script(
             verbose=settings.verbose,
             seed=settings.seed,
         )
+        if settings.cache:
+            chat = CachedChatModel(inner=chat, store=ResponseCache())
     model_label = describe_model(chat)
     if observer is not None:
         observer.event(f"Model: {model_label}")
@@ -237,6 +247,9 @@ def generate_script(
             "temperature": settings.temperature,
             "timeout": settings.timeout,
             "seed": settings.seed,
+            "candidates": settings.candidates,
+            "static_checks": settings.static_checks,
+            "cache": settings.cache,
         },
     }
     folder.write_json("request.json", request)
@@ -270,7 +283,8 @@ def generate_script(
     try:
         if test_source is None:
             test_source = generate_test_file(
-                settings.prompt, settings.module_name, test_file.name, chat, usage, observers
+                settings.prompt, settings.module_name, test_file.name, chat, usage, observers,
+                limits=SandboxLimits(timeout=settings.timeout),
             )
             try:
                 with test_file.open("x", encoding="utf-8") as handle:  # never replace a user's file
@@ -293,6 +307,8 @@ def generate_script(
             max_iterations=settings.max_iterations,
             temperature=settings.temperature,
             limits=SandboxLimits(timeout=settings.timeout),
+            candidates=settings.candidates,
+            static_checks=settings.static_checks,
         )
         outcome = run_loop(task, chat, loop_settings, observer=observers, guard=guard, usage=usage)
         guard()

@@ -48,9 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-iterations", type=int, default=5, help="generation attempts before giving up")
     parser.add_argument("--temperature", type=float, default=0.2, help="sampling temperature of the first attempt")
     parser.add_argument("--seed", type=int, default=None, help="sampling seed, for reproducible runs")
+    parser.add_argument("--candidates", type=int, default=1, help="programs sampled per iteration, at once on the model's parallel slots; the best is kept")
+    parser.add_argument("--static-checks", action="store_true", help="check each program with pyflakes first: undefined names and syntax errors skip the test run, findings join the feedback")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
     parser.add_argument("--yes", action="store_true", help="when the test file is generated, use it without stopping for review")
     parser.add_argument("--run-dir", type=Path, default=None, help="folder for this run's record (default .create_script/runs/<time>-<slug>/)")
+    parser.add_argument("--no-cache", action="store_true", help="always ask the model; by default a request made before at temperature 0 or with the same --seed is answered from the disk cache")
     parser.add_argument("--no-memory", action="store_true", help="do not log messages to the shared message history")
     parser.add_argument("--verbose", action="store_true", help="show extraction notes, sandbox isolation, feedback, and tracebacks")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout at the end")
@@ -72,15 +75,18 @@ class ConsoleProgress:
         )
 
     def attempt(self, attempt: Attempt, best: Attempt | None) -> None:
-        if attempt.result is None:
-            self.console.print(f"  attempt {attempt.iteration}: [yellow]no code in the reply[/yellow], asking again")
+        if attempt.blocked:
+            first = next(f for f in attempt.findings if f.critical)
+            self.console.print(f"  attempt {attempt.label}: [yellow]static check: {first}[/yellow], tests not run")
+        elif attempt.result is None:
+            self.console.print(f"  attempt {attempt.label}: [yellow]no code in the reply[/yellow], asking again")
         else:
             r = attempt.result
             colour = "green" if r.success else "red"
             extra = "" if r.status == "ok" else f" ({r.status})"
             best_note = f"; best so far {best.passed}/{best.result.tests_run}" if best and best.result and best is not attempt else ""
             self.console.print(
-                f"  attempt {attempt.iteration}: [{colour}]{r.passed}/{r.tests_run} tests passed{extra}[/{colour}]{best_note}"
+                f"  attempt {attempt.label}: [{colour}]{r.passed}/{r.tests_run} tests passed{extra}[/{colour}]{best_note}"
             )
             if self.verbose and not self._isolation_shown:
                 self.console.print("[dim]  sandbox: " + "; ".join(r.isolation) + "[/dim]")
@@ -130,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         temperature=args.temperature,
         timeout=args.timeout,
         seed=args.seed,
+        candidates=args.candidates,
+        static_checks=args.static_checks,
+        cache=not args.no_cache,
         yes=args.yes,
         run_dir=args.run_dir,
         verbose=args.verbose,

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation import feedback, prompts
+from code_generation import feedback, prompts, static_checks
 from code_generation.extract import extract_module
 from code_generation.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.testspec import TestSpec, analyse_test_source
@@ -48,6 +49,8 @@ class LoopSettings:
     escalate_temperature: float = 0.4  # added when the model repeats an attempt verbatim
     restart_after: int = 2  # attempts in a row without progress before a fresh start from the request
     stop_at_fence: bool = True  # stop generating at the end of the first code block
+    candidates: int = 1  # programs sampled per round, at once on the model's parallel slots
+    static_checks: bool = False  # pyflakes before the tests; a critical finding skips the test run
 
 
 @dataclass
@@ -61,6 +64,18 @@ class Attempt:
     result: SandboxResult | None
     temperature: float
     usage: CallUsage | None = None
+    candidate: int = 0  # 0 follows the conversation; others are extra samples of the same round
+    findings: list[static_checks.Finding] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        """Code that a static check showed cannot work, so its tests were not run."""
+        return self.result is None and any(f.critical for f in self.findings)
+
+    @property
+    def label(self) -> str:
+        """``"3"`` for round 3's main attempt, ``"3.2"`` for its second extra candidate."""
+        return f"{self.iteration}" if self.candidate == 0 else f"{self.iteration}.{self.candidate}"
 
     @property
     def passed(self) -> int:
@@ -73,9 +88,11 @@ class Attempt:
     def summary(self) -> dict[str, Any]:
         return {
             "iteration": self.iteration,
+            "candidate": self.candidate,
+            "findings": [str(f) for f in self.findings],
             "has_code": self.code is not None,
             "notes": self.notes,
-            "status": self.result.status if self.result else "no_code",
+            "status": self.result.status if self.result else "static_error" if self.blocked else "no_code",
             "tests_run": self.result.tests_run if self.result else 0,
             "passed": self.passed,
             "success": self.success,
@@ -97,7 +114,8 @@ class LoopOutcome:
 
     @property
     def iterations(self) -> int:
-        return len(self.attempts)
+        """Rounds run; with several candidates a round holds several attempts."""
+        return max((a.iteration for a in self.attempts), default=0)
 
 
 class Observer(Protocol):
@@ -121,15 +139,8 @@ class _Silent:
         pass
 
 
-def call_model(
-    chat: BaseChatModel,
-    messages: Sequence[BaseMessage],
-    label: str,
-    usage: UsageTracker,
-    observer: Observer,
-    **params: Any,
-) -> AIMessage:
-    """One model call, measured and reported; failures become one-line `ModelError`s."""
+def _invoke(chat: BaseChatModel, messages: Sequence[BaseMessage], params: dict[str, Any]) -> tuple[AIMessage, float]:
+    """The bare model call, timed; provider errors become one-line `ModelError`s."""
     started = time.monotonic()
     try:
         reply = chat.invoke(list(messages), **params)
@@ -142,9 +153,48 @@ def call_model(
         raise ModelError(explained) from exc
     if not isinstance(reply, AIMessage):
         reply = AIMessage(content=str(reply.content))
-    call = usage.record(label, messages, reply, time.monotonic() - started)
+    return reply, time.monotonic() - started
+
+
+def call_model(
+    chat: BaseChatModel,
+    messages: Sequence[BaseMessage],
+    label: str,
+    usage: UsageTracker,
+    observer: Observer,
+    **params: Any,
+) -> AIMessage:
+    """One model call, measured and reported."""
+    reply, seconds = _invoke(chat, messages, params)
+    call = usage.record(label, messages, reply, seconds)
     observer.model_call(label, messages, reply, call)
     return reply
+
+
+def call_model_many(
+    chat: BaseChatModel,
+    requests: Sequence[tuple[Sequence[BaseMessage], str, dict[str, Any]]],
+    usage: UsageTracker,
+    observer: Observer,
+) -> list[tuple[AIMessage, CallUsage]]:
+    """Several calls at once (the local model serves them on its parallel slots).
+
+    Recording happens afterwards, in request order, on this thread: observers need not be
+    thread-safe and the run folder reads the same on every run.
+    """
+    if len(requests) == 1:
+        messages, label, params = requests[0]
+        reply = call_model(chat, messages, label, usage, observer, **params)
+        return [(reply, usage.calls[-1])]
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        futures = [pool.submit(_invoke, chat, messages, params) for messages, _, params in requests]
+        replies = [future.result() for future in futures]
+    out: list[tuple[AIMessage, CallUsage]] = []
+    for (messages, label, _), (reply, seconds) in zip(requests, replies, strict=True):
+        call = usage.record(label, messages, reply, seconds)
+        observer.model_call(label, messages, reply, call)
+        out.append((reply, call))
+    return out
 
 
 def better(candidate: Attempt, best: Attempt | None) -> bool:
@@ -156,6 +206,11 @@ def better(candidate: Attempt, best: Attempt | None) -> bool:
     if candidate.success != best.success:
         return candidate.success
     return candidate.passed > best.passed
+
+
+def rank(attempt: Attempt) -> tuple[bool, int, int, int]:
+    """Order of a round's candidates: passing, most tests passed, fewest static findings, shortest."""
+    return (attempt.success, attempt.passed, -len(attempt.findings), -len(attempt.code or ""))
 
 
 def _digest(code: str) -> str:
@@ -194,55 +249,92 @@ def run_loop(
     # Prose after the code block costs time and is thrown away; an opening fence is "```python".
     stop = {"stop": ["\n```\n"]} if settings.stop_at_fence else {}
 
+    hot = min(1.0, settings.temperature + settings.escalate_temperature)
+    base_seed = getattr(chat, "seed", None)
+
     for iteration in range(1, settings.max_iterations + 1):
         if guard:
             guard()
-        observer.event(f"iteration {iteration}/{settings.max_iterations}: asking the model")
-        params = dict(stop) if temperature == settings.temperature else {**stop, "temperature": temperature}
-        reply = call_model(chat, messages, f"code-{iteration}", usage, observer, **params)
-        text = reply.text if not isinstance(reply.content, str) else reply.content
-        extraction = extract_module(text, task.module_name, spec.imported_names, spec.test_names)
-        attempt = Attempt(iteration, text, extraction.code, extraction.notes, None, temperature, usage.calls[-1])
-        attempts.append(attempt)
+        requests = [(messages, temperature)]
+        # Extra candidates: fresh hotter samples of the request, alternating with hotter takes on
+        # the conversation, so a round holds both a repair and new ideas.
+        for k in range(1, settings.candidates):
+            requests.append((opening, hot) if k % 2 else (messages, min(1.0, temperature + settings.escalate_temperature)))
+        calls = []
+        for k, (request, temp) in enumerate(requests):
+            params: dict[str, Any] = dict(stop)
+            if temp != settings.temperature:
+                params["temperature"] = temp
+            if k and base_seed is not None:  # the same seed would sample the same program
+                params["seed"] = base_seed + iteration * settings.candidates + k
+            calls.append((request, f"code-{iteration}" + (f".{k}" if k else ""), params))
+        asking = "asking the model" if len(calls) == 1 else f"asking the model for {len(calls)} candidates"
+        observer.event(f"iteration {iteration}/{settings.max_iterations}: {asking}")
+        replies = call_model_many(chat, calls, usage, observer)
 
-        if extraction.code is None:
+        round_attempts: list[Attempt] = []
+        for k, ((reply, call), (_, temp)) in enumerate(zip(replies, requests, strict=True)):
+            text = reply.text if not isinstance(reply.content, str) else reply.content
+            extraction = extract_module(text, task.module_name, spec.imported_names, spec.test_names)
+            attempt = Attempt(iteration, text, extraction.code, extraction.notes, None, temp, call, k)
+            attempts.append(attempt)
+            round_attempts.append(attempt)
+            if extraction.code is not None:
+                digest = _digest(extraction.code)
+                if k == 0:
+                    # The same program again: sample hotter next time; otherwise back to normal.
+                    temperature = hot if digest in seen else settings.temperature
+                seen.add(digest)
+                if settings.static_checks:
+                    attempt.findings = static_checks.check_module(extraction.code, f"{task.module_name}.py")
+                    if static_checks.critical(attempt.findings):
+                        continue  # it would fail at import or first call: no test run
+                attempt.result = sandbox(
+                    extraction.code, task.module_name, task.test_source, task.test_filename, limits=settings.limits
+                )
+
+        tested = [a for a in round_attempts if a.result is not None]
+        top = max(tested, key=rank) if tested else None
+        if top is not None and better(top, best):
+            best, stalls = top, 0
+        elif top is not None:
+            stalls += 1
+        for attempt in round_attempts:
             observer.attempt(attempt, best)
-            problem = extraction.notes[-1] if extraction.notes else "the reply contained no Python code"
+        blocked = [a for a in round_attempts if a.blocked]
+        if top is None and blocked:
+            shown_code = blocked[0].code
+            assert shown_code is not None
+            messages = prompts.feedback_messages(
+                opening, task.module_name, shown_code, "has errors found before any test ran",
+                static_checks.render(static_checks.critical(blocked[0].findings)),
+            )
+            continue
+        if top is None:
+            main = round_attempts[0]
+            problem = main.notes[-1] if main.notes else "the reply contained no Python code"
             messages = prompts.no_code_messages(opening, problem, task.module_name, spec.imported_names)
             # The same request at the same temperature would likely get the same reply.
             temperature = min(1.0, temperature + settings.escalate_temperature)
             continue
 
-        digest = _digest(extraction.code)
-        repeated = digest in seen
-        seen.add(digest)
-        temperature = (
-            min(1.0, temperature + settings.escalate_temperature) if repeated else settings.temperature
-        )
-        attempt.result = sandbox(
-            extraction.code, task.module_name, task.test_source, task.test_filename, limits=settings.limits
-        )
-        if better(attempt, best):
-            best, stalls = attempt, 0
-        else:
-            stalls += 1
-        observer.attempt(attempt, best)
-        if attempt.success:
+        if top.success:
             stop_reason = "passed"
             break
         if stalls >= settings.restart_after:
             # Repairs are going nowhere: a small model does better with a fresh, hotter sample
             # of the original request than with more feedback on the same wrong idea.
             observer.event(f"no progress in {stalls} attempts: asking afresh")
-            messages, stalls = opening, 0
-            temperature = min(1.0, settings.temperature + settings.escalate_temperature)
+            messages, stalls, temperature = opening, 0, hot
             continue
-        # Feed back the latest attempt unless it fell behind the best: then the best one's failures.
-        shown = attempt if best is attempt or best is None or attempt.passed >= best.passed else best
+        # Feed back the round's best unless it fell behind the best so far: then the best one's failures.
+        shown = top if best is None or top.passed >= best.passed else best
         assert shown.code is not None and shown.result is not None
         details = feedback.details(shown.result, settings.feedback_budget)
         if note := feedback.stub_note(shown.code):
             details = f"{note}\n\n{details}"
+        if shown.findings:
+            details = f"{details}\n\n{static_checks.render(shown.findings)}"
         messages = prompts.feedback_messages(
             opening, task.module_name, shown.code, feedback.verdict(shown.result), details
         )

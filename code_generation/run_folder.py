@@ -103,8 +103,10 @@ class RunFolder:
             },
         )
 
-    def record_attempt(self, iteration: int, reply: str, code: str | None, summary: dict, result: dict | None) -> None:
-        folder = f"attempts/{iteration:02d}"
+    def record_attempt(
+        self, iteration: int, reply: str, code: str | None, summary: dict, result: dict | None, candidate: int = 0
+    ) -> None:
+        folder = f"attempts/{iteration:02d}" + (f".{candidate}" if candidate else "")
         self.write_text(f"{folder}/reply.md", reply)
         if code is not None:
             self.write_text(f"{folder}/attempt.py", code)

@@ -7,7 +7,9 @@ from langchain_core.messages import BaseMessage
 
 from code_generation import prompts
 from code_generation.extract import code_blocks
-from code_generation.loop import Observer, call_model
+from code_generation.loop import Observer, Sandbox, call_model
+from code_generation.runner import SandboxLimits, run_tests
+from code_generation.skeleton import module_skeleton
 from code_generation.testspec import TestFileError, analyse_test_source
 from my_llm.errors import MyLLMError
 from my_llm.usage import UsageTracker
@@ -35,8 +37,12 @@ def generate_test_file(
     usage: UsageTracker,
     observer: Observer,
     tries: int = 3,
+    sandbox: Sandbox = run_tests,
+    limits: SandboxLimits | None = None,
 ) -> str:
-    """Ask for a unittest file until one parses, imports `module_name` and defines tests."""
+    """Ask for a unittest file until one can judge: it parses, imports `module_name`'s names,
+    defines tests, and fails when those names are empty stubs (a test that passes on nothing
+    proves nothing)."""
     messages: list[BaseMessage] = prompts.test_messages(prompt, module_name, test_filename)
     problem = "no reply"
     for number in range(1, tries + 1):
@@ -48,12 +54,30 @@ def generate_test_file(
             problem = "the reply contained no ```python code block"
         else:
             try:
-                analyse_test_source(code, module_name, test_filename)
+                spec = analyse_test_source(code, module_name, test_filename)
             except TestFileError as exc:
                 problem = str(exc)
             else:
-                return code.strip() + "\n"
+                problem = _vacuous(code, module_name, test_filename, spec.imported_names, sandbox, limits)
+                if problem is None:
+                    return code.strip() + "\n"
         messages = prompts.test_retry_messages(messages, text, problem)
     raise TestGenerationError(
         f"the model wrote no usable test file in {tries} tries ({problem}): write {test_filename} yourself"
     )
+
+
+def _vacuous(
+    code: str, module_name: str, test_filename: str, names: list[str], sandbox: Sandbox, limits: SandboxLimits | None
+) -> str | None:
+    """Why the tests cannot judge, found by running them against empty stubs in the sandbox."""
+    empty = module_skeleton(code, module_name, names, "")
+    result = sandbox(empty, module_name, code, test_filename, limits=limits or SandboxLimits())
+    if result.tests_run == 0:
+        return f"no test ran ({result.status}): write unittest.TestCase methods named test_*"
+    if result.success:
+        return (
+            "every test passes even when the functions do nothing: each test must assert the exact "
+            "values the functions return for given inputs"
+        )
+    return None

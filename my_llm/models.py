@@ -108,7 +108,10 @@ def _openai_model(
 def describe_model(chat: BaseChatModel) -> str:
     """A short human label for the model in use, printed by every tool."""
     from my_llm.local_model import LocalChatModel
+    from my_llm.response_cache import CachedChatModel
 
+    if isinstance(chat, CachedChatModel):
+        return describe_model(chat.inner)
     if isinstance(chat, LocalChatModel):
         return f"local:{chat.model_path} (embedded llama.cpp)"
     name = getattr(chat, "model_name", None) or getattr(chat, "model", None)

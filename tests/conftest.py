@@ -213,3 +213,11 @@ def memory_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.delenv(name, raising=False)
     return root
+
+
+@pytest.fixture(autouse=True)
+def private_response_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own reply cache, so no test is answered by a reply an earlier run stored."""
+    folder = tmp_path_factory.mktemp("responses")
+    monkeypatch.setenv("MY_LLM_RESPONSE_CACHE", str(folder))
+    return folder

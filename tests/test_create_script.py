@@ -98,6 +98,19 @@ def test_generated_tests_retry_until_they_import_the_module(tmp_path: Path) -> N
     assert result.iterations == 1
 
 
+def test_generated_tests_that_pass_on_empty_stubs_are_rejected(tmp_path: Path) -> None:
+    # Tests that cannot fail would accept any program: the tool checks them against empty stubs.
+    vacuous = TESTS.replace("self.assertEqual(prime_sum(100), 24133)", "prime_sum(100)")
+    vacuous = vacuous.replace("self.assertEqual(prime_sum(10), 129)", "self.assertTrue(True)")
+    vacuous = vacuous.replace("self.assertEqual(prime_sum(0), 0)", "self.assertIsNone(None)")
+    replies = ["```python\n" + vacuous + "```", "```python\n" + TESTS + "```"]
+    result = generate_script(settings(tmp_path), chat=FakeListChatModel(responses=replies))
+    assert result.status == "tests_written"
+    assert (tmp_path / "primes" / "test_prime_numbers.py").read_text().strip() == TESTS.strip()
+    retry = json.loads(next((Path(result.run_dir) / "calls").glob("*tests-2*")).read_text())
+    assert "every test passes even when the functions do nothing" in json.dumps(retry)
+
+
 def test_mismatched_module_is_an_error_before_any_model_call(tmp_path: Path) -> None:
     write_tests(tmp_path, TESTS.replace("from prime_numbers", "from primes_lib"))
     with pytest.raises(TestFileError, match="primes_lib.*prime_numbers.py"):

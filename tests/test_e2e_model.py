@@ -24,14 +24,19 @@ def test_primes_example_is_solved_by_the_embedded_model(tmp_path: Path) -> None:
     prompt = (EXAMPLE / "prompt.txt").read_text().strip()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MY_LLM_MODEL"))}
     env["MESSAGE_HISTORY"] = str(tmp_path / "history")
-    proc = subprocess.run(
-        [
-            sys.executable, "-m", "code_generation.create_script", prompt,
-            str(work / "prime_numbers.py"), "--test_file", str(work / "test_prime_numbers.py"),
-            "--model", "local", "--seed", "1", "--json", "--run-dir", str(tmp_path / "run"),
-        ],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900, stdin=subprocess.DEVNULL,
-    )
+    env["MY_LLM_RESPONSE_CACHE"] = str(tmp_path / "responses")
+
+    def create_script(run: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable, "-m", "code_generation.create_script", prompt,
+                str(work / "prime_numbers.py"), "--test_file", str(work / "test_prime_numbers.py"),
+                "--model", "local", "--seed", "1", "--json", "--run-dir", str(tmp_path / run),
+            ],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900, stdin=subprocess.DEVNULL,
+        )
+
+    proc = create_script("run")
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["success"] is True
@@ -46,3 +51,12 @@ def test_primes_example_is_solved_by_the_embedded_model(tmp_path: Path) -> None:
     )
     assert check.returncode == 0, check.stderr
     assert (tmp_path / "run" / "run.json").exists()
+
+    # The same seeded run again is answered from the reply cache: the same module, no tokens.
+    first_module = (work / "prime_numbers.py").read_text()
+    again = create_script("run-again")
+    assert again.returncode == 0, again.stderr[-3000:]
+    rerun = json.loads(again.stdout.strip().splitlines()[-1])
+    assert rerun["success"] is True and rerun["iterations"] == result["iterations"]
+    assert rerun["tokens_in"] == rerun["tokens_out"] == 0
+    assert (work / "prime_numbers.py").read_text() == first_module

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 
 from code_generation import evaluate as evaluate_module
 from code_generation import strategies
@@ -233,3 +233,15 @@ def test_all_humaneval_canonical_solutions_pass() -> None:
     results = check_humaneval()
     assert len(results) == 164
     assert [r.task_id for r in results if not (r.canonical_passes and r.empty_fails)] == []
+
+
+def test_candidates_strategy_runs_in_the_harness(tasks: list[EvalTask], tmp_path: Path) -> None:
+    # greeter's two replies come back in one round of two candidates: solved in one iteration.
+    out = tmp_path / "out"
+    chat = lambda task, strategy: GenericFakeChatModel(messages=iter(SCRIPT[task.id] * 6))  # noqa: E731
+    summary = evaluate(tasks, ["candidates2"], out=out, chat=chat, settings=SETTINGS, tasks_source="t")
+    by_task = {r["task"]: r for r in rows(out)}
+    assert {t: r["solved"] for t, r in by_task.items()} == {"adder": True, "greeter": True, "hard": False}
+    assert by_task["greeter"]["iterations"] == 1 and by_task["greeter"]["calls"] == 2
+    assert by_task["hard"]["iterations"] == 3 and by_task["hard"]["calls"] == 6
+    assert summary["strategies"]["candidates2"]["solved"] == 2

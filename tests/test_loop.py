@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.loop import Attempt, CodeTask, LoopSettings, run_loop
@@ -215,3 +215,32 @@ def test_usage_is_counted_per_call() -> None:
     assert len(outcome.usage.calls) == 2
     assert outcome.usage.tokens_in > 0 and outcome.usage.tokens_out > 0
     assert all(call.estimated for call in outcome.usage.calls)  # fakes report no usage
+
+
+def test_candidates_keep_the_best_of_each_round_and_feed_it_back() -> None:
+    # Two candidates per round are sampled at once, so which reply lands in which slot is up to
+    # the threads; every assertion below holds whatever that order is.
+    spy = Spy()
+    chat = GenericFakeChatModel(messages=iter([WORSE, WRONG, WORSE, RIGHT]))
+    settings = LoopSettings(max_iterations=3, limits=SandboxLimits(timeout=20), candidates=2)
+    outcome = run_loop(task(), chat, settings, observer=spy)
+    assert outcome.success and outcome.iterations == 2
+    assert sorted(a.label for a in outcome.attempts) == ["1", "1.1", "2", "2.1"]
+    assert outcome.best is not None and outcome.best.iteration == 2 and outcome.best.passed == 3
+    # Round 2: the main request repairs round 1's best (WRONG, 1 test passing), the extra one
+    # asks afresh from the request alone.
+    repair, fresh = spy.prompts[2], spy.prompts[3]
+    assert "sum(range(2, n + 2))" in repair[-1].content and "fails 2 of 3 tests" in repair[-1].content
+    assert fresh == spy.prompts[0]
+    assert [u.label for u in outcome.usage.calls] == ["code-1", "code-1.1", "code-2", "code-2.1"]
+
+
+def test_candidates_tie_goes_to_the_shorter_program() -> None:
+    longer = WRONG.replace("return sum", "total = sum(range(2, n + 2)) if n else 0\n    return total\n    return sum")
+    spy = Spy()
+    chat = GenericFakeChatModel(messages=iter([longer, WRONG]))
+    settings = LoopSettings(max_iterations=1, limits=SandboxLimits(timeout=20), candidates=2)
+    outcome = run_loop(task(), chat, settings, observer=spy)
+    assert not outcome.success and len(outcome.attempts) == 2
+    assert {a.passed for a in outcome.attempts} == {1}
+    assert outcome.best is not None and "total" not in (outcome.best.code or "")

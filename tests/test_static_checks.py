@@ -1,0 +1,51 @@
+"""Static checks before the tests: pyflakes findings, and how the loop uses them."""
+
+from __future__ import annotations
+
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from code_generation.loop import LoopSettings, run_loop
+from code_generation.runner import SandboxLimits
+from code_generation.static_checks import check_module, critical
+from tests.test_loop import RIGHT, Spy, task
+
+
+def test_findings_in_line_order_with_critical_marked() -> None:
+    findings = check_module("import os\n\ndef f(x):\n    return y + x\n")
+    assert [(f.line, f.critical) for f in findings] == [(1, False), (4, True)]
+    assert "undefined name 'y'" in str(findings[1]) and "'os' imported but unused" in str(findings[0])
+    assert check_module("def f(:\n    pass\n")[0].message.startswith("syntax error")
+    assert check_module("def f(x):\n    return sorted(x)\n") == []
+
+
+UNDEFINED = '''```python
+def prime_sum(n):
+    return sum(first_primes(n))
+```'''
+
+
+def test_critical_finding_skips_the_test_run_and_is_fed_back() -> None:
+    spy = Spy()
+    ran: list[str] = []
+
+    def sandbox(code: str, *args, **kwargs):  # the real sandbox, recording that it ran
+        from code_generation.runner import run_tests
+
+        ran.append(code)
+        return run_tests(code, *args, **kwargs)
+
+    settings = LoopSettings(max_iterations=3, limits=SandboxLimits(timeout=20), static_checks=True)
+    outcome = run_loop(task(), FakeListChatModel(responses=[UNDEFINED, RIGHT]), settings, observer=spy, sandbox=sandbox)
+    assert outcome.success and outcome.iterations == 2
+    first = outcome.attempts[0]
+    assert first.blocked and first.result is None and critical(first.findings)
+    assert len(ran) == 1  # only the second program reached the sandbox
+    repair = spy.prompts[1][-1].content
+    assert "undefined name 'first_primes'" in repair and "sum(first_primes(n))" in repair
+    assert first.summary()["status"] == "static_error"
+
+
+def test_without_static_checks_the_same_code_is_tested() -> None:
+    settings = LoopSettings(max_iterations=1, limits=SandboxLimits(timeout=20))
+    outcome = run_loop(task(), FakeListChatModel(responses=[UNDEFINED]), settings)
+    assert outcome.attempts[0].result is not None and outcome.attempts[0].findings == []
