@@ -6,5 +6,7 @@
 
 from code_generation.api import ScriptResult, ScriptSettings, generate_script
 from code_generation.loop import CodeTask, LoopOutcome, LoopSettings, run_loop
+from code_generation.pseudo import PseudoFunctionError, pseudo_function
 
-__all__ = ["CodeTask", "LoopOutcome", "LoopSettings", "ScriptResult", "ScriptSettings", "generate_script", "run_loop"]
+__all__ = ["CodeTask", "LoopOutcome", "LoopSettings", "PseudoFunctionError", "ScriptResult", "ScriptSettings",
+           "generate_script", "pseudo_function", "run_loop"]

@@ -36,6 +36,7 @@ class CodeTask:
     module_name: str
     test_source: str
     test_filename: str
+    skeleton: str | None = None  # the stub to complete; built from the tests when None
 
 
 @dataclass
@@ -236,7 +237,7 @@ def run_loop(
     usage = usage or UsageTracker()
     spec: TestSpec = analyse_test_source(task.test_source, task.module_name, task.test_filename)
     opening = prompts.code_messages(
-        task.prompt, task.module_name, task.test_filename, task.test_source, spec.imported_names
+        task.prompt, task.module_name, task.test_filename, task.test_source, spec.imported_names, task.skeleton
     )
     started = time.monotonic()
     attempts: list[Attempt] = []

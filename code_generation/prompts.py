@@ -65,6 +65,31 @@ Rules:
 - End with `if __name__ == '__main__':` and `unittest.main()`.
 Reply with the complete test file in one ```python code block."""
 
+# @pseudo_function's test file: the docstring's examples, run by the standard doctest module.
+DOCTEST_FILE = """import doctest
+import unittest
+
+from {module_name} import {name}
+
+EXAMPLES = {examples!r}
+
+
+class TestDocstringExamples(unittest.TestCase):
+    def test_docstring_examples(self):
+        test = doctest.DocTestParser().get_doctest(EXAMPLES, {{"{name}": {name}}}, "{name}", None, 0)
+        lines = []
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        result = runner.run(test, out=lines.append)
+        self.assertGreater(result.attempted, 0, "the docstring has no examples")
+        self.assertEqual(result.failed, 0, "".join(lines))
+
+
+if __name__ == "__main__":
+    unittest.main()
+"""
+
+REVIEW_NOTE = "    # Reviewer's request for this function: {feedback}"
+
 TEST_RETRY = """That test file cannot be used: {problem}. Write it again, following the rules. \
 Reply with the complete test file in one ```python code block."""
 
@@ -73,10 +98,17 @@ def _names(names: list[str]) -> str:
     return ", ".join(f"`{n}`" for n in names) if names else "the functions the tests use"
 
 
-def code_messages(prompt: str, module_name: str, test_filename: str, test_source: str, names: list[str]) -> list[BaseMessage]:
-    """The opening request: the module's skeleton, with the tests as docstring examples."""
-    has_code = "```" in prompt
-    skeleton = module_skeleton(test_source, module_name, names, "" if has_code else prompt.strip())
+def code_messages(
+    prompt: str, module_name: str, test_filename: str, test_source: str, names: list[str], skeleton: str | None = None
+) -> list[BaseMessage]:
+    """The opening request: the module's skeleton, with the tests as docstring examples.
+
+    A caller that already has the skeleton (``@pseudo_function``: the user's own signature and
+    docstring) passes it; otherwise it is built from the tests.
+    """
+    has_code = "```" in prompt and skeleton is None
+    if skeleton is None:
+        skeleton = module_skeleton(test_source, module_name, names, "" if has_code else prompt.strip())
     template = CODE_REQUEST_WITH_CODE if has_code else CODE_REQUEST
     request = template.format(
         prompt=prompt.strip(), module_name=module_name, test_filename=test_filename, skeleton=skeleton.strip()

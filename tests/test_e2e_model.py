@@ -60,3 +60,35 @@ def test_primes_example_is_solved_by_the_embedded_model(tmp_path: Path) -> None:
     assert rerun["success"] is True and rerun["iterations"] == result["iterations"]
     assert rerun["tokens_in"] == rerun["tokens_out"] == 0
     assert (work / "prime_numbers.py").read_text() == first_module
+
+
+def test_pseudo_function_is_written_by_the_embedded_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In a child process, as a user's program would run it: the body is written on the first
+    # call, cached, and the second run of the same program calls no model.
+    monkeypatch.delenv("MY_LLM_MODEL", raising=False)
+    program = tmp_path / "use_it.py"
+    program.write_text(
+        "from code_generation import pseudo_function\n\n\n"
+        "@pseudo_function(model='local', seed=1, verbose=False)\n"
+        "def my_sum_func(a: int, b: int, c: int) -> int:\n"
+        '    """Adds all arguments together, then multiplies by two.\n\n'
+        "    >>> my_sum_func(1, 2, 3)\n    12\n"
+        '    """\n\n\n'
+        "print(my_sum_func(10, 20, 30))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MY_LLM_MODEL"))}
+    env["MY_LLM_PSEUDO_CACHE"] = str(tmp_path / "cache")
+    env["PYTHONPATH"] = str(ROOT)
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(program)], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=900, stdin=subprocess.DEVNULL)
+
+    first = run()
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.stdout.strip() == "120"
+    (cached,) = (tmp_path / "cache").glob("my_sum_func-*.py")
+    stamp = cached.stat().st_mtime_ns
+    second = run()
+    assert second.returncode == 0 and second.stdout.strip() == "120"
+    assert cached.stat().st_mtime_ns == stamp  # served from the cache, not written again
