@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, Observer, run_loop
 from code_generation.run_folder import RunFolder, atomic_write
-from code_generation.runner import SandboxLimits
+from code_generation.runner import SandboxLimits, install_package, make_dependency_venv
 from code_generation.testgen import generate_test_file
 from code_generation.testspec import TestFileError, analyse_test_source
 from my_llm.errors import MyLLMError
@@ -46,6 +49,7 @@ class ScriptSettings:
     seed: int | None = None
     candidates: int = 1
     static_checks: bool = False
+    allow_install: bool = False  # install missing third-party packages into a per-run venv
     cache: bool = True  # answer deterministic requests (temperature 0 or a seed) from the disk cache
     yes: bool = False
     run_dir: Path | None = None
@@ -206,6 +210,34 @@ def _history(enabled: bool) -> Any:
     return PubSubChatMessageHistory(MEMORY_NAMESPACE)
 
 
+class DependencyInstaller:
+    """Installs packages the generated code imports into one temporary venv per run (never yours)."""
+
+    def __init__(self, observer: Observer) -> None:
+        self.observer = observer
+        self.folder: Path | None = None
+        self.python: Path | None = None
+
+    def __call__(self, import_name: str) -> str | None:
+        try:
+            if self.python is None:
+                self.folder = Path(tempfile.mkdtemp(prefix="create-script-deps-"))
+                self.folder.chmod(0o755)  # the sandbox may run the tests as an unprivileged user
+                self.python = make_dependency_venv(self.folder / "venv")
+            ok, message = install_package(self.python, import_name)
+        except (OSError, subprocess.SubprocessError) as exc:
+            ok, message = False, str(exc)
+        if not ok:
+            self.observer.event(f"could not install `{import_name}`: {message.splitlines()[-1] if message else 'pip failed'}")
+            return None
+        self.observer.event(f"installed `{import_name}`; the tests run again in the run's environment")
+        return str(self.python)
+
+    def remove(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def generate_script(
     settings: ScriptSettings,
     chat: BaseChatModel | None = None,
@@ -249,6 +281,7 @@ def generate_script(
             "seed": settings.seed,
             "candidates": settings.candidates,
             "static_checks": settings.static_checks,
+            "allow_install": settings.allow_install,
             "cache": settings.cache,
         },
     }
@@ -310,7 +343,13 @@ def generate_script(
             candidates=settings.candidates,
             static_checks=settings.static_checks,
         )
-        outcome = run_loop(task, chat, loop_settings, observer=observers, guard=guard, usage=usage)
+        installer = DependencyInstaller(observers) if settings.allow_install else None
+        try:
+            outcome = run_loop(task, chat, loop_settings, observer=observers, guard=guard, usage=usage,
+                               installer=installer)
+        finally:
+            if installer is not None:
+                installer.remove()
         guard()
         if outcome.success and outcome.best and outcome.best.code is not None:
             if settings.output_file.exists():

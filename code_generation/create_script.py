@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="sampling seed, for reproducible runs")
     parser.add_argument("--candidates", type=int, default=1, help="programs sampled per iteration, at once on the model's parallel slots; the best is kept")
     parser.add_argument("--static-checks", action="store_true", help="check each program with pyflakes first: undefined names and syntax errors skip the test run, findings join the feedback")
+    parser.add_argument("--allow-install", action="store_true", help="when the code imports a missing third-party package, pip-install it (wheels only) into a temporary per-run environment, never yours, and rerun the tests there")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
     parser.add_argument("--yes", action="store_true", help="when the test file is generated, use it without stopping for review")
     parser.add_argument("--run-dir", type=Path, default=None, help="folder for this run's record (default .create_script/runs/<time>-<slug>/)")
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         candidates=args.candidates,
         static_checks=args.static_checks,
+        allow_install=args.allow_install,
         cache=not args.no_cache,
         yes=args.yes,
         run_dir=args.run_dir,

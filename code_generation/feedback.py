@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+import sys
 
 from code_generation.runner import SandboxResult
 
@@ -87,3 +89,17 @@ def stub_note(code: str) -> str:
         return ""
     names = ", ".join(f"`{name}`" for name in empty)
     return f"Not implemented yet (the body is empty, so it returns None): {names}. Write their code."
+
+
+_NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+
+
+def missing_module(result: SandboxResult, module_name: str) -> str | None:
+    """The third-party package the code imported but the sandbox lacks, if that is what failed."""
+    texts = [result.message, result.stderr, *(c.message for c in result.cases if c.outcome == "error")]
+    for text in texts:
+        for match in _NO_MODULE.finditer(text or ""):
+            top = match.group(1).split(".")[0]
+            if top != module_name and top not in sys.stdlib_module_names and not top.startswith("test_"):
+                return top
+    return None

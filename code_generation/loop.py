@@ -11,7 +11,7 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
@@ -26,6 +26,8 @@ from my_llm.models import explain_error
 from my_llm.usage import CallUsage, UsageTracker
 
 Sandbox = Callable[..., SandboxResult]
+# Installs a missing package (by import name) for the tests; returns the interpreter to use, or None.
+Installer = Callable[[str], str | None]
 
 
 @dataclass
@@ -227,10 +229,12 @@ def run_loop(
     guard: Callable[[], None] | None = None,
     sandbox: Sandbox = run_tests,
     usage: UsageTracker | None = None,
+    installer: Installer | None = None,
 ) -> LoopOutcome:
     """Iterate until every test passes or the iteration budget is spent.
 
-    `guard` runs before each iteration (the CLI checks the test file's hash there).
+    `guard` runs before each iteration (the CLI checks the test file's hash there). With an
+    `installer`, a third-party package the code imports is installed (once) and the tests rerun.
     """
     settings = settings or LoopSettings()
     observer = observer or _Silent()
@@ -252,6 +256,21 @@ def run_loop(
 
     hot = min(1.0, settings.temperature + settings.escalate_temperature)
     base_seed = getattr(chat, "seed", None)
+    limits = settings.limits
+    install_tried: set[str] = set()
+
+    def test(code: str) -> SandboxResult:
+        nonlocal limits
+        result = sandbox(code, task.module_name, task.test_source, task.test_filename, limits=limits)
+        missing = feedback.missing_module(result, task.module_name)
+        if missing and installer is not None and missing not in install_tried:
+            install_tried.add(missing)
+            observer.event(f"the code needs `{missing}`: installing it into the run's own environment")
+            python = installer(missing)
+            if python is not None:
+                limits = replace(limits, python=python)
+                result = sandbox(code, task.module_name, task.test_source, task.test_filename, limits=limits)
+        return result
 
     for iteration in range(1, settings.max_iterations + 1):
         if guard:
@@ -290,9 +309,7 @@ def run_loop(
                     attempt.findings = static_checks.check_module(extraction.code, f"{task.module_name}.py")
                     if static_checks.critical(attempt.findings):
                         continue  # it would fail at import or first call: no test run
-                attempt.result = sandbox(
-                    extraction.code, task.module_name, task.test_source, task.test_filename, limits=settings.limits
-                )
+                attempt.result = test(extraction.code)
 
         tested = [a for a in round_attempts if a.result is not None]
         top = max(tested, key=rank) if tested else None
@@ -334,6 +351,8 @@ def run_loop(
         details = feedback.details(shown.result, settings.feedback_budget)
         if note := feedback.stub_note(shown.code):
             details = f"{note}\n\n{details}"
+        if missing := feedback.missing_module(shown.result, task.module_name):
+            details = f"{prompts.MISSING_MODULE_NOTE.format(name=missing)}\n\n{details}"
         if shown.findings:
             details = f"{details}\n\n{static_checks.render(shown.findings)}"
         messages = prompts.feedback_messages(

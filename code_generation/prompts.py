@@ -45,6 +45,9 @@ This is the code that was tested:
 Rewrite `{module_name}.py` so that every test passes. Think about what the failing tests expect, \
 keep what already works, and reply with the complete corrected module in one ```python code block."""
 
+MISSING_MODULE_NOTE = """The package `{name}` is not installed where the tests run. Use only the \
+Python standard library instead."""
+
 NO_CODE_FEEDBACK = """Your last reply could not be used: {problem}. Reply with the complete module `{module_name}.py` in \
 one ```python code block that implements {names}; do not repeat the tests."""
 

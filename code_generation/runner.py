@@ -25,6 +25,7 @@ import json
 import math
 import os
 import pwd
+import re
 import secrets
 import selectors
 import shutil
@@ -59,6 +60,7 @@ class SandboxLimits:
     max_file_mb: int = 64  # RLIMIT_FSIZE
     max_output_bytes: int = 200_000  # stdout/stderr captured beyond this are cut
     network: bool = False  # False = new network namespace where possible
+    python: str | None = None  # the interpreter to run the tests with (a per-run venv's); default ours
 
     @property
     def effective_cpu_seconds(self) -> int:
@@ -530,7 +532,8 @@ def _run_sandbox(mode: str, files: dict[str, str], module_name: str, test_filena
         json.dump(config, fh)
     # Not -I: it implies -E, which would drop PYTHONHASHSEED=0 (set order must not change
     # between attempts). -s -P plus our own complete environment give the same isolation.
-    argv = [*plan.unshare_args, sys.executable, "-s", "-P", os.path.join(top, "harness.py"), config_path]
+    python = limits.python or sys.executable
+    argv = [*plan.unshare_args, python, "-s", "-P", os.path.join(top, "harness.py"), config_path]
     out, err, res = _Capped(limits.max_output_bytes), _Capped(limits.max_output_bytes), _Capped(RESULTS_CAP)
     proc: subprocess.Popen | None = None
     timed_out = False
@@ -655,3 +658,44 @@ def _interpret(raw: bytes, exit_code: int | None, timed_out: bool, limits: Sandb
         result.message = (f"the test process ended ({_signal_name(exit_code)}) {where} without reporting "
                           "results: the code may call os._exit(), kill its own process, or run out of memory")
     return result
+
+
+# --------------------------------------------------------------------------- dependencies
+
+# Variables pip must not see: keys, tokens and cloud credentials (its own PIP_* settings stay).
+_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|^GOOGLE_|^AWS_|^OPENAI_", re.IGNORECASE)
+
+# Import names whose distribution is called something else (the common cases).
+DISTRIBUTION_NAMES = {"yaml": "PyYAML", "sklearn": "scikit-learn", "cv2": "opencv-python", "PIL": "Pillow",
+                      "bs4": "beautifulsoup4", "dateutil": "python-dateutil", "attr": "attrs"}  # fmt: skip
+
+
+def make_dependency_venv(folder: Path) -> Path:
+    """A new virtual environment (never the user's) for packages the generated code needs; its python."""
+    proc = subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise OSError(f"could not create a virtual environment in {folder}: {proc.stderr.strip()[-300:]}")
+    folder.chmod(0o755)  # the sandbox may run the tests as an unprivileged user
+    return folder / "bin" / "python"
+
+
+def install_package(python: Path, import_name: str, timeout: float = 300.0) -> tuple[bool, str]:
+    """pip-install the distribution for `import_name` into the environment of `python`.
+
+    Wheels only (``--only-binary :all:``): installing a wheel runs none of the package's code,
+    so nothing untrusted runs outside the sandbox. Our pip does the work (``--target`` the
+    environment's site-packages), so the new environment needs no pip of its own.
+    """
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    if site.returncode != 0:
+        return False, site.stderr.strip()[-300:]
+    distribution = DISTRIBUTION_NAMES.get(import_name, import_name)
+    env = {k: v for k, v in os.environ.items() if not _SECRET.search(k)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input",
+         "--only-binary", ":all:", "--target", site.stdout.strip(), distribution],
+        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env,
+    )
+    return proc.returncode == 0, (proc.stderr or proc.stdout).strip()[-500:]
