@@ -20,6 +20,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
+from code_generation.feedback import failure_reason
 from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, Observer, run_loop
 from code_generation.run_folder import RunFolder, atomic_write
 from code_generation.runner import SandboxLimits, install_package, make_dependency_venv
@@ -358,7 +359,7 @@ def generate_script(
             return result("passed", outcome, f"wrote {settings.output_file}", generated)
         best = outcome.best
         message = (
-            f"no attempt passed every test; the best ({best.passed}/{outcome.tests_total}) is in {folder.path / 'best.py'}"
+            f"no attempt passed every test ({failure_reason(outcome)}); the best is in {folder.path / 'best.py'}"
             if best
             else "the model produced no runnable code"
         )

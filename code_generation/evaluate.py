@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import threading
 import time
@@ -37,6 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from code_generation import eval_report
 from code_generation.eval_report import ResultsLog
+from code_generation.feedback import failure_reason
 from code_generation.loop import Attempt, LoopOutcome, LoopSettings, Sandbox
 from code_generation.run_folder import atomic_write
 from code_generation.runner import SandboxLimits, run_tests
@@ -51,7 +51,6 @@ RUN_FILE = "run.json"
 # Settings that change what a result means: a rerun into the same folder must keep them.
 SAME_RUN_KEYS = ("tasks_source", "model", "max_iterations", "temperature", "timeout", "seed")
 
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
 
 ChatFactory = Callable[[EvalTask, str], BaseChatModel]
 
@@ -79,32 +78,6 @@ class EvalSettings:
 
 
 # --------------------------------------------------------------------------- one pair
-
-
-def failure_reason(outcome: LoopOutcome) -> str | None:
-    """Why a pair is unsolved, in one line (None when solved)."""
-    if outcome.success:
-        return None
-    best = outcome.best
-    if best is None or best.result is None:
-        notes = "; ".join(outcome.attempts[-1].notes) if outcome.attempts else "no attempt was made"
-        return f"no usable code in the reply ({notes})"
-    result = best.result
-    if result.status != "ok":
-        line = _error_line(result.message or result.stderr or "")
-        return f"{result.status}: {line}" if line else result.status
-    failing = [c for c in result.cases if c.outcome in {"failed", "error"}]
-    reason = f"{result.passed}/{result.tests_run} tests passed"
-    if failing:
-        reason += f"; {failing[0].name}: {_error_line(failing[0].message) or failing[0].outcome}"
-    return reason
-
-
-def _error_line(message: str) -> str:
-    """The exception line of a traceback (``AssertionError: 1 != 2``), else its last line."""
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
-    return (errors[0] if errors else lines[-1] if lines else "")[:200]
 
 
 def _attempt_record(attempt: Attempt) -> dict[str, Any]:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from code_generation.runner import SandboxResult
 
+if TYPE_CHECKING:
+    from code_generation.loop import LoopOutcome
+
 PER_CASE_CHARS = 900
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
 
 
 def _trim(text: str, limit: int) -> str:
@@ -103,3 +108,29 @@ def missing_module(result: SandboxResult, module_name: str) -> str | None:
             if top != module_name and top not in sys.stdlib_module_names and not top.startswith("test_"):
                 return top
     return None
+
+
+def failure_reason(outcome: LoopOutcome) -> str | None:
+    """Why a pair is unsolved, in one line (None when solved)."""
+    if outcome.success:
+        return None
+    best = outcome.best
+    if best is None or best.result is None:
+        notes = "; ".join(outcome.attempts[-1].notes) if outcome.attempts else "no attempt was made"
+        return f"no usable code in the reply ({notes})"
+    result = best.result
+    if result.status != "ok":
+        line = _error_line(result.message or result.stderr or "")
+        return f"{result.status}: {line}" if line else result.status
+    failing = [c for c in result.cases if c.outcome in {"failed", "error"}]
+    reason = f"{result.passed}/{result.tests_run} tests passed"
+    if failing:
+        reason += f"; {failing[0].name}: {_error_line(failing[0].message) or failing[0].outcome}"
+    return reason
+
+
+def _error_line(message: str) -> str:
+    """The exception line of a traceback (``AssertionError: 1 != 2``), else its last line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return (errors[0] if errors else lines[-1] if lines else "")[:200]
