@@ -16,19 +16,11 @@ from tests.test_loop import RIGHT, Spy, task
 
 # A small wheel-only package that is not among our dependencies.
 PACKAGE = "tomli_w"
-NEEDS_PACKAGE = f'''```python
-import {PACKAGE}
-
-
-def prime_sum(n):
-    primes, candidate = [], 2
-    while len(primes) < n:
-        if all(candidate % p for p in primes):
-            primes.append(candidate)
-        candidate += 1
-    {PACKAGE}.dumps({{"n": n}})
-    return sum(primes)
-```'''
+# The right program, but it also uses the package.
+NEEDS_PACKAGE = RIGHT.replace("```python\n", f"```python\nimport {PACKAGE}\n\n").replace(
+    "    return sum(primes)", f"    {PACKAGE}.dumps({{'n': n}})\n    return sum(primes)"
+)
+assert f"{PACKAGE}.dumps" in NEEDS_PACKAGE
 SETTINGS = LoopSettings(max_iterations=2, limits=SandboxLimits(timeout=30))
 
 
