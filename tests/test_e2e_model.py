@@ -71,7 +71,7 @@ def test_pseudo_function_is_written_by_the_embedded_model(tmp_path: Path, monkey
         "from code_generation import pseudo_function\n\n\n"
         "@pseudo_function(model='local', seed=1, verbose=False)\n"
         "def my_sum_func(a: int, b: int, c: int) -> int:\n"
-        '    """Adds all arguments together, then multiplies by two.\n\n'
+        '    """Returns the sum of a, b and c, multiplied by two.\n\n'
         "    >>> my_sum_func(1, 2, 3)\n    12\n"
         '    """\n\n\n'
         "print(my_sum_func(10, 20, 30))\n"
