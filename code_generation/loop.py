@@ -216,6 +216,21 @@ def rank(attempt: Attempt) -> tuple[bool, int, int, int]:
     return (attempt.success, attempt.passed, -len(attempt.findings), -len(attempt.code or ""))
 
 
+def passed_names(attempt: Attempt) -> set[str]:
+    return {c.name for c in attempt.result.cases if c.outcome == "passed"} if attempt.result else set()
+
+
+def _failure_signature(attempt: Attempt) -> tuple[str, ...]:
+    """What failed, by name: the same signature round after round means the model is stuck."""
+    if attempt.result is None:
+        return ("no_result",)
+    failing = sorted(c.name for c in attempt.result.cases if c.outcome in {"failed", "error"})
+    return (attempt.result.status, *failing)
+
+
+MAX_ESCALATED_CANDIDATES = 6
+
+
 def _digest(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
@@ -258,6 +273,11 @@ def run_loop(
     base_seed = getattr(chat, "seed", None)
     limits = settings.limits
     install_tried: set[str] = set()
+    # With several candidates: keep what passed, and escalate when the same failure repeats.
+    several = settings.candidates > 1
+    n_candidates = settings.candidates
+    last_signature: tuple[str, ...] | None = None
+    repeats = 0
 
     def test(code: str) -> SandboxResult:
         nonlocal limits
@@ -278,7 +298,7 @@ def run_loop(
         requests = [(messages, temperature)]
         # Extra candidates: fresh hotter samples of the request, alternating with hotter takes on
         # the conversation, so a round holds both a repair and new ideas.
-        for k in range(1, settings.candidates):
+        for k in range(1, n_candidates):
             requests.append((opening, hot) if k % 2 else (messages, min(1.0, temperature + settings.escalate_temperature)))
         calls = []
         for k, (request, temp) in enumerate(requests):
@@ -286,7 +306,7 @@ def run_loop(
             if temp != settings.temperature:
                 params["temperature"] = temp
             if k and base_seed is not None:  # the same seed would sample the same program
-                params["seed"] = base_seed + iteration * settings.candidates + k
+                params["seed"] = base_seed + iteration * MAX_ESCALATED_CANDIDATES + k
             calls.append((request, f"code-{iteration}" + (f".{k}" if k else ""), params))
         asking = "asking the model" if len(calls) == 1 else f"asking the model for {len(calls)} candidates"
         observer.event(f"iteration {iteration}/{settings.max_iterations}: {asking}")
@@ -312,6 +332,11 @@ def run_loop(
                 attempt.result = test(extraction.code)
 
         tested = [a for a in round_attempts if a.result is not None]
+        if several and best is not None:
+            # A candidate that breaks a test the best one passes never becomes the best; when every
+            # one does, the round counts as no progress and the best one's failures are fed back.
+            kept = [a for a in tested if passed_names(best) <= passed_names(a)]
+            tested = kept or ([best] if tested else [])
         top = max(tested, key=rank) if tested else None
         if top is not None and better(top, best):
             best, stalls = top, 0
@@ -339,6 +364,20 @@ def run_loop(
         if top.success:
             stop_reason = "passed"
             break
+        if several:
+            signature = _failure_signature(top)
+            repeats = repeats + 1 if signature == last_signature else 0
+            last_signature = signature
+            if repeats == 1:
+                temperature = hot
+            elif repeats == 2 and n_candidates < MAX_ESCALATED_CANDIDATES:
+                n_candidates = min(MAX_ESCALATED_CANDIDATES, n_candidates + 2)
+                observer.event(f"the same tests keep failing: {n_candidates} candidates per round from now on")
+            elif repeats >= 3:
+                failing = ", ".join(signature[1:4]) or signature[0]
+                observer.event(f"stopping: the same tests failed {repeats + 1} rounds in a row ({failing})")
+                stop_reason = "stuck"
+                break
         if stalls >= settings.restart_after:
             # Repairs are going nowhere: a small model does better with a fresh, hotter sample
             # of the original request than with more feedback on the same wrong idea.

@@ -244,3 +244,31 @@ def test_candidates_tie_goes_to_the_shorter_program() -> None:
     assert not outcome.success and len(outcome.attempts) == 2
     assert {a.passed for a in outcome.attempts} == {1}
     assert outcome.best is not None and "total" not in (outcome.best.code or "")
+
+
+# Passes test_sum_of_first_100 and test_sum_of_first_10 but breaks test_zero.
+TABLE = '''```python
+def prime_sum(n):
+    return {100: 24133, 10: 129}.get(n, -1)
+```'''
+
+
+def test_candidate_breaking_a_passing_test_never_becomes_best() -> None:
+    chat = GenericFakeChatModel(messages=iter([WRONG, WORSE, TABLE, WORSE]))
+    settings = LoopSettings(max_iterations=2, limits=SandboxLimits(timeout=20), candidates=2)
+    outcome = run_loop(task(), chat, settings)
+    table = next(a for a in outcome.attempts if a.code and "24133" in a.code)
+    assert table.passed == 2  # more tests than the best, but test_zero fails
+    assert outcome.best is not None and outcome.best.passed == 1 and "range(2, n + 2)" in (outcome.best.code or "")
+
+
+def test_same_failure_escalates_then_stops_saying_what_failed() -> None:
+    spy = Spy()
+    chat = GenericFakeChatModel(messages=iter([WRONG] * 20))
+    settings = LoopSettings(max_iterations=6, limits=SandboxLimits(timeout=20), candidates=2)
+    outcome = run_loop(task(), chat, settings, observer=spy)
+    assert outcome.stop_reason == "stuck" and outcome.iterations == 4
+    assert [len([a for a in outcome.attempts if a.iteration == i]) for i in (1, 2, 3, 4)] == [2, 2, 2, 4]
+    assert any("4 candidates per round" in e for e in spy.events)
+    stopping = next(e for e in spy.events if e.startswith("stopping"))
+    assert "4 rounds in a row" in stopping and "test_sum_of_first_100_prime_numbers" in stopping
