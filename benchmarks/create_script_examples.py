@@ -42,8 +42,10 @@ def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
         sys.executable, "-m", "code_generation.create_script", prompt, str(work / f"{module}.py"),
         "--test_file", str(work / test_file.name), "--json", "--no-memory",
         "--max-iterations", str(args.max_iterations), "--model", args.model,
-        "--candidates", str(args.candidates), "--run-dir", str(work / "run"),
+        "--run-dir", str(work / "run"),
     ]
+    if args.candidates is not None:
+        command += ["--candidates", str(args.candidates)]
     if args.seed is not None:
         command += ["--seed", str(args.seed)]
     env = {k: v for k, v in os.environ.items() if k != "MY_LLM_MODEL"}
@@ -71,7 +73,7 @@ def main() -> int:
     parser.add_argument("--model", default="local")
     parser.add_argument("--max-iterations", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--candidates", type=int, default=1, help="programs sampled per iteration")
+    parser.add_argument("--candidates", type=int, default=None, help="programs sampled per iteration (default: the CLI's)")
     parser.add_argument("--only", default="", help="comma list of task folder names")
     parser.add_argument("--examples", type=Path, default=ROOT / "examples")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")

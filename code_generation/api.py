@@ -48,7 +48,7 @@ class ScriptSettings:
     temperature: float = 0.2
     timeout: float = 30.0
     seed: int | None = None
-    candidates: int = 1
+    candidates: int | None = None  # None: 2 on the embedded model (it has two slots), else 1
     static_checks: bool = False
     allow_install: bool = False  # install missing third-party packages into a per-run venv
     cache: bool = True  # answer deterministic requests (temperature 0 or a seed) from the disk cache
@@ -183,7 +183,7 @@ def check_inputs(settings: ScriptSettings) -> str | None:
         raise MyLLMError(f"output file {output} is a directory: give a file name ending in .py")
     if settings.max_iterations < 1:
         raise MyLLMError("--max-iterations must be at least 1")
-    if not 1 <= settings.candidates <= MAX_CANDIDATES:
+    if settings.candidates is not None and not 1 <= settings.candidates <= MAX_CANDIDATES:
         raise MyLLMError(f"--candidates must be between 1 and {MAX_CANDIDATES}")
     if settings.timeout <= 0:
         raise MyLLMError("--timeout must be positive")
@@ -209,6 +209,15 @@ def _history(enabled: bool) -> Any:
     except ImportError:
         return None
     return PubSubChatMessageHistory(MEMORY_NAMESPACE)
+
+
+def default_candidates(chat: BaseChatModel) -> int:
+    """Two programs per round on the embedded model: measured on examples/, 6 of 15 solved with two
+    against 3 of 15 with one, for 1.5 times the time. Elsewhere one, since each costs money."""
+    from my_llm.local_model import LocalChatModel
+
+    inner = chat.inner if isinstance(chat, CachedChatModel) else chat
+    return 2 if isinstance(inner, LocalChatModel) else 1
 
 
 class DependencyInstaller:
@@ -259,6 +268,7 @@ def generate_script(
         if settings.cache:
             chat = CachedChatModel(inner=chat, store=ResponseCache())
     model_label = describe_model(chat)
+    candidates = settings.candidates or default_candidates(chat)
     if observer is not None:
         observer.event(f"Model: {model_label}")
     folder = RunFolder.create(settings.prompt, base=settings.runs_base, exact=settings.run_dir)
@@ -280,7 +290,7 @@ def generate_script(
             "temperature": settings.temperature,
             "timeout": settings.timeout,
             "seed": settings.seed,
-            "candidates": settings.candidates,
+            "candidates": candidates,
             "static_checks": settings.static_checks,
             "allow_install": settings.allow_install,
             "cache": settings.cache,
@@ -341,7 +351,7 @@ def generate_script(
             max_iterations=settings.max_iterations,
             temperature=settings.temperature,
             limits=SandboxLimits(timeout=settings.timeout),
-            candidates=settings.candidates,
+            candidates=candidates,
             static_checks=settings.static_checks,
         )
         installer = DependencyInstaller(observers) if settings.allow_install else None
