@@ -216,8 +216,7 @@ def default_candidates(chat: BaseChatModel) -> int:
     against 3 of 15 with one, for 1.5 times the time. Elsewhere one, since each costs money."""
     from my_llm.local_model import LocalChatModel
 
-    inner = chat.inner if isinstance(chat, CachedChatModel) else chat
-    return 2 if isinstance(inner, LocalChatModel) else 1
+    return 2 if isinstance(chat, LocalChatModel) else 1
 
 
 class DependencyInstaller:
@@ -257,6 +256,7 @@ def generate_script(
     """Run create_script end to end; raises `MyLLMError` for bad input or configuration."""
     test_source = check_inputs(settings)
     test_file = settings.resolved_test_file
+    built = chat is None
     if chat is None:
         chat = get_chat_model(
             settings.model,
@@ -265,10 +265,10 @@ def generate_script(
             verbose=settings.verbose,
             seed=settings.seed,
         )
-        if settings.cache:
-            chat = CachedChatModel(inner=chat, store=ResponseCache())
-    model_label = describe_model(chat)
     candidates = settings.candidates or default_candidates(chat)
+    if built and settings.cache:  # a model handed in by the caller is used as it is
+        chat = CachedChatModel(inner=chat, store=ResponseCache())
+    model_label = describe_model(chat)
     if observer is not None:
         observer.event(f"Model: {model_label}")
     folder = RunFolder.create(settings.prompt, base=settings.runs_base, exact=settings.run_dir)

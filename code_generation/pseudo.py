@@ -101,6 +101,7 @@ class PseudoFunction:
         self.cache_dir = cache_dir
         self.verbose = verbose
         self._impl: Callable[..., Any] | None = None
+        self._loaded: BaseChatModel | None = None  # built from `model` on first need
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- the parts
@@ -126,11 +127,11 @@ class PseudoFunction:
         return CodeTask(f"Implement {self.name}.", module, tests, f"test_{module}.py", skeleton=skeleton)
 
     def _write(self, console: Console, note: str) -> str:
-        chat = self.chat
+        chat = self.chat or self._loaded
         if chat is None:
             from my_llm.models import get_chat_model
 
-            chat = self.chat = get_chat_model(self.model, seed=self.seed, show_progress=self.verbose)
+            chat = self._loaded = get_chat_model(self.model, seed=self.seed, show_progress=self.verbose)
         settings = LoopSettings(max_iterations=self.max_iterations, candidates=self.candidates)
         observer = ConsoleProgress(console, verbose=False) if self.verbose else None
         if self.verbose:

@@ -95,14 +95,19 @@ def parse_strategies(text: str) -> list[str]:
     return names
 
 
+def run_with(task: CodeTask, ctx: StrategyContext, **changes: object) -> LoopOutcome:
+    """The engine with the run's model, sandbox and budget, and `changes` to its LoopSettings."""
+    settings = replace(ctx.settings, **changes)  # type: ignore[arg-type]
+    return run_loop(task, ctx.chat, settings, observer=ctx.observer, guard=ctx.guard, sandbox=ctx.sandbox)
+
+
 @register_strategy("single", "one generation, no feedback")
 def single(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
     """One generation judged by the tests: the model's first answer, as pass@1 measures it."""
-    settings = replace(ctx.settings, max_iterations=1)
-    return run_loop(task, ctx.chat, settings, observer=ctx.observer, guard=ctx.guard, sandbox=ctx.sandbox)
+    return run_with(task, ctx, max_iterations=1)
 
 
 @register_strategy("loop", "the create-script feedback loop")
 def loop(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
     """The feedback loop with the run's iteration budget, exactly as create-script runs it."""
-    return run_loop(task, ctx.chat, ctx.settings, observer=ctx.observer, guard=ctx.guard, sandbox=ctx.sandbox)
+    return run_with(task, ctx)

@@ -7,7 +7,6 @@ fresh model per (task, strategy) pair, so results do not depend on the order pai
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +227,6 @@ def test_humaneval_canonical_passes_and_empty_fails(task_id: str) -> None:
     assert result.empty_fails
 
 
-@pytest.mark.skipif(not os.environ.get("EVAL_HUMANEVAL_ALL"), reason="set EVAL_HUMANEVAL_ALL=1: all 164 (~20 s)")
 def test_all_humaneval_canonical_solutions_pass() -> None:
     results = check_humaneval()
     assert len(results) == 164
