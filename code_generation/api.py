@@ -24,7 +24,7 @@ from code_generation.feedback import failure_reason
 from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, Observer, run_loop
 from code_generation.run_folder import RunFolder, atomic_write
 from code_generation.runner import SandboxLimits, install_package, make_dependency_venv
-from code_generation.testgen import generate_test_file
+from code_generation.testgen import arbitrate, generate_test_file
 from code_generation.testspec import TestFileError, analyse_test_source
 from my_llm.errors import MyLLMError
 from my_llm.models import describe_model, get_chat_model
@@ -50,6 +50,7 @@ class ScriptSettings:
     seed: int | None = None
     candidates: int | None = None  # None: 2 on the embedded model (it has two slots), else 1
     static_checks: bool = False
+    typecheck: bool = False  # mypy too; implies static_checks
     allow_install: bool = False  # install missing third-party packages into a per-run venv
     cache: bool = True  # answer deterministic requests (temperature 0 or a seed) from the disk cache
     yes: bool = False
@@ -85,6 +86,7 @@ class ScriptResult:
     run_dir: str
     model: str
     test_file_generated: bool = False
+    tests_corrected: int = 0  # generated tests the model judged wrong and rewrote during the run
     stop_reason: str = ""
     message: str = ""
     calls: list[dict[str, Any]] = field(default_factory=list)
@@ -292,6 +294,7 @@ def generate_script(
             "seed": settings.seed,
             "candidates": candidates,
             "static_checks": settings.static_checks,
+            "typecheck": settings.typecheck,
             "allow_install": settings.allow_install,
             "cache": settings.cache,
         },
@@ -315,6 +318,7 @@ def generate_script(
             run_dir=str(folder.path),
             model=model_label,
             test_file_generated=generated,
+            tests_corrected=len(corrections),
             stop_reason=outcome.stop_reason if outcome else status,
             message=message,
             calls=[asdict(c) for c in usage.calls],
@@ -323,6 +327,7 @@ def generate_script(
         return res
 
     generated = False
+    corrections: list[str] = []
     outcome: LoopOutcome | None = None
     try:
         if test_source is None:
@@ -353,11 +358,29 @@ def generate_script(
             limits=SandboxLimits(timeout=settings.timeout),
             candidates=candidates,
             static_checks=settings.static_checks,
+            typecheck=settings.typecheck,
         )
         installer = DependencyInstaller(observers) if settings.allow_install else None
+
+        def arbiter(task: CodeTask, attempt: Attempt) -> str | None:
+            """Only tests generated in this run may be corrected: the file is ours, never the user's."""
+            nonlocal digest
+            assert attempt.code is not None and attempt.result is not None
+            revised = arbitrate(settings.prompt, task.module_name, task.test_filename, task.test_source,
+                                attempt.code, attempt.result, chat, usage, observers,
+                                limits=SandboxLimits(timeout=settings.timeout))
+            if revised is None:
+                return None
+            guard()
+            corrections.append(revised)
+            folder.write_text(f"corrected_{len(corrections)}_{test_file.name}", revised)
+            atomic_write(test_file, revised)
+            digest = _sha256(test_file)
+            return revised
+
         try:
             outcome = run_loop(task, chat, loop_settings, observer=observers, guard=guard, usage=usage,
-                               installer=installer)
+                               installer=installer, arbiter=arbiter if generated else None)
         finally:
             if installer is not None:
                 installer.remove()
@@ -366,7 +389,8 @@ def generate_script(
             if settings.output_file.exists():
                 folder.keep_previous(settings.output_file)
             atomic_write(settings.output_file, outcome.best.code)
-            return result("passed", outcome, f"wrote {settings.output_file}", generated)
+            corrected = f"; {len(corrections)} generated test(s) corrected in {test_file}" if corrections else ""
+            return result("passed", outcome, f"wrote {settings.output_file}{corrected}", generated)
         best = outcome.best
         message = (
             f"no attempt passed every test ({failure_reason(outcome)}); the best is in {folder.path / 'best.py'}"

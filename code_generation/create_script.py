@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--temperature", type=float, default=0.2, help="sampling temperature of the first attempt")
     parser.add_argument("--seed", type=int, default=None, help="sampling seed, for reproducible runs")
     parser.add_argument("--candidates", type=int, default=None, help="programs sampled per iteration, at once on the model's parallel slots; the best is kept (default: 2 on the embedded model, else 1)")
+    parser.add_argument("--typecheck", action="store_true", help="also run mypy on each program; its findings join the feedback (implies --static-checks)")
     parser.add_argument("--static-checks", action="store_true", help="check each program with pyflakes first: undefined names and syntax errors skip the test run, findings join the feedback")
     parser.add_argument("--allow-install", action="store_true", help="when the code imports a missing third-party package, pip-install it (wheels only) into a temporary per-run environment, never yours, and rerun the tests there")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
@@ -96,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         candidates=args.candidates,
         static_checks=args.static_checks,
+        typecheck=args.typecheck,
         allow_install=args.allow_install,
         cache=not args.no_cache,
         yes=args.yes,

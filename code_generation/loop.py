@@ -28,6 +28,8 @@ from my_llm.usage import CallUsage, UsageTracker
 Sandbox = Callable[..., SandboxResult]
 # Installs a missing package (by import name) for the tests; returns the interpreter to use, or None.
 Installer = Callable[[str], str | None]
+# When the same tests keep failing: the corrected test file if a (generated) test was wrong, or None.
+Arbiter = Callable[["CodeTask", "Attempt"], str | None]
 
 
 @dataclass
@@ -54,6 +56,7 @@ class LoopSettings:
     stop_at_fence: bool = True  # stop generating at the end of the first code block
     candidates: int = 1  # programs sampled per round, at once on the model's parallel slots
     static_checks: bool = False  # pyflakes before the tests; a critical finding skips the test run
+    typecheck: bool = False  # mypy as well (implies static_checks); its findings are advice
 
 
 @dataclass
@@ -228,6 +231,7 @@ def _failure_signature(attempt: Attempt) -> tuple[str, ...]:
 
 
 MAX_ESCALATED_CANDIDATES = 6
+MAX_ARBITRATIONS = 2  # times per run the arbiter may be asked whether a test is wrong
 
 
 def _digest(code: str) -> str:
@@ -244,11 +248,14 @@ def run_loop(
     sandbox: Sandbox = run_tests,
     usage: UsageTracker | None = None,
     installer: Installer | None = None,
+    arbiter: Arbiter | None = None,
 ) -> LoopOutcome:
     """Iterate until every test passes or the iteration budget is spent.
 
     `guard` runs before each iteration (the CLI checks the test file's hash there). With an
     `installer`, a third-party package the code imports is installed (once) and the tests rerun.
+    With an `arbiter` (only for tests generated in this run), the same tests failing two rounds
+    in a row ask it whether a test is wrong; a corrected test file becomes the judge from then on.
     """
     settings = settings or LoopSettings()
     observer = observer or _Silent()
@@ -277,6 +284,7 @@ def run_loop(
     n_candidates = settings.candidates
     last_signature: tuple[str, ...] | None = None
     repeats = 0
+    arbitrations = 0
 
     def test(code: str) -> SandboxResult:
         nonlocal limits
@@ -324,10 +332,12 @@ def run_loop(
                     # The same program again: sample hotter next time; otherwise back to normal.
                     temperature = hot if digest in seen else settings.temperature
                 seen.add(digest)
-                if settings.static_checks:
+                if settings.static_checks or settings.typecheck:
                     attempt.findings = static_checks.check_module(extraction.code, f"{task.module_name}.py")
                     if static_checks.critical(attempt.findings):
                         continue  # it would fail at import or first call: no test run
+                    if settings.typecheck:
+                        attempt.findings += static_checks.typecheck(extraction.code, task.module_name)
                 attempt.result = test(extraction.code)
 
         tested = [a for a in round_attempts if a.result is not None]
@@ -363,10 +373,29 @@ def run_loop(
         if top.success:
             stop_reason = "passed"
             break
+        signature = _failure_signature(top)
+        repeats = repeats + 1 if signature == last_signature else 0
+        last_signature = signature
+        if arbiter is not None and repeats == 1 and arbitrations < MAX_ARBITRATIONS and top.code is not None:
+            arbitrations += 1
+            revised = arbiter(task, top)
+            if revised is not None:
+                task = replace(task, test_source=revised)
+                spec = analyse_test_source(task.test_source, task.module_name, task.test_filename)
+                opening = prompts.code_messages(
+                    task.prompt, task.module_name, task.test_filename, task.test_source, spec.imported_names,
+                    task.skeleton,
+                )
+                # The judge changed: earlier results no longer count; the best program is tested again.
+                top = Attempt(iteration, top.reply, top.code, [*top.notes, "tested again against the corrected tests"],
+                              test(top.code), top.temperature, None, top.candidate, top.findings)
+                attempts.append(top)
+                best, stalls, repeats, last_signature = top, 0, 0, None
+                observer.attempt(top, best)
+                if top.success:
+                    stop_reason = "passed"
+                    break
         if several:
-            signature = _failure_signature(top)
-            repeats = repeats + 1 if signature == last_signature else 0
-            last_signature = signature
             if repeats == 1:
                 temperature = hot
             elif repeats == 2 and n_candidates < MAX_ESCALATED_CANDIDATES:

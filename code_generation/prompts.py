@@ -97,6 +97,31 @@ TEST_RETRY = """That test file cannot be used: {problem}. Write it again, follow
 Reply with the complete test file in one ```python code block."""
 
 
+# When generated tests and the code keep disagreeing, one of them is wrong (the Rust tool's decision).
+ARBITRATE = """A module and its unittest file were both written by a model, and one failing test keeps \
+disagreeing with the module. One of the two is wrong.
+
+Task the module must do: {prompt}
+
+The module `{module_name}.py`:
+```python
+{code}
+```
+
+The failing test `{test_name}`:
+```python
+{test_code}
+```
+
+The test run said:
+{failure}
+
+Work out by hand, from the task alone, what the correct result is for the test's inputs. Then \
+answer on the first line with exactly `VERDICT: CODE` if the module is wrong, or `VERDICT: TEST` \
+if the test expects a wrong result. If the test is wrong, follow with the corrected method \
+`{method}` (same name, same inputs, the correct expected values) in one ```python code block."""
+
+
 def _names(names: list[str]) -> str:
     return ", ".join(f"`{n}`" for n in names) if names else "the functions the tests use"
 
@@ -150,3 +175,13 @@ def test_messages(prompt: str, module_name: str, test_filename: str) -> list[Bas
 
 def test_retry_messages(previous: list[BaseMessage], reply: str, problem: str) -> list[BaseMessage]:
     return [*previous, AIMessage(reply[:4000]), HumanMessage(TEST_RETRY.format(problem=problem))]
+
+
+def arbitrate_messages(
+    prompt: str, module_name: str, code: str, test_name: str, test_code: str, failure: str
+) -> list[BaseMessage]:
+    method = test_name.rsplit(".", 1)[-1]
+    return [HumanMessage(ARBITRATE.format(
+        prompt=prompt.strip(), module_name=module_name, code=code.strip(), test_name=test_name,
+        test_code=test_code.strip(), failure=failure.strip(), method=method,
+    ))]

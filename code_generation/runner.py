@@ -39,7 +39,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CaseResult", "SandboxLimits", "SandboxResult", "run_doctests", "run_tests"]
+__all__ = ["CaseResult", "SandboxLimits", "SandboxResult", "run_doctests", "run_mypy", "run_tests"]
 
 HARNESS = Path(__file__).with_name("_sandbox_harness.py")
 MESSAGE_BUDGET = 2000  # characters per test case message
@@ -699,3 +699,25 @@ def install_package(python: Path, import_name: str, timeout: float = 300.0) -> t
         capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env,
     )
     return proc.returncode == 0, (proc.stderr or proc.stdout).strip()[-500:]
+
+
+# --------------------------------------------------------------------------- static analysis
+
+def run_mypy(module_source: str, module_name: str, timeout: float = 120.0) -> tuple[int, str]:
+    """mypy's exit code and report for one module, checked alone in a private temporary directory.
+
+    mypy reads the code and never runs it, so this needs no sandbox; it still gets a scrubbed
+    environment, a time limit, and no cache shared between runs (the code is someone else's).
+    """
+    _check_identifier(module_name, "module_name")
+    with tempfile.TemporaryDirectory(prefix="create-script-mypy-") as folder:
+        path = Path(folder) / f"{module_name}.py"
+        path.write_text(module_source, encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-m", "mypy", "--no-error-summary", "--no-color-output", "--hide-error-context",
+             "--show-error-codes", "--ignore-missing-imports", "--follow-imports=silent",
+             "--check-untyped-defs", "--cache-dir", str(Path(folder) / ".mypy_cache"), path.name],
+            cwd=folder, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            env=_scrubbed_env(folder),
+        )
+    return proc.returncode, proc.stdout + proc.stderr

@@ -3,14 +3,20 @@
 pyflakes reads the syntax tree only, so nothing of the untrusted code runs in our process. A
 critical finding (the code does not parse, or uses a name that is defined nowhere) would fail at
 import or at the first call anyway: the loop then skips the sandbox and feeds the findings back.
+mypy (``--typecheck``) runs as a separate process; its findings are advice, never critical,
+because code with a wrong annotation can still pass its tests.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
 from dataclasses import dataclass
 
 from pyflakes import checker, messages
+
+from code_generation.runner import run_mypy
 
 # Findings that make the module fail when it runs; the rest (unused imports, ...) are advice.
 _CRITICAL = (messages.UndefinedName, messages.UndefinedLocal, messages.ReturnOutsideFunction,
@@ -22,9 +28,10 @@ class Finding:
     line: int
     message: str
     critical: bool
+    tool: str = "pyflakes"
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"line {self.line} ({self.tool}): {self.message}"
 
 
 def check_module(code: str, filename: str = "module.py") -> list[Finding]:
@@ -40,10 +47,25 @@ def check_module(code: str, filename: str = "module.py") -> list[Finding]:
     )
 
 
+# "shop.py:12: error: Unsupported operand types ...  [operator]"; notes only explain errors.
+_MYPY_ERROR = re.compile(r"^[^:\n]+\.py:(\d+):(?:\d+:)? error: (.+)$", re.MULTILINE)
+
+
+def typecheck(code: str, module_name: str) -> list[Finding]:
+    """mypy's errors for the module alone; none when mypy itself fails or runs too long."""
+    try:
+        status, report = run_mypy(code, module_name)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if status not in (0, 1):  # 2: mypy could not check (a crash or a bad option), not the code's fault
+        return []
+    return [Finding(int(m[1]), m[2].strip(), False, "mypy") for m in _MYPY_ERROR.finditer(report)]
+
+
 def critical(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.critical]
 
 
 def render(findings: list[Finding]) -> str:
     """The findings as feedback lines."""
-    return "Static check (pyflakes):\n" + "\n".join(f"- {f}" for f in findings)
+    return "Static checks:\n" + "\n".join(f"- {f}" for f in findings)

@@ -1,5 +1,5 @@
 """Strategies beyond the plain loop: several candidates per round (the CodeT / AlphaCodium idea)
-and static checks before the tests (LLMcoder's analysers).
+and static checks before the tests (LLMcoder's analysers: pyflakes, and mypy for `loop_typecheck`).
 
 Each round samples N programs at once (the embedded model serves two at a time on its parallel
 slots): one follows the feedback conversation, the others are fresh, hotter samples of the
@@ -25,3 +25,8 @@ def loop_static(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
 @register_strategy("candidates4", "the loop with 4 candidates per round, best kept")
 def candidates4(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
     return run_with(task, ctx, candidates=4)
+
+
+@register_strategy("loop_typecheck", "the loop with pyflakes and mypy checks before the tests")
+def loop_typecheck(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
+    return run_with(task, ctx, static_checks=True, typecheck=True)

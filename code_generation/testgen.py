@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import textwrap
+
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from code_generation import prompts
 from code_generation.extract import code_blocks
 from code_generation.loop import Observer, Sandbox, call_model
-from code_generation.runner import SandboxLimits, run_tests
+from code_generation.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.skeleton import module_skeleton
 from code_generation.testspec import TestFileError, analyse_test_source
 from my_llm.errors import MyLLMError
@@ -81,3 +85,111 @@ def _vacuous(
             "values the functions return for given inputs"
         )
     return None
+
+
+_VERDICT = re.compile(r"VERDICT:\s*\**\s*(CODE|TEST)\b", re.IGNORECASE)
+
+
+def _test_node(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The test method (``"TestX.test_y"``) or function (``"test_y"``) a case name stands for."""
+    *owner, method = name.split(".")
+    body = tree.body
+    if owner:
+        classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner[-1]]
+        body = classes[0].body if classes else []
+    found = [n for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == method]
+    return found[0] if found else None
+
+
+def _span(node: ast.AST) -> tuple[int, int]:
+    """First and last line of a definition, decorators included (1-based, inclusive)."""
+    decorators = getattr(node, "decorator_list", [])
+    start = min([node.lineno, *(d.lineno for d in decorators)])  # type: ignore[attr-defined]
+    return start, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+
+
+def _replacement(reply: str, method: str, indent: str) -> str | None:
+    """The reply's new version of `method`, indented to sit where the old one was."""
+    for block in code_blocks(reply):
+        try:
+            tree = ast.parse(textwrap.dedent(block))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == method:
+                start, end = _span(node)
+                lines = textwrap.dedent(block).splitlines()[start - 1 : end]
+                return textwrap.indent(textwrap.dedent("\n".join(lines)), indent)
+    return None
+
+
+def arbitrate(
+    prompt: str,
+    module_name: str,
+    test_filename: str,
+    test_source: str,
+    code: str,
+    result: SandboxResult,
+    chat: BaseChatModel,
+    usage: UsageTracker,
+    observer: Observer,
+    sandbox: Sandbox = run_tests,
+    limits: SandboxLimits | None = None,
+) -> str | None:
+    """Ask the model whether the code or a generated test is wrong; the corrected test file, or None.
+
+    Only for tests this run generated. A correction is kept only when it changes just that one
+    test, leaves the other tests and imports as they were, and still fails on empty stubs: a
+    test rewritten to pass on anything would make the judge worthless.
+    """
+    failing = [c for c in result.cases if c.outcome in {"failed", "error"}]
+    if result.status != "ok" or not failing:
+        return None  # a crash or a timeout is the code's problem, not a test's
+    case = failing[0]
+    tree = ast.parse(test_source)
+    node = _test_node(tree, case.name)
+    if node is None:
+        return None
+    start, end = _span(node)
+    lines = test_source.splitlines()
+    old = "\n".join(lines[start - 1 : end])
+    messages = prompts.arbitrate_messages(prompt, module_name, code, case.name, textwrap.dedent(old), case.message[:1500])
+    reply = call_model(chat, messages, "judge", usage, observer)
+    text = reply.text if not isinstance(reply.content, str) else reply.content
+    verdict = _VERDICT.search(text)
+    if verdict is None or verdict[1].upper() == "CODE":
+        observer.event(f"asked whether {case.name} or the code is wrong: {'the code' if verdict else 'no clear answer'}")
+        return None
+    new = _replacement(text, node.name, " " * node.col_offset)
+    source, problem = _revise(new, old, lines, (start, end), case.name, test_source, module_name, test_filename,
+                              sandbox, limits)
+    if source is None:
+        observer.event(f"the model judged {case.name} wrong, but its correction was refused: {problem}")
+        return None
+    observer.event(f"the model judged {case.name} wrong and corrected it (the test file was generated in this run)")
+    return source
+
+
+def _revise(
+    new: str | None, old: str, lines: list[str], span: tuple[int, int], case_name: str, test_source: str,
+    module_name: str, test_filename: str, sandbox: Sandbox, limits: SandboxLimits | None,
+) -> tuple[str | None, str]:
+    """The test file with `new` in place of `old`, or None and why the correction cannot be trusted."""
+    if new is None:
+        return None, "it held no corrected test method"
+    if new.strip() == old.strip():
+        return None, "it is the same test"
+    start, end = span
+    source = "\n".join([*lines[: start - 1], *new.splitlines(), *lines[end:]]) + "\n"
+    try:
+        before = analyse_test_source(test_source, module_name, test_filename)
+        after = analyse_test_source(source, module_name, test_filename)
+    except TestFileError as exc:
+        return None, str(exc)
+    if (after.test_count, after.imported_names) != (before.test_count, before.imported_names):
+        return None, "it changed more than that one test"
+    empty = module_skeleton(source, module_name, after.imported_names, "")
+    on_stubs = sandbox(empty, module_name, source, test_filename, limits=limits or SandboxLimits())
+    if not any(c.name == case_name and c.outcome in {"failed", "error"} for c in on_stubs.cases):
+        return None, "it passes even when the functions do nothing"
+    return source, ""

@@ -194,5 +194,6 @@ def test_cli_script_path_and_help_work() -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0
-    for option in ("--test_file", "--model", "--base-url", "--max-iterations", "--temperature", "--timeout", "--yes", "--run-dir", "--verbose", "--json"):
+    for option in ("--test_file", "--model", "--base-url", "--max-iterations", "--temperature", "--timeout", "--yes", "--run-dir", "--verbose", "--json",
+                   "--candidates", "--static-checks", "--typecheck", "--allow-install", "--no-cache"):
         assert option in proc.stdout
