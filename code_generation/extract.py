@@ -149,6 +149,8 @@ def clean_module(
             reason = "removed the `if __name__ == '__main__':` block"
         elif _is_side_effect_call(node):
             reason = f"removed a top-level call on line {node.lineno}"
+        elif isinstance(node, ast.Assert):  # the model's own checks, run on import: a wrong one fails it
+            reason = f"removed a top-level assert on line {node.lineno}"
         if reason:
             drop.append((start, node.end_lineno or node.lineno))
             notes.append(reason)

@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from code_generation.runner import SandboxResult
+from code_generation.skeleton import plain
 
 if TYPE_CHECKING:
     from code_generation.loop import LoopOutcome
@@ -40,7 +41,42 @@ def verdict(result: SandboxResult) -> str:
     return f"fails {failing} of {result.tests_run} tests"
 
 
-def details(result: SandboxResult, budget: int = 3500) -> str:
+def _statement_at(tree: ast.Module, line: int) -> ast.stmt | None:
+    """The innermost statement of the test file that spans `line`."""
+    best: ast.stmt | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            if best is None or (node.end_lineno or 0) - node.lineno <= (best.end_lineno or 0) - best.lineno:
+                best = node
+    return best
+
+
+def failing_check(message: str, test_source: str, test_filename: str) -> str | None:
+    """The whole check a traceback points into, when its one quoted line does not show it.
+
+    Python quotes only the first line of a statement: for ``with self.assertRaises(E):`` and for
+    a call spread over several lines, the model would not see what was called with what.
+    """
+    lines = re.findall(rf'File "[^"]*{re.escape(test_filename)}", line (\d+)', message)
+    if not lines:
+        return None
+    try:
+        tree = ast.parse(test_source)
+    except SyntaxError:
+        return None
+    stmt = _statement_at(tree, int(lines[-1]))
+    if stmt is None:
+        return None
+    if isinstance(stmt, ast.With) and "not raised" in message:
+        calls = "; ".join(plain(s) for s in stmt.body)
+        raised = re.search(r"(\w+) not raised", message)
+        return f"`{calls}` should raise {raised.group(1) if raised else 'an exception'} but returned normally."
+    if (stmt.end_lineno or stmt.lineno) > stmt.lineno:
+        return f"The failing check, in full: `{' '.join(plain(stmt).split())}`"
+    return None
+
+
+def details(result: SandboxResult, budget: int = 3500, test_source: str = "", test_filename: str = "") -> str:
     """Each failing test with its message, then any stderr that explains a crash."""
     if result.status == "timeout":
         return (
@@ -59,6 +95,8 @@ def details(result: SandboxResult, budget: int = 3500) -> str:
     for number, case in enumerate(failing, start=1):
         kind = "FAIL" if case.outcome == "failed" else "ERROR"
         block = f"{kind}: {case.name}\n{_trim(case.message, PER_CASE_CHARS)}"
+        if test_source and (check := failing_check(case.message, test_source, test_filename)):
+            block += f"\n{_trim(check, PER_CASE_CHARS)}"
         if used + len(block) > budget:
             parts.append(f"... and {len(failing) - number + 1} more failing tests")
             break

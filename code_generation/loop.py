@@ -415,15 +415,19 @@ def run_loop(
         # Feed back the round's best unless it fell behind the best so far: then the best one's failures.
         shown = top if best is None or top.passed >= best.passed else best
         assert shown.code is not None and shown.result is not None
-        details = feedback.details(shown.result, settings.feedback_budget)
+        details = feedback.details(shown.result, settings.feedback_budget, task.test_source, task.test_filename)
         if note := feedback.stub_note(shown.code):
             details = f"{note}\n\n{details}"
         if missing := feedback.missing_module(shown.result, task.module_name):
             details = f"{prompts.MISSING_MODULE_NOTE.format(name=missing)}\n\n{details}"
         if shown.findings:
             details = f"{details}\n\n{static_checks.render(shown.findings)}"
+        reference = task.skeleton if "```" in task.prompt else prompts.request_skeleton(
+            task.prompt, task.module_name, task.test_source, spec.imported_names, task.skeleton
+        )
         messages = prompts.feedback_messages(
-            opening, task.module_name, shown.code, feedback.verdict(shown.result), details
+            opening, task.module_name, prompts.shown_code(shown.code, reference),
+            feedback.verdict(shown.result), details,
         )
 
     total = best.result.tests_run if best and best.result and best.result.tests_run else spec.test_count

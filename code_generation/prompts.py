@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from code_generation.skeleton import module_skeleton
+from code_generation.skeleton import module_skeleton, restore_docstrings
 
 # The tests are shown as a skeleton with doctest examples (see code_generation/skeleton.py):
 # a small model pastes a unittest file back, but completes a skeleton the way it was trained to.
@@ -126,6 +126,15 @@ def _names(names: list[str]) -> str:
     return ", ".join(f"`{n}`" for n in names) if names else "the functions the tests use"
 
 
+def request_skeleton(
+    prompt: str, module_name: str, test_source: str, names: list[str], skeleton: str | None = None
+) -> str:
+    """The skeleton the opening request shows (a request holding code is shown beside it, not in it)."""
+    if skeleton is not None:
+        return skeleton
+    return module_skeleton(test_source, module_name, names, "" if "```" in prompt else prompt.strip())
+
+
 def code_messages(
     prompt: str, module_name: str, test_filename: str, test_source: str, names: list[str], skeleton: str | None = None
 ) -> list[BaseMessage]:
@@ -135,8 +144,7 @@ def code_messages(
     docstring) passes it; otherwise it is built from the tests.
     """
     has_code = "```" in prompt and skeleton is None
-    if skeleton is None:
-        skeleton = module_skeleton(test_source, module_name, names, "" if has_code else prompt.strip())
+    skeleton = request_skeleton(prompt, module_name, test_source, names, skeleton)
     template = CODE_REQUEST_WITH_CODE if has_code else CODE_REQUEST
     request = template.format(
         prompt=prompt.strip(), module_name=module_name, test_filename=test_filename, skeleton=skeleton.strip()
@@ -158,6 +166,17 @@ def feedback_messages(
         AIMessage(f"```python\n{code.strip()}\n```"),
         HumanMessage(FEEDBACK.format(module_name=module_name, verdict=verdict, code=code.strip(), details=details)),
     ]
+
+
+def shown_code(code: str, skeleton: str | None) -> str:
+    """The attempt as fed back: with the request's examples, not the model's rewritten ones.
+
+    None for a request that holds code of its own (HumanEval's signature and docstring): the
+    skeleton is not what the model was asked to complete there, so its code is left as it is.
+    """
+    if skeleton is None:
+        return code
+    return restore_docstrings(code, skeleton)
 
 
 def no_code_messages(opening: list[BaseMessage], problem: str, module_name: str, names: list[str]) -> list[BaseMessage]:

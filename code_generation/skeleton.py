@@ -11,7 +11,9 @@ model; the real tests still judge.
 from __future__ import annotations
 
 import ast
+import copy
 import re
+import sys
 import textwrap
 from dataclasses import dataclass, field
 
@@ -26,6 +28,7 @@ class _Stub:
     params: list[str] = field(default_factory=list)
     methods: dict[str, list[str]] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
+    dataclass: bool = False
 
 
 def _unparse(node: ast.AST) -> str:
@@ -40,6 +43,11 @@ class _DropSelf(ast.NodeTransformer):
         if isinstance(node.value, ast.Name) and node.value.id == "self":
             return ast.copy_location(ast.Name(id=node.attr, ctx=node.ctx), node)
         return node
+
+
+def plain(stmt: ast.AST) -> str:
+    """A test statement as source without ``self.`` (the way the skeleton's examples read)."""
+    return _unparse(_DropSelf().visit(copy.deepcopy(stmt)))
 
 
 def _prompt_line(expr: str, result: str | None) -> list[str]:
@@ -57,13 +65,11 @@ def _raises(exc: ast.expr | None) -> str:
 
 def _assert_call(call: ast.Call, consts: dict[str, str]) -> list[str] | None:
     """One ``self.assertX(...)`` call as doctest lines; None when it is not an assertion."""
-    func = call.func  # ``self.assertEqual`` arrives here as ``assertEqual`` (see _DropSelf)
-    kind = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    if not kind.startswith("assert"):
+    kind = _assert_kind(call)  # ``self.assertEqual`` arrives here as ``assertEqual`` (see _DropSelf)
+    if not kind:
         return None
     args = call.args
-    if kind in {"assertEqual", "assertEquals", "assertAlmostEqual", "assertCountEqual", "assertListEqual",
-                "assertDictEqual", "assertTupleEqual", "assertSetEqual", "assertMultiLineEqual"} and len(args) >= 2:
+    if kind in _EQUAL and len(args) >= 2:
         actual, expected = args[0], args[1]
         if _is_value(actual, consts) and not _is_value(expected, consts):
             actual, expected = expected, actual  # assertEqual(expected, actual) is common too
@@ -75,13 +81,8 @@ def _assert_call(call: ast.Call, consts: dict[str, str]) -> list[str] | None:
         return _prompt_line(_unparse(args[0]), "False")
     if kind == "assertIsNone" and args:
         return _prompt_line(_unparse(args[0]), None)
-    binary = {
-        "assertNotEqual": "!=", "assertIn": "in", "assertNotIn": "not in", "assertIs": "is",
-        "assertIsNot": "is not", "assertGreater": ">", "assertGreaterEqual": ">=", "assertLess": "<",
-        "assertLessEqual": "<=", "assertNotAlmostEqual": "!=",
-    }
-    if kind in binary and len(args) >= 2:
-        return _prompt_line(f"{_unparse(args[0])} {binary[kind]} {_unparse(args[1])}", "True")
+    if kind in _BINARY and len(args) >= 2:
+        return _prompt_line(f"{_unparse(args[0])} {_BINARY[kind]} {_unparse(args[1])}", "True")
     if kind == "assertIsInstance" and len(args) >= 2:
         return _prompt_line(f"isinstance({_unparse(args[0])}, {_unparse(args[1])})", "True")
     if kind == "assertIsNotNone" and args:
@@ -90,6 +91,53 @@ def _assert_call(call: ast.Call, consts: dict[str, str]) -> list[str] | None:
         call_args = ", ".join(_unparse(a) for a in args[2:])
         return _prompt_line(f"{_unparse(args[1])}({call_args})", _raises(args[0]))
     return None
+
+
+_EQUAL = {"assertEqual", "assertEquals", "assertAlmostEqual", "assertCountEqual", "assertListEqual",
+          "assertDictEqual", "assertTupleEqual", "assertSetEqual", "assertMultiLineEqual"}
+_BINARY = {
+    "assertNotEqual": "!=", "assertIn": "in", "assertNotIn": "not in", "assertIs": "is",
+    "assertIsNot": "is not", "assertGreater": ">", "assertGreaterEqual": ">=", "assertLess": "<",
+    "assertLessEqual": "<=", "assertNotAlmostEqual": "!=",
+}
+
+
+def _assert_kind(node: ast.AST) -> str:
+    """``"assertEqual"`` for a ``self.assertEqual(...)`` call (already without ``self``), else ``""``."""
+    if not isinstance(node, ast.Call):
+        return ""
+    func = node.func
+    kind = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return kind if kind.startswith("assert") else ""
+
+
+def _condition(call: ast.Call) -> str | None:
+    """An assertion as the boolean expression it checks, for examples inside loops."""
+    kind, args = _assert_kind(call), [_unparse(a) for a in call.args]
+    if kind in _EQUAL and len(args) >= 2:
+        return f"{args[0]} == {args[1]}"
+    if kind in {"assertTrue", "assert_"} and args:
+        return args[0]
+    if kind == "assertFalse" and args:
+        return f"not {args[0]}"
+    if kind == "assertIsNone" and args:
+        return f"{args[0]} is None"
+    if kind == "assertIsNotNone" and args:
+        return f"{args[0]} is not None"
+    if kind in _BINARY and len(args) >= 2:
+        return f"{args[0]} {_BINARY[kind]} {args[1]}"
+    if kind == "assertIsInstance" and len(args) >= 2:
+        return f"isinstance({args[0]}, {args[1]})"
+    return None
+
+
+class _PlainAsserts(ast.NodeTransformer):
+    """``assertEqual(a, b)`` -> ``assert a == b`` inside compound statements (valid doctest)."""
+
+    def visit_Expr(self, node: ast.Expr) -> ast.AST:
+        if isinstance(node.value, ast.Call) and (condition := _condition(node.value)) is not None:
+            return ast.copy_location(ast.Assert(test=ast.parse(condition, mode="eval").body), node)
+        return node
 
 
 def _is_value(node: ast.expr, consts: dict[str, str]) -> bool:
@@ -138,9 +186,14 @@ def _statement(stmt: ast.stmt, consts: dict[str, str]) -> list[str]:
             return out
         if ctx_name == "subTest":
             return [line for inner in stmt.body for line in _statement(inner, consts)]
+    if isinstance(stmt, ast.For) and not stmt.orelse and len(stmt.body) == 1:
+        inner = stmt.body[0]
+        if isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Call) and (cond := _condition(inner.value)):
+            # ``for n in ...: assertEqual(f(n), n)`` -> ``all(f(n) == n for n in ...)`` / ``True``
+            return _prompt_line(f"all({cond} for {_unparse(stmt.target)} in {_unparse(stmt.iter)})", "True")
     if isinstance(stmt, ast.Pass):
         return []
-    return _prompt_line(_unparse(stmt), None)
+    return _prompt_line(_unparse(_PlainAsserts().visit(stmt)), None)
 
 
 def _test_bodies(tree: ast.Module) -> list[tuple[str, list[ast.stmt], list[ast.stmt]]]:
@@ -211,18 +264,160 @@ def _methods(stmts: list[ast.stmt], class_name: str) -> dict[str, list[str]]:
     return {name: _params_from_calls(calls) for name, calls in methods.items()}
 
 
+def _instances(stmts: list[ast.stmt], names: list[str]) -> dict[str, str]:
+    """Variables bound to an instance of an imported class (``cart = Cart()``), to their class."""
+    found: dict[str, str] = {}
+    for stmt in stmts:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+            cls = _call_name(stmt.value)
+            if cls in names:
+                found.update((_unparse(t), cls) for t in stmt.targets)
+    return found
+
+
+def _is_assertion(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.Assert) or (isinstance(stmt, ast.Expr) and _assert_kind(stmt.value)):
+        return True
+    if isinstance(stmt, ast.With) and any(_call_name(i.context_expr).startswith("assert") for i in stmt.items):
+        return True
+    return isinstance(stmt, ast.For | ast.While | ast.If | ast.With) and any(
+        _is_assertion(inner) for inner in stmt.body
+    )
+
+
+def _checked(stmt: ast.stmt) -> ast.AST:
+    """What an assertion checks: the actual side of ``assertEqual``, the call that should raise."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and stmt.value.args:
+        return stmt.value.args[0]
+    if isinstance(stmt, ast.With | ast.For) and stmt.body:
+        return _checked(stmt.body[0])
+    return stmt
+
+
+def _owner(stmt: ast.stmt, names: list[str], instances: dict[str, str]) -> str | None:
+    """The imported name an assertion is about: the outermost one in what it checks."""
+    for where in (_checked(stmt), stmt):
+        for node in ast.walk(where):  # breadth first: ``decode(encode(x))`` is about decode
+            if isinstance(node, ast.Name):
+                if node.id in names:
+                    return node.id
+                if node.id in instances:
+                    return instances[node.id]
+    return None
+
+
+def _inlined(stmts: list[ast.stmt], consts: dict[str, str]) -> set[str]:
+    """Literal names used only as an assertion's expected value: their assignment need not be shown."""
+    loads = [n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    as_expected: list[str] = []
+    for stmt in stmts:
+        for call in ast.walk(stmt):
+            if isinstance(call, ast.Call) and _assert_kind(call) in _EQUAL:
+                as_expected += [a.id for a in call.args[:2] if isinstance(a, ast.Name) and a.id in consts]
+    return {name for name in set(as_expected) if loads.count(name) == as_expected.count(name)}
+
+
+def _examples_by_owner(
+    setup: list[ast.stmt], stmts: list[ast.stmt], names: list[str], default: str
+) -> dict[str, list[ast.stmt]]:
+    """Each assertion goes to the name it checks, preceded by the earlier steps it depends on."""
+    everything = [*setup, *stmts]
+    instances = _instances(everything, names)
+    hidden = _inlined(everything, _literals(everything))
+    steps = [
+        s for s in everything
+        if not (isinstance(s, ast.Assign) and all(isinstance(t, ast.Name) and t.id in hidden for t in s.targets))
+    ]
+    owners = {id(s): _owner(s, names, instances) or default for s in steps if _is_assertion(s)}
+    if len(set(owners.values())) <= 1:  # one name checked: the whole test, in order
+        return {next(iter(owners.values()), default): steps}
+    out: dict[str, list[ast.stmt]] = {}
+    for index, stmt in enumerate(steps):
+        if id(stmt) not in owners:
+            continue
+        needed = _names_in([stmt])
+        chosen = [stmt]
+        for earlier in reversed(steps[:index]):  # the steps that bind or touch what it uses
+            if id(earlier) not in owners and _names_in([earlier]) & needed:
+                chosen.insert(0, earlier)
+                needed |= _names_in([earlier])
+        shown = out.setdefault(owners[id(stmt)], [])
+        shown.extend(s for s in chosen if all(s is not t for t in shown))
+    return out
+
+
+def _mentioned_at(name: str, prompt: str) -> int:
+    """Where the request first names a stub (``name(`` preferred), or -1."""
+    match = re.search(rf"\b{re.escape(name)}\(", prompt) or re.search(rf"\b{re.escape(name)}\b", prompt)
+    return match.start() if match else -1
+
+
+# What joins one stub's part of a request to the next: ", and a class", "; ", " and ".
+_TRAILING = re.compile(r"[\s,;:]*(\band\b)?\s*(\b(a|an|the|two|one)\b)?\s*(\b(class|function|method|dataclass)\b)?[\s,;:]*$")
+
+
+def _descriptions(names: list[str], prompt: str) -> dict[str, str]:
+    """The part of a request about each stub: from its first mention to the next stub's."""
+    found = sorted((at, name) for name in names if (at := _mentioned_at(name, prompt)) >= 0)
+    out: dict[str, str] = {}
+    for (at, name), following in zip(found, [*found[1:], (len(prompt), "")], strict=True):
+        clause = _TRAILING.sub("", prompt[at : following[0]]).strip()
+        head, stop, tail = clause.rpartition(". ")
+        if stop and len(tail.split()) <= 4 and not tail.endswith("."):  # "... a separator. Also write"
+            clause = head
+        if clause and clause != name:
+            out[name] = clause.rstrip(",;") + ("" if clause.endswith(".") else ".")
+    return out
+
+
+def _stdlib_imports(tree: ast.Module, module_name: str) -> list[str]:
+    """The test file's own standard-library imports (``import dataclasses``), which examples may use."""
+    def wanted(module: str) -> bool:
+        root = module.split(".")[0]
+        return root in sys.stdlib_module_names and root not in {"unittest", "doctest", module_name}
+
+    lines = []
+    for node in tree.body:
+        if isinstance(node, ast.Import) and (kept := [a for a in node.names if wanted(a.name)]):
+            lines.append(_unparse(ast.Import(names=kept)))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and wanted(node.module):
+            lines.append(_unparse(node))
+    return lines
+
+
+def _is_dataclass(name: str, source: str, prompt: str) -> bool:
+    return bool(re.search(rf"is_dataclass\(\s*{re.escape(name)}\b", source)
+                or re.search(rf"\bdataclass(es)?\s+(called\s+|named\s+)?{re.escape(name)}\b", prompt))
+
+
+def _field(param: str, prompt: str) -> str:
+    """``quantity: int = 0`` from a request that says ``quantity (int, default 0)``."""
+    name = param.split("=")[0].strip()
+    described = re.search(rf"\b{re.escape(name)}\s*\(([^)]*)\)", prompt)
+    words = described.group(1) if described else ""
+    kind = re.match(r"\s*([A-Za-z_][\w\[\], ]*?)\s*(,|$)", words)
+    default = re.search(r"default(?:s to| is|:)?\s+([^\s,;)]+)", words)
+    line = f"{name}: {kind.group(1) if kind and not kind.group(1).startswith('default') else 'object'}"
+    return line + (f" = {default.group(1)}" if default else "")
+
+
 def module_skeleton(test_source: str, module_name: str, names: list[str], prompt: str) -> str:
-    """A stub per imported name, with the request and the tests as doctest examples."""
+    """A stub per imported name, with the request and the tests as doctest examples.
+
+    Stubs come in the order the request names them, each with its part of the request; each
+    assertion becomes an example of the name it checks (``decode(encode(x))`` is decode's).
+    """
     tree = ast.parse(test_source)
     bodies = [
         ([_DropSelf().visit(s) for s in setup], [_DropSelf().visit(s) for s in stmts])
         for _name, setup, stmts in _test_bodies(tree)
     ]
     all_stmts = [s for setup, stmts in bodies for s in [*setup, *stmts]]
+    order = sorted(names, key=lambda n: (_mentioned_at(n, prompt) < 0, max(_mentioned_at(n, prompt), 0)))
     stubs: dict[str, _Stub] = {}
-    for name in names:
+    for name in order:
         is_class = name[:1].isupper()
-        stub = _Stub(name, is_class)
+        stub = _Stub(name, is_class, dataclass=is_class and _is_dataclass(name, test_source, prompt))
         stub.params = _signature_from_prompt(name, prompt) or _params_from_calls(_calls(all_stmts, name))
         if is_class:
             stub.methods = {
@@ -232,24 +427,38 @@ def module_skeleton(test_source: str, module_name: str, names: list[str], prompt
         stubs[name] = stub
     shown_setup: set[str] = set()
     for setup, stmts in bodies:
-        # The first imported name the test body uses owns its examples (else one setUp uses).
         in_body, in_setup = _names_in(stmts), _names_in(setup)
-        owner = next((n for n in names if n in in_body), None) or next((n for n in names if n in in_setup), None)
-        owner = owner or (names[0] if names else None)
-        if owner is None:
+        default = next((n for n in order if n in in_body), None) or next((n for n in order if n in in_setup), None)
+        default = default or (order[0] if order else None)
+        if default is None:
             continue
-        stub = stubs[owner]
         consts = _literals([*setup, *stmts])
-        lines = [
-            line for s in setup if f"{owner}:{_unparse(s)}" not in shown_setup for line in _statement(s, consts)
-        ]
-        lines += [line for s in stmts for line in _statement(s, consts)]
-        if len(stub.examples) + len(lines) <= MAX_EXAMPLE_LINES:
-            stub.examples.extend(lines)
-            shown_setup.update(f"{owner}:{_unparse(s)}" for s in setup)
-    # One stub: the request is its docstring (HumanEval's shape). Several: the module's docstring.
-    parts = [] if len(stubs) == 1 or not prompt else [_docstring(prompt, [], "")]
-    parts += [_render(stub, prompt if len(stubs) == 1 else "") for stub in stubs.values()]
+        for owner, steps in _examples_by_owner(setup, stmts, order, default).items():
+            stub = stubs[owner]
+            lines = [
+                line for s in steps
+                if not (any(s is t for t in setup) and f"{owner}:{_unparse(s)}" in shown_setup)
+                for line in _statement(s, consts)
+            ]
+            if len(stub.examples) + len(lines) <= MAX_EXAMPLE_LINES:
+                stub.examples.extend(lines)
+                shown_setup.update(f"{owner}:{_unparse(s)}" for s in setup)
+    imports = _stdlib_imports(tree, module_name)
+    if any(stub.dataclass for stub in stubs.values()) and "import dataclasses" not in imports:
+        imports.insert(0, "import dataclasses")
+    # One stub: the request is its docstring (HumanEval's shape). Several: the module's docstring,
+    # and each stub gets the part of it that is about that stub.
+    if len(stubs) == 1:
+        parts = [_render(stub, prompt, prompt) for stub in stubs.values()]
+    else:
+        described = _descriptions(order, prompt)
+        parts = [_docstring(prompt, [], "")] if prompt else []
+        parts += [_render(stub, described.get(stub.name, ""), prompt) for stub in stubs.values()]
+    head = "\n".join(imports)
+    if head and parts and parts[0].startswith('"""'):
+        parts[0] = f"{parts[0]}\n\n{head}"
+    elif head:
+        parts.insert(0, head)
     return "\n\n\n".join(parts) + "\n"
 
 
@@ -261,17 +470,74 @@ def _docstring(prompt: str, examples: list[str], indent: str) -> str:
         if body:
             body.append("")
         body.extend(examples)
-    text = "\n".join(body).replace('"""', "'''").replace("\\", "\\\\")
+    text = "\n".join(body)
+    quote = "'''" if '"""' in text else '"""'
+    if quote in text:  # both kinds of triple quote: escape, as a last resort
+        text = text.replace("\\", "\\\\").replace(quote, "\\" + "\\".join(quote))
+        prefix = ""
+    else:  # raw, so the examples read exactly as the tests wrote them
+        prefix = "r" if "\\" in text else ""
     opening = "" if prompt else "\n" + indent  # examples alone start on a line of their own
-    return indent + '"""' + opening + textwrap.indent(text, indent).lstrip() + "\n" + indent + '"""'
+    return indent + prefix + quote + opening + textwrap.indent(text, indent).lstrip() + "\n" + indent + quote
 
 
-def _render(stub: _Stub, prompt: str) -> str:
+def _render(stub: _Stub, description: str, prompt: str) -> str:
     if not stub.is_class:
-        return f"def {stub.name}({', '.join(stub.params)}):\n" + _docstring(prompt, stub.examples, "    ")
-    lines = [f"class {stub.name}:", _docstring(prompt, stub.examples, "    ")]
-    if stub.params:
+        return f"def {stub.name}({', '.join(stub.params)}):\n" + _docstring(description, stub.examples, "    ")
+    head = ["@dataclasses.dataclass"] if stub.dataclass else []
+    lines = [*head, f"class {stub.name}:", _docstring(description, stub.examples, "    ")]
+    if stub.dataclass:
+        lines.append("\n" + "\n".join(f"    {_field(p, prompt)}" for p in stub.params))
+    elif stub.params:
         lines.append(f"\n    def __init__(self, {', '.join(stub.params)}):\n        ...")
     for method, params in stub.methods.items():
         lines.append(f"\n    def {method}({', '.join(['self', *params])}):\n        ...")
     return "\n".join(lines)
+
+
+def _definitions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    """Top-level functions and classes and their methods, by ``"Class.method"`` style name."""
+    found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found[node.name] = node
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                        found[f"{node.name}.{item.name}"] = item
+    return found
+
+
+def _docstring_node(node: ast.AST) -> ast.Expr | None:
+    body = getattr(node, "body", [])
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        return body[0]
+    return None
+
+
+def restore_docstrings(code: str, skeleton: str) -> str:
+    """The code with the skeleton's docstrings where the model rewrote them.
+
+    Small models "fix" the examples in a docstring to match their wrong code; shown that code
+    as feedback, they then trust their own examples over the tests. The skeleton's examples are
+    the tests' own, so they are put back before the code is shown again.
+    """
+    try:
+        code_tree, skeleton_tree = ast.parse(code), ast.parse(skeleton)
+    except SyntaxError:
+        return code
+    lines, source = code.splitlines(), skeleton.splitlines()
+    wanted = _definitions(skeleton_tree)
+    edits: list[tuple[int, int, list[str]]] = []
+    for name, node in _definitions(code_tree).items():
+        mine, theirs = _docstring_node(node), _docstring_node(wanted.get(name))
+        if mine is None or theirs is None or ast.get_docstring(node) == ast.get_docstring(wanted[name]):
+            continue
+        end = mine.end_lineno or mine.lineno
+        if lines[mine.lineno - 1][: mine.col_offset].strip() or lines[end - 1][mine.end_col_offset or 0 :].strip():
+            continue  # shares a line with other code: leave it
+        text = textwrap.dedent("\n".join(source[theirs.lineno - 1 : theirs.end_lineno]))
+        edits.append((mine.lineno, end, textwrap.indent(text, " " * mine.col_offset).splitlines()))
+    for start, end, new in sorted(edits, reverse=True):
+        lines[start - 1 : end] = new
+    return "\n".join(lines) + ("\n" if code.endswith("\n") else "")

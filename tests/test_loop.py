@@ -272,3 +272,19 @@ def test_same_failure_escalates_then_stops_saying_what_failed() -> None:
     assert any("4 candidates per round" in e for e in spy.events)
     stopping = next(e for e in spy.events if e.startswith("stopping"))
     assert "4 rounds in a row" in stopping and "test_sum_of_first_100_prime_numbers" in stopping
+
+
+def test_feedback_shows_the_whole_check_when_the_traceback_quotes_one_line() -> None:
+    tests = TESTS.replace(
+        "self.assertEqual(prime_sum(0), 0)",
+        "self.assertEqual(\n            prime_sum(0),\n            0,\n        )\n\n    def test_negative(self):\n"
+        "        with self.assertRaises(ValueError):\n            prime_sum(-1)",
+    )
+    spy = Spy()
+    settings = LoopSettings(max_iterations=2, limits=SandboxLimits(timeout=20))
+    never_zero = "```python\ndef prime_sum(n):\n    return 1\n```"
+    run_loop(CodeTask("Sum primes", "prime_numbers", tests, "test_prime_numbers.py"),
+             FakeListChatModel(responses=[never_zero, RIGHT]), settings, observer=spy)
+    feedback = spy.prompts[1][-1].content
+    assert "The failing check, in full: `assertEqual(prime_sum(0), 0)`" in feedback
+    assert "`prime_sum(-1)` should raise ValueError but returned normally." in feedback

@@ -10,7 +10,7 @@ import pytest
 
 from code_generation.extract import extract_module
 from code_generation.feedback import unimplemented
-from code_generation.skeleton import module_skeleton
+from code_generation.skeleton import module_skeleton, restore_docstrings
 from code_generation.testspec import analyse_test_source
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -100,3 +100,83 @@ def test_code_without_the_imported_names_is_not_usable() -> None:
     extraction = extract_module(reply, "prime_numbers", ["prime_sum"], {"T", "test_a"})
     assert extraction.code is None
     assert "does not define `prime_sum`" in extraction.notes[-1]
+
+
+def _skeleton_of(folder: str) -> tuple[str, ast.Module]:
+    test_file = next((EXAMPLES / folder).glob("test_*.py"))
+    module = test_file.stem.removeprefix("test_")
+    source = test_file.read_text()
+    text = module_skeleton(source, module, analyse_test_source(source, module).imported_names,
+                           (EXAMPLES / folder / "prompt.txt").read_text())
+    return text, ast.parse(text)
+
+
+def _examples(tree: ast.Module, name: str) -> list[tuple[str, str]]:
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == name)
+    found = doctest.DocTestParser().get_examples(ast.get_docstring(node) or "")
+    return [(e.source.strip(), e.want.strip()) for e in found]
+
+
+def test_quotes_and_backslashes_in_examples_are_shown_as_the_tests_wrote_them() -> None:
+    _, tree = _skeleton_of("csv_line_parser")
+    assert ("parse_csv_line('\"say \"\"hi\"\"\",x')", "['say \"hi\"', 'x']") in _examples(tree, "parse_csv_line")
+    source = "import unittest\nfrom m import f\n\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEqual(f('a\\\\b'), 'a\\nb')\n"
+    tree = ast.parse(module_skeleton(source, "m", ["f"], "Split."))
+    assert _examples(tree, "f") == [("f('a\\\\b')", "'a\\nb'")]
+
+
+def test_a_loop_of_assertions_becomes_one_example() -> None:
+    _, tree = _skeleton_of("roman_numerals")
+    assert ("all(from_roman(to_roman(n)) == n for n in range(1, 4000))", "True") in _examples(tree, "from_roman")
+
+
+def test_each_assertion_is_an_example_of_the_name_it_checks_in_the_order_the_request_names_them() -> None:
+    _, tree = _skeleton_of("run_length_encoding")
+    assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] == ["rle_encode", "rle_decode"]
+    encode, decode = _examples(tree, "rle_encode"), _examples(tree, "rle_decode")
+    assert ("rle_encode('')", "''") in encode and ("rle_decode('')", "''") in decode
+    assert not any("rle_decode" in source for source, _ in encode)
+    # decode(encode(text)) is decode's example, with the line that binds `text` before it
+    sources = [source for source, _ in decode]
+    assert sources.index("rle_decode(rle_encode(text))") == sources.index("text = " + repr("W" * 12 + "B" + "W" * 12 + "BBB" + "W" * 24 + "B" + "W" * 14)) + 1
+
+
+def test_several_stubs_each_get_their_part_of_the_request() -> None:
+    _, tree = _skeleton_of("roman_numerals")
+    docs = {n.name: ast.get_docstring(n) or "" for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert docs["from_roman"].startswith("from_roman(s) converts such a Roman numeral string back to an integer.")
+    assert docs["to_roman"].startswith("to_roman(n) converts an integer from 1 to 3999") and "from_roman(s)" not in docs["to_roman"]
+    assert "Write two functions" in (ast.get_docstring(tree) or "")  # the whole request stays on the module
+
+
+def test_a_dataclass_is_shown_as_one_with_typed_fields_and_the_tests_imports() -> None:
+    text, tree = _skeleton_of("inventory")
+    assert "import dataclasses" in text
+    item = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Item")
+    assert ast.unparse(item.decorator_list[0]) == "dataclasses.dataclass"
+    fields = [ast.unparse(n) for n in item.body if isinstance(n, ast.AnnAssign)]
+    assert fields == ["name: str", "price: float", "quantity: int = 0"]
+    assert [n.name for n in tree.body if isinstance(n, ast.ClassDef)] == ["Item", "Inventory"]
+
+
+def test_a_literal_used_only_as_the_expected_value_is_not_shown_twice() -> None:
+    text, _ = _skeleton_of("cloud_build")
+    assert ">>> expected =" not in text
+    assert "'images': ['gcr.io/my-project/my-image']}" in text
+
+
+def test_top_level_asserts_the_model_adds_are_dropped() -> None:
+    reply = "```python\ndef prime_sum(n):\n    return 0\n\n\nassert prime_sum(1) == 2\n```"
+    extraction = extract_module(reply, "prime_numbers", ["prime_sum"])
+    assert extraction.code == "def prime_sum(n):\n    return 0\n"
+    assert extraction.notes == ["removed a top-level assert on line 5"]
+
+
+def test_rewritten_examples_are_put_back_before_the_code_is_shown_again() -> None:
+    text, _ = _skeleton_of("matrix_transpose")
+    code = text.replace("[[1, 4], [2, 5], [3, 6]]", "[[1, 2], [3, 4], [5, 6]]", 1)  # the model's "fix"
+    code = code.replace('    """\n\n\ndef matrix_multiply', '    """\n    return [list(r) for r in zip(*matrix)]\n\n\ndef matrix_multiply', 1)
+    shown = restore_docstrings(code, text)
+    assert "[[1, 4], [2, 5], [3, 6]]" in shown and "[[1, 2], [3, 4], [5, 6]]" not in shown
+    assert "    return [list(r) for r in zip(*matrix)]" in shown  # the code itself is untouched
+    assert restore_docstrings("def other():\n    'mine'\n    return 1\n", text) == "def other():\n    'mine'\n    return 1\n"
