@@ -57,6 +57,7 @@ class LoopSettings:
     candidates: int = 1  # programs sampled per round, at once on the model's parallel slots
     static_checks: bool = False  # pyflakes before the tests; a critical finding skips the test run
     typecheck: bool = False  # mypy as well (implies static_checks); its findings are advice
+    show_tests: bool = True  # a request holding its own code also shows the tests' examples
 
 
 @dataclass
@@ -262,7 +263,8 @@ def run_loop(
     usage = usage or UsageTracker()
     spec: TestSpec = analyse_test_source(task.test_source, task.module_name, task.test_filename)
     opening = prompts.code_messages(
-        task.prompt, task.module_name, task.test_filename, task.test_source, spec.imported_names, task.skeleton
+        task.prompt, task.module_name, task.test_filename, task.test_source, spec.imported_names, task.skeleton,
+        settings.show_tests,
     )
     started = time.monotonic()
     attempts: list[Attempt] = []
@@ -384,7 +386,7 @@ def run_loop(
                 spec = analyse_test_source(task.test_source, task.module_name, task.test_filename)
                 opening = prompts.code_messages(
                     task.prompt, task.module_name, task.test_filename, task.test_source, spec.imported_names,
-                    task.skeleton,
+                    task.skeleton, settings.show_tests,
                 )
                 # The judge changed: earlier results no longer count; the best program is tested again.
                 top = Attempt(iteration, top.reply, top.code, [*top.notes, "tested again against the corrected tests"],

@@ -23,6 +23,11 @@ exactly these. Use only the standard library, and do not add tests or code that 
 
 Reply with the complete module `{module_name}.py` in one ```python code block."""
 
+# A request holding its own code, with the tests left unseen (HumanEval as pass@1 papers ask it).
+CODE_REQUEST_CODE_ONLY = """{prompt}
+
+Reply with the complete module `{module_name}.py` in one ```python code block."""
+
 CODE_REQUEST_WITH_CODE = """{prompt}
 
 The module is `{module_name}.py`, and the tests in `{test_filename}` check these examples:
@@ -136,16 +141,20 @@ def request_skeleton(
 
 
 def code_messages(
-    prompt: str, module_name: str, test_filename: str, test_source: str, names: list[str], skeleton: str | None = None
+    prompt: str, module_name: str, test_filename: str, test_source: str, names: list[str], skeleton: str | None = None,
+    show_tests: bool = True,
 ) -> list[BaseMessage]:
     """The opening request: the module's skeleton, with the tests as docstring examples.
 
     A caller that already has the skeleton (``@pseudo_function``: the user's own signature and
-    docstring) passes it; otherwise it is built from the tests.
+    docstring) passes it; otherwise it is built from the tests. A request that holds code of its
+    own can be sent without the tests' examples (``show_tests=False``).
     """
     has_code = "```" in prompt and skeleton is None
     skeleton = request_skeleton(prompt, module_name, test_source, names, skeleton)
     template = CODE_REQUEST_WITH_CODE if has_code else CODE_REQUEST
+    if has_code and not show_tests:
+        template = CODE_REQUEST_CODE_ONLY
     request = template.format(
         prompt=prompt.strip(), module_name=module_name, test_filename=test_filename, skeleton=skeleton.strip()
     )

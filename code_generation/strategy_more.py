@@ -30,3 +30,9 @@ def candidates4(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
 @register_strategy("loop_typecheck", "the loop with pyflakes and mypy checks before the tests")
 def loop_typecheck(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
     return run_with(task, ctx, static_checks=True, typecheck=True)
+
+
+@register_strategy("single_code_only", "one generation from the request alone, the tests unseen")
+def single_code_only(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
+    """HumanEval the way pass@1 is usually published: the signature and docstring, no test examples."""
+    return run_with(task, ctx, max_iterations=1, show_tests=False)

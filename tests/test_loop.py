@@ -288,3 +288,17 @@ def test_feedback_shows_the_whole_check_when_the_traceback_quotes_one_line() -> 
     feedback = spy.prompts[1][-1].content
     assert "The failing check, in full: `assertEqual(prime_sum(0), 0)`" in feedback
     assert "`prime_sum(-1)` should raise ValueError but returned normally." in feedback
+
+
+def test_a_request_with_its_own_code_can_leave_the_tests_unseen() -> None:
+    prompt = "Complete `prime_sum`.\n\n```python\ndef prime_sum(n):\n    \"\"\"Sum of the first n primes.\"\"\"\n```"
+    seen = {}
+    for show in (True, False):
+        spy = Spy()
+        settings = LoopSettings(max_iterations=1, limits=SandboxLimits(timeout=20), show_tests=show)
+        outcome = run_loop(CodeTask(prompt, "prime_numbers", TESTS, "test_prime_numbers.py"),
+                           FakeListChatModel(responses=[RIGHT]), settings, observer=spy)
+        assert outcome.success  # the tests judge either way
+        seen[show] = spy.prompts[0][-1].content
+    assert ">>> prime_sum(100)" in seen[True] and ">>> prime_sum(100)" not in seen[False]
+    assert "Sum of the first n primes." in seen[False]
