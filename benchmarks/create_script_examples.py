@@ -40,7 +40,7 @@ def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
     prompt = (folder / "prompt.txt").read_text().strip()
     command = [
         sys.executable, "-m", "code_generation.create_script", prompt, str(work / f"{module}.py"),
-        "--test_file", str(work / test_file.name), "--json", "--no-memory",
+        "--test_file", str(work / test_file.name), "--json", "--no-memory", "--no-cache",  # every call real
         "--max-iterations", str(args.max_iterations), "--model", args.model,
         "--run-dir", str(work / "run"),
     ]
