@@ -239,6 +239,20 @@ def _digest(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
+def _request(task: CodeTask, settings: LoopSettings) -> tuple[TestSpec, list[BaseMessage], str | None]:
+    """What the tests ask for, the opening request, and the skeleton whose examples feedback restores
+    (None when the request holds code of its own: that code, not the skeleton, is what the model completes)."""
+    spec = analyse_test_source(task.test_source, task.module_name, task.test_filename)
+    opening = prompts.code_messages(
+        task.prompt, task.module_name, task.test_filename, task.test_source, spec.imported_names, task.skeleton,
+        settings.show_tests,
+    )
+    reference = task.skeleton if "```" in task.prompt else prompts.request_skeleton(
+        task.prompt, task.module_name, task.test_source, spec.imported_names, task.skeleton
+    )
+    return spec, opening, reference
+
+
 def run_loop(
     task: CodeTask,
     chat: BaseChatModel,
@@ -261,11 +275,7 @@ def run_loop(
     settings = settings or LoopSettings()
     observer = observer or _Silent()
     usage = usage or UsageTracker()
-    spec: TestSpec = analyse_test_source(task.test_source, task.module_name, task.test_filename)
-    opening = prompts.code_messages(
-        task.prompt, task.module_name, task.test_filename, task.test_source, spec.imported_names, task.skeleton,
-        settings.show_tests,
-    )
+    spec, opening, reference = _request(task, settings)
     started = time.monotonic()
     attempts: list[Attempt] = []
     best: Attempt | None = None
@@ -383,11 +393,7 @@ def run_loop(
             revised = arbiter(task, top)
             if revised is not None:
                 task = replace(task, test_source=revised)
-                spec = analyse_test_source(task.test_source, task.module_name, task.test_filename)
-                opening = prompts.code_messages(
-                    task.prompt, task.module_name, task.test_filename, task.test_source, spec.imported_names,
-                    task.skeleton, settings.show_tests,
-                )
+                spec, opening, reference = _request(task, settings)
                 # The judge changed: earlier results no longer count; the best program is tested again.
                 top = Attempt(iteration, top.reply, top.code, [*top.notes, "tested again against the corrected tests"],
                               test(top.code), top.temperature, None, top.candidate, top.findings)
@@ -424,9 +430,6 @@ def run_loop(
             details = f"{prompts.MISSING_MODULE_NOTE.format(name=missing)}\n\n{details}"
         if shown.findings:
             details = f"{details}\n\n{static_checks.render(shown.findings)}"
-        reference = task.skeleton if "```" in task.prompt else prompts.request_skeleton(
-            task.prompt, task.module_name, task.test_source, spec.imported_names, task.skeleton
-        )
         messages = prompts.feedback_messages(
             opening, task.module_name, prompts.shown_code(shown.code, reference),
             feedback.verdict(shown.result), details,
