@@ -57,7 +57,10 @@ class LoopSettings:
     candidates: int = 1  # programs sampled per round, at once on the model's parallel slots
     static_checks: bool = False  # pyflakes before the tests; a critical finding skips the test run
     typecheck: bool = False  # mypy as well (implies static_checks); its findings are advice
-    show_tests: bool = True  # a request holding its own code also shows the tests' examples
+    # A request holding its own code (HumanEval's signature and docstring) also shows the tests'
+    # examples. Off: on HumanEval/0-39 the 0.5B model solved 34 of 40 in one shot without them
+    # and 29 of 40 with them. The feedback still shows every failing test.
+    show_tests: bool = False
 
 
 @dataclass

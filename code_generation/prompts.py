@@ -142,13 +142,13 @@ def request_skeleton(
 
 def code_messages(
     prompt: str, module_name: str, test_filename: str, test_source: str, names: list[str], skeleton: str | None = None,
-    show_tests: bool = True,
+    show_tests: bool = False,
 ) -> list[BaseMessage]:
     """The opening request: the module's skeleton, with the tests as docstring examples.
 
     A caller that already has the skeleton (``@pseudo_function``: the user's own signature and
     docstring) passes it; otherwise it is built from the tests. A request that holds code of its
-    own can be sent without the tests' examples (``show_tests=False``).
+    own is sent without the tests' examples unless ``show_tests``.
     """
     has_code = "```" in prompt and skeleton is None
     skeleton = request_skeleton(prompt, module_name, test_source, names, skeleton)

@@ -32,7 +32,7 @@ def loop_typecheck(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
     return run_with(task, ctx, static_checks=True, typecheck=True)
 
 
-@register_strategy("single_code_only", "one generation from the request alone, the tests unseen")
-def single_code_only(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
-    """HumanEval the way pass@1 is usually published: the signature and docstring, no test examples."""
-    return run_with(task, ctx, max_iterations=1, show_tests=False)
+@register_strategy("single_with_tests", "one generation, the tests' examples shown beside a request's own code")
+def single_with_tests(task: CodeTask, ctx: StrategyContext) -> LoopOutcome:
+    """The opening request as it was before show_tests was off: kept to compare the two."""
+    return run_with(task, ctx, max_iterations=1, show_tests=True)
