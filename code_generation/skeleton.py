@@ -495,7 +495,7 @@ def _render(stub: _Stub, description: str, prompt: str) -> str:
     return "\n".join(lines)
 
 
-def _definitions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+def definitions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
     """Top-level functions and classes and their methods, by ``"Class.method"`` style name."""
     found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
     for node in tree.body:
@@ -527,9 +527,9 @@ def restore_docstrings(code: str, skeleton: str) -> str:
     except SyntaxError:
         return code
     lines, source = code.splitlines(), skeleton.splitlines()
-    wanted = _definitions(skeleton_tree)
+    wanted = definitions(skeleton_tree)
     edits: list[tuple[int, int, list[str]]] = []
-    for name, node in _definitions(code_tree).items():
+    for name, node in definitions(code_tree).items():
         mine, theirs = _docstring_node(node), _docstring_node(wanted.get(name))
         if mine is None or theirs is None or ast.get_docstring(node) == ast.get_docstring(wanted[name]):
             continue

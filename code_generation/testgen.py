@@ -13,7 +13,7 @@ from code_generation import prompts
 from code_generation.extract import code_blocks
 from code_generation.loop import Observer, Sandbox, call_model
 from code_generation.runner import SandboxLimits, SandboxResult, run_tests
-from code_generation.skeleton import module_skeleton
+from code_generation.skeleton import definitions, module_skeleton
 from code_generation.testspec import TestFileError, analyse_test_source
 from my_llm.errors import MyLLMError
 from my_llm.usage import UsageTracker
@@ -90,17 +90,6 @@ def _vacuous(
 _VERDICT = re.compile(r"VERDICT:\s*\**\s*(CODE|TEST)\b", re.IGNORECASE)
 
 
-def _test_node(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The test method (``"TestX.test_y"``) or function (``"test_y"``) a case name stands for."""
-    *owner, method = name.split(".")
-    body = tree.body
-    if owner:
-        classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner[-1]]
-        body = classes[0].body if classes else []
-    found = [n for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == method]
-    return found[0] if found else None
-
-
 def _span(node: ast.AST) -> tuple[int, int]:
     """First and last line of a definition, decorators included (1-based, inclusive)."""
     decorators = getattr(node, "decorator_list", [])
@@ -147,8 +136,8 @@ def arbitrate(
         return None  # a crash or a timeout is the code's problem, not a test's
     case = failing[0]
     tree = ast.parse(test_source)
-    node = _test_node(tree, case.name)
-    if node is None:
+    node = definitions(tree).get(case.name)  # "TestX.test_y", or "test_y" for a plain function
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return None
     start, end = _span(node)
     lines = test_source.splitlines()
