@@ -157,10 +157,10 @@ def clean_module(
     if not drop:
         return Extraction(code=code.strip() + "\n")
     lines = code.splitlines()
-    keep = [
+    kept = [
         line for number, line in enumerate(lines, start=1) if not any(a <= number <= b for a, b in drop)
     ]
-    cleaned = re.sub(r"\n{3,}", "\n\n\n", "\n".join(keep)).strip() + "\n"
+    cleaned = re.sub(r"\n{3,}", "\n\n\n", "\n".join(kept)).strip() + "\n"
     if not _parses(cleaned):  # e.g. a dropped block was the only body of something: keep the original
         return Extraction(code=code.strip() + "\n", notes=["cleaning skipped: it broke the syntax"])
     return Extraction(code=cleaned, notes=notes)
@@ -183,3 +183,91 @@ def extract_module(
         wanted = ", ".join(f"`{name}`" for name in required)
         return Extraction(code=None, notes=[*result.notes, f"the code does not define {wanted}"])
     return result
+
+
+def is_empty_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A stub: only a docstring, ``pass`` or ``...`` (it returns None)."""
+    return all(
+        isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+        for stmt in node.body
+    )
+
+
+def empty_functions(code: str, names: list[str]) -> list[str]:
+    """Top-level functions among `names` whose body is still only a docstring, ``pass`` or ``...``."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    empty = {
+        node.name for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_empty_body(node)
+    }
+    return [name for name in names if name in empty]
+
+
+def _span(node: ast.stmt) -> tuple[int, int]:
+    """First and last line of a statement, decorators included."""
+    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return start, node.end_lineno or node.lineno
+
+
+def splice_function(module: str, reply: str, name: str) -> str | None:
+    """`module` with its function `name` replaced by the one the reply wrote.
+
+    The reply's new imports go to the top and its new helpers before the function. None when the
+    reply holds no non-empty top-level `name`, or the result does not parse: the caller then
+    reads the reply as a whole module.
+    """
+    try:
+        tree = ast.parse(module)
+    except SyntaxError:
+        return None
+    target = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name), None)
+    if target is None:
+        return None
+    for block in code_blocks(reply) or [reply]:
+        try:
+            new = ast.parse(block)
+        except SyntaxError:
+            continue
+        function = next(
+            (n for n in new.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name), None
+        )
+        if function is None or is_empty_body(function):
+            continue
+        block_lines = block.splitlines()
+        defined = _defined_names(module)
+        present = {ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)}
+        imports: list[str] = []
+        helpers: list[str] = []
+        for node in new.body:
+            start, end = _span(node)
+            source = "\n".join(block_lines[start - 1:end])
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                if ast.unparse(node) not in present:
+                    imports.append(source)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name not in defined:
+                helpers.append(source)
+        start, end = _span(function)
+        replacement = [*helpers, "\n".join(block_lines[start - 1:end])]
+        lines = module.splitlines()
+        first, last = _span(target)
+        spliced = [*lines[:first - 1], "\n\n\n".join(replacement), *lines[last:]]
+        at = _import_position(tree)
+        spliced[at:at] = imports
+        code = "\n".join(spliced).strip() + "\n"
+        return code if _parses(code) else None
+    return None
+
+
+def _import_position(tree: ast.Module) -> int:
+    """The line index after the module docstring and ``from __future__`` imports."""
+    at = 0
+    for node in tree.body:
+        is_docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node is tree.body[0]
+        if is_docstring or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            at = node.end_lineno or node.lineno
+        else:
+            break
+    return at

@@ -7,6 +7,7 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
+from code_generation.extract import is_empty_body
 from code_generation.runner import SandboxResult
 from code_generation.skeleton import plain
 
@@ -115,13 +116,8 @@ def unimplemented(code: str) -> list[str]:
     except SyntaxError:
         return []
     return [
-        node.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and all(
-            isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
-            for stmt in node.body
-        )
+        node.name for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_empty_body(node)
     ]
 
 

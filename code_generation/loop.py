@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation import feedback, prompts, static_checks
+from code_generation import extract, feedback, prompts, static_checks
 from code_generation.extract import extract_module
 from code_generation.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.testspec import TestSpec, analyse_test_source
@@ -61,6 +61,9 @@ class LoopSettings:
     # examples. Off: on HumanEval/0-39 the 0.5B model solved 34 of 40 in one shot without them
     # and 29 of 40 with them. The feedback still shows every failing test.
     show_tests: bool = False
+    # A function the tests import that the fed-back attempt left empty is asked for alone next
+    # round, and the reply is spliced into that attempt (at most MAX_FILLS times per function).
+    fill_stubs: bool = True
 
 
 @dataclass
@@ -235,6 +238,10 @@ def _failure_signature(attempt: Attempt) -> tuple[str, ...]:
 
 
 MAX_ESCALATED_CANDIDATES = 6
+# Rounds in a row with the same failing tests before a run with several candidates gives up. Not
+# below the default budget of 5: the 5th round (4 candidates by then) still solves some.
+STUCK_ROUNDS = 5
+MAX_FILLS = 2  # times per run one empty function is asked for alone
 MAX_ARBITRATIONS = 2  # times per run the arbiter may be asked whether a test is wrong
 
 
@@ -300,6 +307,8 @@ def run_loop(
     last_signature: tuple[str, ...] | None = None
     repeats = 0
     arbitrations = 0
+    fill: tuple[str, str] | None = None  # (function, module) the next round's conversation asks for
+    fills: dict[str, int] = {}
 
     def test(code: str) -> SandboxResult:
         nonlocal limits
@@ -333,11 +342,18 @@ def run_loop(
         asking = "asking the model" if len(calls) == 1 else f"asking the model for {len(calls)} candidates"
         observer.event(f"iteration {iteration}/{settings.max_iterations}: {asking}")
         replies = call_model_many(chat, calls, usage, observer)
+        filling, fill = fill, None
 
         round_attempts: list[Attempt] = []
         for k, ((reply, call), (_, temp)) in enumerate(zip(replies, requests, strict=True)):
             text = reply.text if not isinstance(reply.content, str) else reply.content
-            extraction = extract_module(text, task.module_name, spec.imported_names, spec.test_names)
+            spliced = None
+            if filling is not None and requests[k][0] is messages:
+                spliced = extract.splice_function(filling[1], text, filling[0])  # None: maybe a whole module
+            source = f"```python\n{spliced}\n```" if spliced else text
+            extraction = extract_module(source, task.module_name, spec.imported_names, spec.test_names)
+            if spliced and filling is not None:
+                extraction.notes.insert(0, f"`{filling[0]}` spliced into the previous attempt")
             attempt = Attempt(iteration, text, extraction.code, extraction.notes, None, temp, call, k)
             attempts.append(attempt)
             round_attempts.append(attempt)
@@ -412,11 +428,20 @@ def run_loop(
             elif repeats == 2 and n_candidates < MAX_ESCALATED_CANDIDATES:
                 n_candidates = min(MAX_ESCALATED_CANDIDATES, n_candidates + 2)
                 observer.event(f"the same tests keep failing: {n_candidates} candidates per round from now on")
-            elif repeats >= 3:
+            elif repeats + 1 >= STUCK_ROUNDS:
                 failing = ", ".join(signature[1:4]) or signature[0]
                 observer.event(f"stopping: the same tests failed {repeats + 1} rounds in a row ({failing})")
                 stop_reason = "stuck"
                 break
+        shown = top if best is None or top.passed >= best.passed else best
+        assert shown.code is not None and shown.result is not None
+        empty = [n for n in extract.empty_functions(shown.code, spec.imported_names) if fills.get(n, 0) < MAX_FILLS]
+        if settings.fill_stubs and empty:
+            fills[empty[0]] = fills.get(empty[0], 0) + 1
+            fill = (empty[0], shown.code)
+            observer.event(f"`{empty[0]}` is still empty: asking for it alone")
+            messages = prompts.fill_messages(task.module_name, prompts.shown_code(shown.code, reference), empty[0])
+            continue
         if stalls >= settings.restart_after:
             # Repairs are going nowhere: a small model does better with a fresh, hotter sample
             # of the original request than with more feedback on the same wrong idea.
@@ -424,8 +449,6 @@ def run_loop(
             messages, stalls, temperature = opening, 0, hot
             continue
         # Feed back the round's best unless it fell behind the best so far: then the best one's failures.
-        shown = top if best is None or top.passed >= best.passed else best
-        assert shown.code is not None and shown.result is not None
         details = feedback.details(shown.result, settings.feedback_budget, task.test_source, task.test_filename)
         if note := feedback.stub_note(shown.code):
             details = f"{note}\n\n{details}"

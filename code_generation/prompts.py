@@ -50,6 +50,18 @@ This is the code that was tested:
 Rewrite `{module_name}.py` so that every test passes. Think about what the failing tests expect, \
 keep what already works, and reply with the complete corrected module in one ```python code block."""
 
+# A stub the model keeps leaving empty is asked for alone: a small model that writes one
+# function of several well often skips another when it must write the whole module.
+FILL_FUNCTION = """The module `{module_name}.py` below is unfinished: `{name}` has no body yet, so it \
+returns None and the tests that use it fail.
+
+```python
+{code}
+```
+
+Write the function `{name}` so that the examples in its docstring hold. Use only the standard \
+library. Reply with only the complete function `{name}`, from its `def` line, in one ```python code block."""
+
 MISSING_MODULE_NOTE = """The package `{name}` is not installed where the tests run. Use only the \
 Python standard library instead."""
 
@@ -175,6 +187,11 @@ def feedback_messages(
         AIMessage(f"```python\n{code.strip()}\n```"),
         HumanMessage(FEEDBACK.format(module_name=module_name, verdict=verdict, code=code.strip(), details=details)),
     ]
+
+
+def fill_messages(module_name: str, code: str, name: str) -> list[BaseMessage]:
+    """A fresh conversation that asks for one empty function; its reply is spliced into `code`."""
+    return [HumanMessage(FILL_FUNCTION.format(module_name=module_name, code=code.strip(), name=name))]
 
 
 def shown_code(code: str, skeleton: str | None) -> str:

@@ -360,6 +360,8 @@ def _descriptions(names: list[str], prompt: str) -> dict[str, str]:
     """The part of a request about each stub: from its first mention to the next stub's."""
     found = sorted((at, name) for name in names if (at := _mentioned_at(name, prompt)) >= 0)
     out: dict[str, str] = {}
+    if not found:  # the request names none of them: each stub shows only its examples
+        return out
     for (at, name), following in zip(found, [*found[1:], (len(prompt), "")], strict=True):
         clause = _TRAILING.sub("", prompt[at : following[0]]).strip()
         head, stop, tail = clause.rpartition(". ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
@@ -158,8 +159,83 @@ def test_no_progress_restarts_from_the_request() -> None:
 def test_empty_stubs_are_named_in_the_feedback() -> None:
     stub = '```python\ndef prime_sum(n):\n    """Sum of primes."""\n```'
     spy = Spy()
-    run_loop(task(), FakeListChatModel(responses=[stub, RIGHT]), SETTINGS, observer=spy)
+    run_loop(task(), FakeListChatModel(responses=[stub, RIGHT]), replace(SETTINGS, fill_stubs=False), observer=spy)
     assert "Not implemented yet" in spy.prompts[1][-1].content and "`prime_sum`" in spy.prompts[1][-1].content
+
+
+ROMAN_TESTS = '''import unittest
+
+from roman import from_roman, to_roman
+
+
+class TestRoman(unittest.TestCase):
+    def test_to_roman(self):
+        self.assertEqual(to_roman(14), "XIV")
+
+    def test_from_roman(self):
+        self.assertEqual(from_roman("XIV"), 14)
+'''
+
+TO_ROMAN = '''def to_roman(n):
+    out = ""
+    for value, letters in ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out, n = out + letters, n - value
+    return out'''
+
+FROM_ROMAN = '''import re
+
+
+def _values():
+    return {"X": 10, "V": 5, "I": 1}
+
+
+def from_roman(s):
+    values = _values()
+    total = 0
+    for a, b in zip(s, s[1:] + " "):
+        total += -values[a] if b != " " and values[a] < values[b] else values[a]
+    return total'''
+
+
+def test_a_function_left_empty_is_asked_for_alone_and_spliced_in() -> None:
+    half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    """Back to an int."""\n    ...\n```'
+    alone = f"Here is the function:\n```python\n{FROM_ROMAN}\n```"
+    spy = Spy()
+    outcome = run_loop(
+        CodeTask("Roman numerals both ways", "roman", ROMAN_TESTS, "test_roman.py"),
+        FakeListChatModel(responses=[half, alone]), SETTINGS, observer=spy,
+    )
+    assert outcome.success and outcome.iterations == 2
+    request = spy.prompts[1]
+    assert len(request) == 1  # a fresh conversation about that one function
+    assert "`from_roman` has no body yet" in request[0].content and "def to_roman(n)" in request[0].content
+    code = outcome.best.code if outcome.best else ""
+    assert TO_ROMAN in code and "def _values():" in code and code.startswith("import re")
+    assert "`from_roman` spliced into the previous attempt" in spy.attempts[1].notes
+    assert any("`from_roman` is still empty" in event for event in spy.events)
+
+
+def test_a_whole_module_in_reply_to_a_fill_request_is_used_as_it_is() -> None:
+    half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    pass\n```'
+    whole = f"```python\n{FROM_ROMAN}\n\n\n{TO_ROMAN}\n```"
+    outcome = run_loop(
+        CodeTask("Roman numerals both ways", "roman", ROMAN_TESTS, "test_roman.py"),
+        FakeListChatModel(responses=[half, whole]), SETTINGS,
+    )
+    assert outcome.success and outcome.iterations == 2
+
+
+def test_an_empty_function_is_asked_for_alone_at_most_twice() -> None:
+    half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    pass\n```'
+    spy = Spy()
+    settings = LoopSettings(max_iterations=4, limits=SandboxLimits(timeout=20))
+    run_loop(
+        CodeTask("Roman numerals both ways", "roman", ROMAN_TESTS, "test_roman.py"),
+        FakeListChatModel(responses=[half] * 4), settings, observer=spy,
+    )
+    fills = [p for p in spy.prompts if "has no body yet" in p[-1].content]
+    assert len(spy.prompts) == 4 and len(fills) == 2
 
 
 def test_unittest_main_in_module_does_not_fake_a_pass() -> None:
@@ -264,14 +340,14 @@ def test_candidate_breaking_a_passing_test_never_becomes_best() -> None:
 
 def test_same_failure_escalates_then_stops_saying_what_failed() -> None:
     spy = Spy()
-    chat = GenericFakeChatModel(messages=iter([WRONG] * 20))
-    settings = LoopSettings(max_iterations=6, limits=SandboxLimits(timeout=20), candidates=2)
+    chat = GenericFakeChatModel(messages=iter([WRONG] * 30))
+    settings = LoopSettings(max_iterations=7, limits=SandboxLimits(timeout=20), candidates=2)
     outcome = run_loop(task(), chat, settings, observer=spy)
-    assert outcome.stop_reason == "stuck" and outcome.iterations == 4
-    assert [len([a for a in outcome.attempts if a.iteration == i]) for i in (1, 2, 3, 4)] == [2, 2, 2, 4]
+    assert outcome.stop_reason == "stuck" and outcome.iterations == 5
+    assert [len([a for a in outcome.attempts if a.iteration == i]) for i in (1, 2, 3, 4, 5)] == [2, 2, 2, 4, 4]
     assert any("4 candidates per round" in e for e in spy.events)
     stopping = next(e for e in spy.events if e.startswith("stopping"))
-    assert "4 rounds in a row" in stopping and "test_sum_of_first_100_prime_numbers" in stopping
+    assert "5 rounds in a row" in stopping and "test_sum_of_first_100_prime_numbers" in stopping
 
 
 def test_feedback_shows_the_whole_check_when_the_traceback_quotes_one_line() -> None:

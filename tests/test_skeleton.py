@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from code_generation.extract import extract_module
+from code_generation.extract import empty_functions, extract_module, splice_function
 from code_generation.feedback import unimplemented
 from code_generation.skeleton import module_skeleton, restore_docstrings
 from code_generation.testspec import analyse_test_source
@@ -180,3 +180,49 @@ def test_rewritten_examples_are_put_back_before_the_code_is_shown_again() -> Non
     assert "[[1, 4], [2, 5], [3, 6]]" in shown and "[[1, 2], [3, 4], [5, 6]]" not in shown
     assert "    return [list(r) for r in zip(*matrix)]" in shown  # the code itself is untouched
     assert restore_docstrings("def other():\n    'mine'\n    return 1\n", text) == "def other():\n    'mine'\n    return 1\n"
+
+
+def test_several_stubs_the_request_does_not_name_still_get_a_skeleton() -> None:
+    text = skeleton(prompt="A tiny shop.")
+    tree = ast.parse(text)
+    assert {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)} == {"Cart", "price_of"}
+    assert "A tiny shop." in (ast.get_docstring(tree) or "")
+
+
+MODULE = '''"""Shop."""
+from __future__ import annotations
+
+import json
+
+
+def price_of(name):
+    """The price.
+
+    >>> price_of("apple")
+    0.5
+    """
+
+
+def total(names):
+    return sum(price_of(n) for n in names)
+'''
+
+
+def test_a_function_written_alone_replaces_its_stub_with_its_imports_and_helpers() -> None:
+    reply = ("Sure:\n```python\nimport math\nimport json\n\nPRICES = {'apple': 0.5}\n\n"
+             "def _lookup(name):\n    return PRICES[name]\n\n\ndef price_of(name):\n    return _lookup(name)\n```")
+    code = splice_function(MODULE, reply, "price_of")
+    assert code is not None
+    lines = code.splitlines()
+    assert lines[:4] == ['"""Shop."""', "from __future__ import annotations", "import math", ""]
+    assert code.count("import json") == 1
+    assert code.index("def _lookup(name):") < code.index("def price_of(name):\n    return _lookup(name)")
+    assert '"""The price.' not in code and "def total(names):" in code
+    assert empty_functions(code, ["price_of", "total"]) == []
+
+
+def test_a_reply_without_the_function_or_with_it_still_empty_is_not_spliced() -> None:
+    assert empty_functions(MODULE, ["total", "price_of"]) == ["price_of"]
+    assert splice_function(MODULE, "```python\ndef other():\n    return 1\n```", "price_of") is None
+    assert splice_function(MODULE, "```python\ndef price_of(name):\n    ...\n```", "price_of") is None
+    assert splice_function(MODULE, "no code at all", "price_of") is None
