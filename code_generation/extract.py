@@ -193,17 +193,19 @@ def is_empty_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def empty_functions(code: str, names: list[str]) -> list[str]:
-    """Top-level functions among `names` whose body is still only a docstring, ``pass`` or ``...``."""
+def top_functions(code: str, names: list[str]) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The module-level functions among `names`, in the order of `names`."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return []
-    empty = {
-        node.name for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_empty_body(node)
-    }
-    return [name for name in names if name in empty]
+        return {}
+    found = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return {name: found[name] for name in names if name in found}
+
+
+def empty_functions(code: str, names: list[str]) -> list[str]:
+    """Module-level functions among `names` whose body is still only a docstring, ``pass`` or ``...``."""
+    return [name for name, node in top_functions(code, names).items() if is_empty_body(node)]
 
 
 def _span(node: ast.stmt) -> tuple[int, int]:

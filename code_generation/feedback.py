@@ -168,3 +168,45 @@ def _error_line(message: str) -> str:
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
     return (errors[0] if errors else lines[-1] if lines else "")[:200]
+
+
+def _called_by_test(test_source: str) -> dict[str, set[str]]:
+    """Per test ("Class.test_x" and "test_x"), the plain function names it calls."""
+    try:
+        tree = ast.parse(test_source)
+    except SyntaxError:
+        return {}
+    calls: dict[str, set[str]] = {}
+
+    def names_in(node: ast.AST) -> set[str]:
+        return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"):
+                    calls[f"{node.name}.{item.name}"] = names_in(item)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+            calls[node.name] = names_in(node)
+    return calls
+
+
+def culprit(result: SandboxResult, test_source: str, functions: list[str]) -> str | None:
+    """The one function of several that only failing tests call, when the failures point at one.
+
+    Then the module's other functions pass their tests, and the model is asked to rewrite that
+    function alone instead of the module, which a small model often breaks elsewhere.
+    """
+    if len(functions) < 2 or result.status != "ok":
+        return None
+    calls = _called_by_test(test_source)
+    failing: set[str] = set()
+    passing: set[str] = set()
+    for case in result.cases:
+        used = calls.get(case.name, set()) & set(functions)
+        if case.outcome in {"failed", "error"}:
+            failing |= used
+        elif case.outcome == "passed":
+            passing |= used
+    suspects = failing - passing
+    return suspects.pop() if len(suspects) == 1 and passing else None

@@ -61,9 +61,10 @@ class LoopSettings:
     # examples. Off: on HumanEval/0-39 the 0.5B model solved 34 of 40 in one shot without them
     # and 29 of 40 with them. The feedback still shows every failing test.
     show_tests: bool = False
-    # A function the tests import that the fed-back attempt left empty is asked for alone next
-    # round, and the reply is spliced into that attempt (at most MAX_FILLS times per function).
-    fill_stubs: bool = True
+    # One function asked for alone, its reply spliced into the attempt: a function the tests
+    # import that the attempt left empty, or the one function that only failing tests call
+    # (at most MAX_FOCUS times each per function).
+    focus_functions: bool = True
 
 
 @dataclass
@@ -241,7 +242,7 @@ MAX_ESCALATED_CANDIDATES = 6
 # Rounds in a row with the same failing tests before a run with several candidates gives up. Not
 # below the default budget of 5: the 5th round (4 candidates by then) still solves some.
 STUCK_ROUNDS = 5
-MAX_FILLS = 2  # times per run one empty function is asked for alone
+MAX_FOCUS = 2  # times per run one function is asked for alone, for each reason
 MAX_ARBITRATIONS = 2  # times per run the arbiter may be asked whether a test is wrong
 
 
@@ -308,7 +309,7 @@ def run_loop(
     repeats = 0
     arbitrations = 0
     fill: tuple[str, str] | None = None  # (function, module) the next round's conversation asks for
-    fills: dict[str, int] = {}
+    focused: dict[tuple[str, str], int] = {}  # (why, function): times asked alone
 
     def test(code: str) -> SandboxResult:
         nonlocal limits
@@ -435,12 +436,14 @@ def run_loop(
                 break
         shown = top if best is None or top.passed >= best.passed else best
         assert shown.code is not None and shown.result is not None
-        empty = [n for n in extract.empty_functions(shown.code, spec.imported_names) if fills.get(n, 0) < MAX_FILLS]
-        if settings.fill_stubs and empty:
-            fills[empty[0]] = fills.get(empty[0], 0) + 1
+        code_shown = prompts.shown_code(shown.code, reference)
+        empty = [n for n in extract.empty_functions(shown.code, spec.imported_names)
+                 if focused.get(("empty", n), 0) < MAX_FOCUS]
+        if settings.focus_functions and empty:
+            focused[("empty", empty[0])] = focused.get(("empty", empty[0]), 0) + 1
             fill = (empty[0], shown.code)
             observer.event(f"`{empty[0]}` is still empty: asking for it alone")
-            messages = prompts.fill_messages(task.module_name, prompts.shown_code(shown.code, reference), empty[0])
+            messages = prompts.fill_messages(task.module_name, code_shown, empty[0])
             continue
         if stalls >= settings.restart_after:
             # Repairs are going nowhere: a small model does better with a fresh, hotter sample
@@ -456,10 +459,17 @@ def run_loop(
             details = f"{prompts.MISSING_MODULE_NOTE.format(name=missing)}\n\n{details}"
         if shown.findings:
             details = f"{details}\n\n{static_checks.render(shown.findings)}"
-        messages = prompts.feedback_messages(
-            opening, task.module_name, prompts.shown_code(shown.code, reference),
-            feedback.verdict(shown.result), details,
-        )
+        functions = list(extract.top_functions(shown.code, spec.imported_names))
+        name = feedback.culprit(shown.result, task.test_source, functions) if settings.focus_functions else None
+        if name and focused.get(("failing", name), 0) < MAX_FOCUS:
+            focused[("failing", name)] = focused.get(("failing", name), 0) + 1
+            fill = (name, shown.code)
+            observer.event(f"only the tests that use `{name}` fail: asking for it alone")
+            messages = prompts.focus_messages(task.module_name, code_shown, name, feedback.verdict(shown.result), details)
+        else:
+            messages = prompts.feedback_messages(
+                opening, task.module_name, code_shown, feedback.verdict(shown.result), details,
+            )
 
     total = best.result.tests_run if best and best.result and best.result.tests_run else spec.test_count
     return LoopOutcome(

@@ -62,6 +62,20 @@ returns None and the tests that use it fail.
 Write the function `{name}` so that the examples in its docstring hold. Use only the standard \
 library. Reply with only the complete function `{name}`, from its `def` line, in one ```python code block."""
 
+# When only one function's tests fail, that function is asked for alone: rewriting the whole
+# module, a small model often breaks the functions that already pass.
+FOCUS_FUNCTION = """Your module `{module_name}.py` {verdict}. Only the tests that use `{name}` fail; \
+the rest of the module works.
+
+```python
+{code}
+```
+
+{details}
+
+Rewrite only the function `{name}` so that these tests pass. Think about what the failing tests \
+expect. Reply with only the complete function `{name}`, from its `def` line, in one ```python code block."""
+
 MISSING_MODULE_NOTE = """The package `{name}` is not installed where the tests run. Use only the \
 Python standard library instead."""
 
@@ -192,6 +206,13 @@ def feedback_messages(
 def fill_messages(module_name: str, code: str, name: str) -> list[BaseMessage]:
     """A fresh conversation that asks for one empty function; its reply is spliced into `code`."""
     return [HumanMessage(FILL_FUNCTION.format(module_name=module_name, code=code.strip(), name=name))]
+
+
+def focus_messages(module_name: str, code: str, name: str, verdict: str, details: str) -> list[BaseMessage]:
+    """A fresh conversation about the one function the failing tests point at; spliced like a fill."""
+    return [HumanMessage(FOCUS_FUNCTION.format(
+        module_name=module_name, code=code.strip(), name=name, verdict=verdict, details=details,
+    ))]
 
 
 def shown_code(code: str, skeleton: str | None) -> str:

@@ -159,7 +159,7 @@ def test_no_progress_restarts_from_the_request() -> None:
 def test_empty_stubs_are_named_in_the_feedback() -> None:
     stub = '```python\ndef prime_sum(n):\n    """Sum of primes."""\n```'
     spy = Spy()
-    run_loop(task(), FakeListChatModel(responses=[stub, RIGHT]), replace(SETTINGS, fill_stubs=False), observer=spy)
+    run_loop(task(), FakeListChatModel(responses=[stub, RIGHT]), replace(SETTINGS, focus_functions=False), observer=spy)
     assert "Not implemented yet" in spy.prompts[1][-1].content and "`prime_sum`" in spy.prompts[1][-1].content
 
 
@@ -378,3 +378,38 @@ def test_a_request_with_its_own_code_can_leave_the_tests_unseen() -> None:
         seen[show] = spy.prompts[0][-1].content
     assert ">>> prime_sum(100)" in seen[True] and ">>> prime_sum(100)" not in seen[False]
     assert "Sum of the first n primes." in seen[False]
+
+
+ROUND_TRIP = ROMAN_TESTS + '''
+    def test_round_trip(self):
+        for n in range(1, 40):
+            self.assertEqual(from_roman(to_roman(n)), n)
+'''
+
+
+def test_when_only_one_functions_tests_fail_that_function_is_asked_for_alone() -> None:
+    wrong = f"```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    return len(s)\n```"
+    # The reply rewrites the whole module and breaks to_roman; only from_roman is taken from it.
+    broken_to_roman = 'def to_roman(n):\n    return "?"'
+    reply = f"```python\n{broken_to_roman}\n\n\n{FROM_ROMAN}\n```"
+    spy = Spy()
+    outcome = run_loop(
+        CodeTask("Roman numerals both ways", "roman", ROUND_TRIP, "test_roman.py"),
+        FakeListChatModel(responses=[wrong, reply]), SETTINGS, observer=spy,
+    )
+    assert outcome.success and outcome.iterations == 2
+    request = spy.prompts[1][-1].content
+    assert len(spy.prompts[1]) == 1 and "Only the tests that use `from_roman` fail" in request
+    assert "FAIL: TestRoman.test_from_roman" in request and "keep them passing: TestRoman.test_to_roman" in request
+    assert outcome.best is not None and TO_ROMAN in (outcome.best.code or "")
+
+
+def test_failures_shared_by_every_function_get_the_whole_module_feedback() -> None:
+    wrong = '```python\ndef to_roman(n):\n    return "?"\n\n\ndef from_roman(s):\n    return 0\n```'
+    spy = Spy()
+    run_loop(
+        CodeTask("Roman numerals both ways", "roman", ROUND_TRIP, "test_roman.py"),
+        FakeListChatModel(responses=[wrong, wrong]), replace(SETTINGS, max_iterations=2), observer=spy,
+    )
+    assert "Rewrite `roman.py` so that every test passes" in spy.prompts[1][-1].content
+    assert len(spy.prompts[1]) == 3  # the request, the attempt, the feedback
