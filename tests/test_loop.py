@@ -9,7 +9,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation.loop import Attempt, CodeTask, LoopSettings, run_loop
+from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, run_loop
 from code_generation.runner import SandboxLimits
 from code_generation.testspec import TestFileError
 from my_llm.usage import CallUsage
@@ -198,14 +198,17 @@ def from_roman(s):
     return total'''
 
 
+def roman(responses: list[str], tests: str = ROMAN_TESTS, settings: LoopSettings = SETTINGS) -> tuple[LoopOutcome, Spy]:
+    """A two-function module run against `tests` with these replies in turn."""
+    spy = Spy()
+    task = CodeTask("Roman numerals both ways", "roman", tests, "test_roman.py")
+    return run_loop(task, FakeListChatModel(responses=responses), settings, observer=spy), spy
+
+
 def test_a_function_left_empty_is_asked_for_alone_and_spliced_in() -> None:
     half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    """Back to an int."""\n    ...\n```'
     alone = f"Here is the function:\n```python\n{FROM_ROMAN}\n```"
-    spy = Spy()
-    outcome = run_loop(
-        CodeTask("Roman numerals both ways", "roman", ROMAN_TESTS, "test_roman.py"),
-        FakeListChatModel(responses=[half, alone]), SETTINGS, observer=spy,
-    )
+    outcome, spy = roman([half, alone])
     assert outcome.success and outcome.iterations == 2
     request = spy.prompts[1]
     assert len(request) == 1  # a fresh conversation about that one function
@@ -219,21 +222,13 @@ def test_a_function_left_empty_is_asked_for_alone_and_spliced_in() -> None:
 def test_a_whole_module_in_reply_to_a_fill_request_is_used_as_it_is() -> None:
     half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    pass\n```'
     whole = f"```python\n{FROM_ROMAN}\n\n\n{TO_ROMAN}\n```"
-    outcome = run_loop(
-        CodeTask("Roman numerals both ways", "roman", ROMAN_TESTS, "test_roman.py"),
-        FakeListChatModel(responses=[half, whole]), SETTINGS,
-    )
+    outcome, _ = roman([half, whole])
     assert outcome.success and outcome.iterations == 2
 
 
 def test_an_empty_function_is_asked_for_alone_at_most_twice() -> None:
     half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    pass\n```'
-    spy = Spy()
-    settings = LoopSettings(max_iterations=4, limits=SandboxLimits(timeout=20))
-    run_loop(
-        CodeTask("Roman numerals both ways", "roman", ROMAN_TESTS, "test_roman.py"),
-        FakeListChatModel(responses=[half] * 4), settings, observer=spy,
-    )
+    _, spy = roman([half] * 4, settings=LoopSettings(max_iterations=4, limits=SandboxLimits(timeout=20)))
     fills = [p for p in spy.prompts if "has no body yet" in p[-1].content]
     assert len(spy.prompts) == 4 and len(fills) == 2
 
@@ -392,11 +387,7 @@ def test_when_only_one_functions_tests_fail_that_function_is_asked_for_alone() -
     # The reply rewrites the whole module and breaks to_roman; only from_roman is taken from it.
     broken_to_roman = 'def to_roman(n):\n    return "?"'
     reply = f"```python\n{broken_to_roman}\n\n\n{FROM_ROMAN}\n```"
-    spy = Spy()
-    outcome = run_loop(
-        CodeTask("Roman numerals both ways", "roman", ROUND_TRIP, "test_roman.py"),
-        FakeListChatModel(responses=[wrong, reply]), SETTINGS, observer=spy,
-    )
+    outcome, spy = roman([wrong, reply], ROUND_TRIP)
     assert outcome.success and outcome.iterations == 2
     request = spy.prompts[1][-1].content
     assert len(spy.prompts[1]) == 1 and "Only the tests that use `from_roman` fail" in request
@@ -406,10 +397,6 @@ def test_when_only_one_functions_tests_fail_that_function_is_asked_for_alone() -
 
 def test_failures_shared_by_every_function_get_the_whole_module_feedback() -> None:
     wrong = '```python\ndef to_roman(n):\n    return "?"\n\n\ndef from_roman(s):\n    return 0\n```'
-    spy = Spy()
-    run_loop(
-        CodeTask("Roman numerals both ways", "roman", ROUND_TRIP, "test_roman.py"),
-        FakeListChatModel(responses=[wrong, wrong]), replace(SETTINGS, max_iterations=2), observer=spy,
-    )
+    _, spy = roman([wrong, wrong], ROUND_TRIP, replace(SETTINGS, max_iterations=2))
     assert "Rewrite `roman.py` so that every test passes" in spy.prompts[1][-1].content
     assert len(spy.prompts[1]) == 3  # the request, the attempt, the feedback
