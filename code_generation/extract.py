@@ -214,6 +214,21 @@ def _span(node: ast.stmt) -> tuple[int, int]:
     return start, node.end_lineno or node.lineno
 
 
+def split_function(module: str, name: str) -> tuple[str, str]:
+    """The module without its top-level function `name`, and that function's source."""
+    try:
+        tree = ast.parse(module)
+    except SyntaxError:
+        return module, ""
+    target = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name), None)
+    if target is None:
+        return module, ""
+    lines = module.splitlines()
+    first, last = _span(target)
+    rest = re.sub(r"\n{3,}", "\n\n\n", "\n".join([*lines[:first - 1], *lines[last:]]))
+    return rest.strip() + "\n", "\n".join(lines[first - 1:last]) + "\n"
+
+
 def splice_function(module: str, reply: str, name: str) -> str | None:
     """`module` with its function `name` replaced by the one the reply wrote.
 

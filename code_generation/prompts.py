@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from code_generation.extract import split_function
 from code_generation.skeleton import module_skeleton, restore_docstrings
 
 # The tests are shown as a skeleton with doctest examples (see code_generation/skeleton.py):
@@ -51,30 +52,39 @@ Rewrite `{module_name}.py` so that every test passes. Think about what the faili
 keep what already works, and reply with the complete corrected module in one ```python code block."""
 
 # A stub the model keeps leaving empty is asked for alone: a small model that writes one
-# function of several well often skips another when it must write the whole module.
-FILL_FUNCTION = """The module `{module_name}.py` below is unfinished: `{name}` has no body yet, so it \
-returns None and the tests that use it fail.
+# function of several well often skips another when it must write the whole module. Shown the
+# whole module, a 0.5B model copies it back with the stub still empty; shown the rest of the
+# module as context and the stub on its own, it completes the stub (HumanEval's shape).
+FILL_FUNCTION = """The module `{module_name}.py` has these other definitions:
 
 ```python
-{code}
+{context}
 ```
 
-Write the function `{name}` so that the examples in its docstring hold. Use only the standard \
-library. Reply with only the complete function `{name}`, from its `def` line, in one ```python code block."""
+Complete the function `{name}` so that the examples in its docstring hold. Use only the standard \
+library. Reply with the complete function `{name}` in one ```python code block.
+
+```python
+{stub}
+```"""
 
 # When only one function's tests fail, that function is asked for alone: rewriting the whole
 # module, a small model often breaks the functions that already pass.
 FOCUS_FUNCTION = """Your module `{module_name}.py` {verdict}. Only the tests that use `{name}` fail; \
-the rest of the module works.
+the rest of the module works:
 
 ```python
-{code}
+{context}
 ```
 
 {details}
 
-Rewrite only the function `{name}` so that these tests pass. Think about what the failing tests \
-expect. Reply with only the complete function `{name}`, from its `def` line, in one ```python code block."""
+Rewrite the function `{name}` below so that these tests pass. Think about what the failing tests \
+expect. Reply with the complete function `{name}` in one ```python code block.
+
+```python
+{function}
+```"""
 
 MISSING_MODULE_NOTE = """The package `{name}` is not installed where the tests run. Use only the \
 Python standard library instead."""
@@ -205,13 +215,18 @@ def feedback_messages(
 
 def fill_messages(module_name: str, code: str, name: str) -> list[BaseMessage]:
     """A fresh conversation that asks for one empty function; its reply is spliced into `code`."""
-    return [HumanMessage(FILL_FUNCTION.format(module_name=module_name, code=code.strip(), name=name))]
+    context, stub = split_function(code, name)
+    return [HumanMessage(FILL_FUNCTION.format(
+        module_name=module_name, context=context.strip() or "# (nothing else yet)", name=name, stub=stub.strip(),
+    ))]
 
 
 def focus_messages(module_name: str, code: str, name: str, verdict: str, details: str) -> list[BaseMessage]:
     """A fresh conversation about the one function the failing tests point at; spliced like a fill."""
+    context, function = split_function(code, name)
     return [HumanMessage(FOCUS_FUNCTION.format(
-        module_name=module_name, code=code.strip(), name=name, verdict=verdict, details=details,
+        module_name=module_name, context=context.strip(), name=name, verdict=verdict, details=details,
+        function=function.strip(),
     ))]
 
 

@@ -212,7 +212,9 @@ def test_a_function_left_empty_is_asked_for_alone_and_spliced_in() -> None:
     assert outcome.success and outcome.iterations == 2
     request = spy.prompts[1]
     assert len(request) == 1  # a fresh conversation about that one function
-    assert "`from_roman` has no body yet" in request[0].content and "def to_roman(n)" in request[0].content
+    context, _, stub = request[0].content.partition("Complete the function `from_roman`")
+    assert "def to_roman(n)" in context and "def from_roman" not in context  # the rest, as context
+    assert "def from_roman(s):" in stub and ">>> from_roman('XIV')" in stub  # the stub alone, with its examples
     code = outcome.best.code if outcome.best else ""
     assert TO_ROMAN in code and "def _values():" in code and code.startswith("import re")
     assert "`from_roman` spliced into the previous attempt" in spy.attempts[1].notes
@@ -229,7 +231,7 @@ def test_a_whole_module_in_reply_to_a_fill_request_is_used_as_it_is() -> None:
 def test_an_empty_function_is_asked_for_alone_at_most_twice() -> None:
     half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    pass\n```'
     _, spy = roman([half] * 4, settings=LoopSettings(max_iterations=4, limits=SandboxLimits(timeout=20)))
-    fills = [p for p in spy.prompts if "has no body yet" in p[-1].content]
+    fills = [p for p in spy.prompts if "Complete the function `from_roman`" in p[-1].content]
     assert len(spy.prompts) == 4 and len(fills) == 2
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from code_generation.extract import empty_functions, extract_module, splice_function
+from code_generation.extract import empty_functions, extract_module, splice_function, split_function
 from code_generation.feedback import unimplemented
 from code_generation.skeleton import module_skeleton, restore_docstrings
 from code_generation.testspec import analyse_test_source
@@ -226,3 +226,10 @@ def test_a_reply_without_the_function_or_with_it_still_empty_is_not_spliced() ->
     assert splice_function(MODULE, "```python\ndef other():\n    return 1\n```", "price_of") is None
     assert splice_function(MODULE, "```python\ndef price_of(name):\n    ...\n```", "price_of") is None
     assert splice_function(MODULE, "no code at all", "price_of") is None
+
+
+def test_a_function_is_split_from_the_rest_of_the_module() -> None:
+    rest, function = split_function(MODULE, "price_of")
+    assert function.startswith("def price_of(name):") and function.rstrip().endswith('"""')
+    assert "def price_of" not in rest and "def total(names):" in rest and "import json" in rest
+    assert split_function(MODULE, "missing") == (MODULE, "")
