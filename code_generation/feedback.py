@@ -192,21 +192,19 @@ def _called_by_test(test_source: str) -> dict[str, set[str]]:
 
 
 def culprit(result: SandboxResult, test_source: str, functions: list[str]) -> str | None:
-    """The one function of several that only failing tests call, when the failures point at one.
+    """The one function of several that every failing test calls, when some tests pass.
 
-    Then the module's other functions pass their tests, and the model is asked to rewrite that
-    function alone instead of the module, which a small model often breaks elsewhere.
+    Then the model is asked to rewrite that function alone instead of the module, which a small
+    model often breaks elsewhere. Ties go to a function no passing test calls; still tied, none.
     """
     if len(functions) < 2 or result.status != "ok":
         return None
     calls = _called_by_test(test_source)
-    failing: set[str] = set()
-    passing: set[str] = set()
-    for case in result.cases:
-        used = calls.get(case.name, set()) & set(functions)
-        if case.outcome in {"failed", "error"}:
-            failing |= used
-        elif case.outcome == "passed":
-            passing |= used
-    suspects = failing - passing
-    return suspects.pop() if len(suspects) == 1 and passing else None
+    failing = [calls.get(c.name, set()) & set(functions) for c in result.cases if c.outcome in {"failed", "error"}]
+    passing = [calls.get(c.name, set()) for c in result.cases if c.outcome == "passed"]
+    if not failing or not passing:
+        return None
+    suspects = set.intersection(*failing)
+    if len(suspects) > 1:
+        suspects -= set().union(*passing)
+    return suspects.pop() if len(suspects) == 1 else None

@@ -464,7 +464,7 @@ def run_loop(
         if name and focused.get(("failing", name), 0) < MAX_FOCUS:
             focused[("failing", name)] = focused.get(("failing", name), 0) + 1
             fill = (name, shown.code)
-            observer.event(f"only the tests that use `{name}` fail: asking for it alone")
+            observer.event(f"every failing test calls `{name}`: asking for it alone")
             messages = prompts.focus_messages(task.module_name, code_shown, name, feedback.verdict(shown.result), details)
         else:
             messages = prompts.feedback_messages(

@@ -70,8 +70,8 @@ library. Reply with the complete function `{name}` in one ```python code block.
 
 # When only one function's tests fail, that function is asked for alone: rewriting the whole
 # module, a small model often breaks the functions that already pass.
-FOCUS_FUNCTION = """Your module `{module_name}.py` {verdict}. Only the tests that use `{name}` fail; \
-the rest of the module works:
+FOCUS_FUNCTION = """Your module `{module_name}.py` {verdict}. Every failing test calls `{name}`; \
+the rest of the module is:
 
 ```python
 {context}

@@ -9,8 +9,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
+from code_generation.feedback import culprit
 from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, run_loop
-from code_generation.runner import SandboxLimits
+from code_generation.runner import CaseResult, SandboxLimits, SandboxResult
 from code_generation.testspec import TestFileError
 from my_llm.usage import CallUsage
 
@@ -392,7 +393,7 @@ def test_when_only_one_functions_tests_fail_that_function_is_asked_for_alone() -
     outcome, spy = roman([wrong, reply], ROUND_TRIP)
     assert outcome.success and outcome.iterations == 2
     request = spy.prompts[1][-1].content
-    assert len(spy.prompts[1]) == 1 and "Only the tests that use `from_roman` fail" in request
+    assert len(spy.prompts[1]) == 1 and "Every failing test calls `from_roman`" in request
     assert "FAIL: TestRoman.test_from_roman" in request and "keep them passing: TestRoman.test_to_roman" in request
     assert outcome.best is not None and TO_ROMAN in (outcome.best.code or "")
 
@@ -402,3 +403,18 @@ def test_failures_shared_by_every_function_get_the_whole_module_feedback() -> No
     _, spy = roman([wrong, wrong], ROUND_TRIP, replace(SETTINGS, max_iterations=2))
     assert "Rewrite `roman.py` so that every test passes" in spy.prompts[1][-1].content
     assert len(spy.prompts[1]) == 3  # the request, the attempt, the feedback
+
+
+def test_the_culprit_is_the_function_every_failing_test_calls() -> None:
+    def result(*outcomes: tuple[str, str]) -> SandboxResult:
+        return SandboxResult(status="ok", cases=[CaseResult(f"TestRoman.{n}", o, "") for n, o in outcomes])
+
+    functions = ["to_roman", "from_roman"]
+    # A passing test may call it too (another of its cases works): the failures still point at it.
+    assert culprit(result(("test_to_roman", "passed"), ("test_from_roman", "failed"),
+                          ("test_round_trip", "failed")), ROUND_TRIP, functions) == "from_roman"
+    assert culprit(result(("test_to_roman", "passed"), ("test_from_roman", "passed"),
+                          ("test_round_trip", "failed")), ROUND_TRIP, functions) is None  # both, both pass elsewhere
+    assert culprit(result(("test_to_roman", "failed"), ("test_from_roman", "failed"),
+                          ("test_round_trip", "failed")), ROUND_TRIP, functions) is None  # nothing works yet
+    assert culprit(result(("test_to_roman", "passed"), ("test_from_roman", "failed")), ROUND_TRIP, ["from_roman"]) is None
