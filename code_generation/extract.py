@@ -135,7 +135,7 @@ def clean_module(
     drop: list[tuple[int, int]] = []
     notes: list[str] = []
     for node in tree.body:
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        start, end = span(node)
         reason = None
         if _self_import(node, module_name):
             reason = f"removed an import of {module_name} from itself"
@@ -152,7 +152,7 @@ def clean_module(
         elif isinstance(node, ast.Assert):  # the model's own checks, run on import: a wrong one fails it
             reason = f"removed a top-level assert on line {node.lineno}"
         if reason:
-            drop.append((start, node.end_lineno or node.lineno))
+            drop.append((start, end))
             notes.append(reason)
     if not drop:
         return Extraction(code=code.strip() + "\n")
@@ -208,23 +208,19 @@ def empty_functions(code: str, names: list[str]) -> list[str]:
     return [name for name, node in top_functions(code, names).items() if is_empty_body(node)]
 
 
-def _span(node: ast.stmt) -> tuple[int, int]:
-    """First and last line of a statement, decorators included."""
+def span(node: ast.stmt) -> tuple[int, int]:
+    """First and last line of a statement, decorators included (1-based, inclusive)."""
     start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
     return start, node.end_lineno or node.lineno
 
 
 def split_function(module: str, name: str) -> tuple[str, str]:
     """The module without its top-level function `name`, and that function's source."""
-    try:
-        tree = ast.parse(module)
-    except SyntaxError:
-        return module, ""
-    target = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name), None)
+    target = top_functions(module, [name]).get(name)  # None too when the module does not parse
     if target is None:
         return module, ""
     lines = module.splitlines()
-    first, last = _span(target)
+    first, last = span(target)
     rest = re.sub(r"\n{3,}", "\n\n\n", "\n".join([*lines[:first - 1], *lines[last:]]))
     return rest.strip() + "\n", "\n".join(lines[first - 1:last]) + "\n"
 
@@ -240,7 +236,7 @@ def splice_function(module: str, reply: str, name: str) -> str | None:
         tree = ast.parse(module)
     except SyntaxError:
         return None
-    target = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name), None)
+    target = top_functions(module, [name]).get(name)
     if target is None:
         return None
     for block in code_blocks(reply) or [reply]:
@@ -259,17 +255,17 @@ def splice_function(module: str, reply: str, name: str) -> str | None:
         imports: list[str] = []
         helpers: list[str] = []
         for node in new.body:
-            start, end = _span(node)
+            start, end = span(node)
             source = "\n".join(block_lines[start - 1:end])
             if isinstance(node, ast.Import | ast.ImportFrom):
                 if ast.unparse(node) not in present:
                     imports.append(source)
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name not in defined:
                 helpers.append(source)
-        start, end = _span(function)
+        start, end = span(function)
         replacement = [*helpers, "\n".join(block_lines[start - 1:end])]
         lines = module.splitlines()
-        first, last = _span(target)
+        first, last = span(target)
         spliced = [*lines[:first - 1], "\n\n\n".join(replacement), *lines[last:]]
         at = _import_position(tree)
         spliced[at:at] = imports

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from code_generation.extract import is_empty_body
 from code_generation.runner import SandboxResult
-from code_generation.skeleton import plain
+from code_generation.skeleton import definitions, plain
 
 if TYPE_CHECKING:
     from code_generation.loop import LoopOutcome
@@ -171,24 +171,16 @@ def _error_line(message: str) -> str:
 
 
 def _called_by_test(test_source: str) -> dict[str, set[str]]:
-    """Per test ("Class.test_x" and "test_x"), the plain function names it calls."""
+    """Per test ("Class.test_x" or "test_x"), the plain function names it calls."""
     try:
         tree = ast.parse(test_source)
     except SyntaxError:
         return {}
-    calls: dict[str, set[str]] = {}
-
-    def names_in(node: ast.AST) -> set[str]:
-        return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"):
-                    calls[f"{node.name}.{item.name}"] = names_in(item)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
-            calls[node.name] = names_in(node)
-    return calls
+    return {
+        name: {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        for name, node in definitions(tree).items()
+        if not isinstance(node, ast.ClassDef) and name.rpartition(".")[2].startswith("test")
+    }
 
 
 def culprit(result: SandboxResult, test_source: str, functions: list[str]) -> str | None:

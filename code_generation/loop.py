@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -309,7 +310,7 @@ def run_loop(
     repeats = 0
     arbitrations = 0
     fill: tuple[str, str] | None = None  # (function, module) the next round's conversation asks for
-    focused: dict[tuple[str, str], int] = {}  # (why, function): times asked alone
+    focused: Counter[tuple[str, str]] = Counter()  # (why, function): times asked alone
 
     def test(code: str) -> SandboxResult:
         nonlocal limits
@@ -438,9 +439,9 @@ def run_loop(
         assert shown.code is not None and shown.result is not None
         code_shown = prompts.shown_code(shown.code, reference)
         empty = [n for n in extract.empty_functions(shown.code, spec.imported_names)
-                 if focused.get(("empty", n), 0) < MAX_FOCUS]
+                 if focused["empty", n] < MAX_FOCUS]
         if settings.focus_functions and empty:
-            focused[("empty", empty[0])] = focused.get(("empty", empty[0]), 0) + 1
+            focused["empty", empty[0]] += 1
             fill = (empty[0], shown.code)
             observer.event(f"`{empty[0]}` is still empty: asking for it alone")
             messages = prompts.fill_messages(task.module_name, code_shown, empty[0])
@@ -461,8 +462,8 @@ def run_loop(
             details = f"{details}\n\n{static_checks.render(shown.findings)}"
         functions = list(extract.top_functions(shown.code, spec.imported_names))
         name = feedback.culprit(shown.result, task.test_source, functions) if settings.focus_functions else None
-        if name and focused.get(("failing", name), 0) < MAX_FOCUS:
-            focused[("failing", name)] = focused.get(("failing", name), 0) + 1
+        if name and focused["failing", name] < MAX_FOCUS:
+            focused["failing", name] += 1
             fill = (name, shown.code)
             observer.event(f"every failing test calls `{name}`: asking for it alone")
             messages = prompts.focus_messages(task.module_name, code_shown, name, feedback.verdict(shown.result), details)

@@ -10,7 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from code_generation import prompts
-from code_generation.extract import code_blocks
+from code_generation.extract import code_blocks, span
 from code_generation.loop import Observer, Sandbox, call_model
 from code_generation.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.skeleton import definitions, module_skeleton
@@ -90,13 +90,6 @@ def _vacuous(
 _VERDICT = re.compile(r"VERDICT:\s*\**\s*(CODE|TEST)\b", re.IGNORECASE)
 
 
-def _span(node: ast.AST) -> tuple[int, int]:
-    """First and last line of a definition, decorators included (1-based, inclusive)."""
-    decorators = getattr(node, "decorator_list", [])
-    start = min([node.lineno, *(d.lineno for d in decorators)])  # type: ignore[attr-defined]
-    return start, node.end_lineno or node.lineno  # type: ignore[attr-defined]
-
-
 def _replacement(reply: str, method: str, indent: str) -> str | None:
     """The reply's new version of `method`, indented to sit where the old one was."""
     for block in code_blocks(reply):
@@ -106,7 +99,7 @@ def _replacement(reply: str, method: str, indent: str) -> str | None:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == method:
-                start, end = _span(node)
+                start, end = span(node)
                 lines = textwrap.dedent(block).splitlines()[start - 1 : end]
                 return textwrap.indent(textwrap.dedent("\n".join(lines)), indent)
     return None
@@ -139,7 +132,7 @@ def arbitrate(
     node = definitions(tree).get(case.name)  # "TestX.test_y", or "test_y" for a plain function
     if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return None
-    start, end = _span(node)
+    start, end = span(node)
     lines = test_source.splitlines()
     old = "\n".join(lines[start - 1 : end])
     messages = prompts.arbitrate_messages(prompt, module_name, code, case.name, textwrap.dedent(old), case.message[:1500])
