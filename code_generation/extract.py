@@ -11,6 +11,8 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from code_generation.imports import add_missing_imports, import_position
+
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _CODE_LANGS = {"", "python", "py", "python3", "py3"}
 
@@ -167,9 +169,16 @@ def clean_module(
 
 
 def extract_module(
-    reply: str, module_name: str, required: list[str] | None = None, test_names: set[str] | None = None
+    reply: str,
+    module_name: str,
+    required: list[str] | None = None,
+    test_names: set[str] | None = None,
+    reference: str | None = None,
 ) -> Extraction:
-    """The whole job: choose the block(s), then clean; `code` is None when the reply has no code."""
+    """The whole job: choose the block(s), clean, add forgotten imports; `code` is None when the reply has no code.
+
+    `reference` is the code the request showed: an import it used binds the same name here.
+    """
     code = choose_code(reply, required or [])
     if code is None or not code.strip():
         return Extraction(code=None, notes=["the reply contained no Python code"])
@@ -182,6 +191,8 @@ def extract_module(
     if required and not defined & set(required):
         wanted = ", ".join(f"`{name}`" for name in required)
         return Extraction(code=None, notes=[*result.notes, f"the code does not define {wanted}"])
+    result.code, added = add_missing_imports(result.code, reference)
+    result.notes.extend(f"added the missing `{statement}`" for statement in added)
     return result
 
 
@@ -267,20 +278,8 @@ def splice_function(module: str, reply: str, name: str) -> str | None:
         lines = module.splitlines()
         first, last = span(target)
         spliced = [*lines[:first - 1], "\n\n\n".join(replacement), *lines[last:]]
-        at = _import_position(tree)
+        at = import_position(tree)
         spliced[at:at] = imports
         code = "\n".join(spliced).strip() + "\n"
         return code if _parses(code) else None
     return None
-
-
-def _import_position(tree: ast.Module) -> int:
-    """The line index after the module docstring and ``from __future__`` imports."""
-    at = 0
-    for node in tree.body:
-        is_docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node is tree.body[0]
-        if is_docstring or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
-            at = node.end_lineno or node.lineno
-        else:
-            break
-    return at

@@ -353,7 +353,7 @@ def run_loop(
             if filling is not None and requests[k][0] is messages:
                 spliced = extract.splice_function(filling[1], text, filling[0])  # None: maybe a whole module
             source = f"```python\n{spliced}\n```" if spliced else text
-            extraction = extract_module(source, task.module_name, spec.imported_names, spec.test_names)
+            extraction = extract_module(source, task.module_name, spec.imported_names, spec.test_names, reference)
             if spliced and filling is not None:
                 extraction.notes.insert(0, f"`{filling[0]}` spliced into the previous attempt")
             attempt = Attempt(iteration, text, extraction.code, extraction.notes, None, temp, call, k)
