@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from code_generation.imports import add_missing_imports, import_position
@@ -204,19 +205,49 @@ def is_empty_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def top_functions(code: str, names: list[str]) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
-    """The module-level functions among `names`, in the order of `names`."""
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def functions(code: str, names: list[str]) -> dict[str, Function]:
+    """The module-level functions among `names` and the methods of the classes among them.
+
+    A method is named ``"Class.method"``; dunder methods are left out (``__init__`` with ``pass``
+    is a real body, and the tests never call one by name). In the order of `names`.
+    """
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return {}
-    found = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-    return {name: found[name] for name in names if name in found}
+    found: dict[str, Function] = {}
+    for name in names:
+        node = find_definition(tree, name)
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not _is_dunder(item.name):
+                    found[f"{name}.{item.name}"] = item
+        elif node is not None:
+            found[name] = node
+    return found
+
+
+def find_definition(tree: ast.Module, name: str) -> Function | ast.ClassDef | None:
+    """The top-level function or class `name`, or the method ``"Class.method"``."""
+    owner, _, member = name.rpartition(".")
+    for node in tree.body:
+        if not owner and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return node
+        if owner and isinstance(node, ast.ClassDef) and node.name == owner:
+            return next((i for i in node.body if isinstance(i, ast.FunctionDef | ast.AsyncFunctionDef) and i.name == member), None)
+    return None
 
 
 def empty_functions(code: str, names: list[str]) -> list[str]:
-    """Module-level functions among `names` whose body is still only a docstring, ``pass`` or ``...``."""
-    return [name for name, node in top_functions(code, names).items() if is_empty_body(node)]
+    """Functions and methods (see `functions`) whose body is still only a docstring, ``pass`` or ``...``."""
+    return [name for name, node in functions(code, names).items() if is_empty_body(node)]
 
 
 def span(node: ast.stmt) -> tuple[int, int]:
@@ -225,59 +256,84 @@ def span(node: ast.stmt) -> tuple[int, int]:
     return start, node.end_lineno or node.lineno
 
 
-def split_function(module: str, name: str) -> tuple[str, str]:
-    """The module without its top-level function `name`, and that function's source."""
-    target = top_functions(module, [name]).get(name)  # None too when the module does not parse
-    if target is None:
-        return module, ""
-    lines = module.splitlines()
-    first, last = span(target)
-    rest = re.sub(r"\n{3,}", "\n\n\n", "\n".join([*lines[:first - 1], *lines[last:]]))
-    return rest.strip() + "\n", "\n".join(lines[first - 1:last]) + "\n"
-
-
-def splice_function(module: str, reply: str, name: str) -> str | None:
-    """`module` with its function `name` replaced by the one the reply wrote.
-
-    The reply's new imports go to the top and its new helpers before the function. None when the
-    reply holds no non-empty top-level `name`, or the result does not parse: the caller then
-    reads the reply as a whole module.
-    """
+def _function_of(module: str, name: str) -> tuple[ast.Module, Function] | None:
     try:
         tree = ast.parse(module)
     except SyntaxError:
         return None
-    target = top_functions(module, [name]).get(name)
-    if target is None:
+    node = find_definition(tree, name)
+    return (tree, node) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+
+
+def split_function(module: str, name: str) -> tuple[str, str]:
+    """The module without the function (or ``"Class.method"``) `name`, and its source, dedented."""
+    found = _function_of(module, name)
+    if found is None:
+        return module, ""
+    lines = module.splitlines()
+    first, last = span(found[1])
+    rest = re.sub(r"\n{3,}", "\n\n\n", "\n".join([*lines[:first - 1], *lines[last:]]))
+    return rest.strip() + "\n", textwrap.dedent("\n".join(lines[first - 1:last])) + "\n"
+
+
+def _written(new: ast.Module, name: str) -> tuple[Function | None, list[Function]]:
+    """The reply's version of `name` (top level, or inside its class for a method), and the other
+    methods the reply's class has (new helper methods come along with a method)."""
+    owner, _, member = name.rpartition(".")
+    top = [n for n in new.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == member]
+    if owner:
+        cls = next((n for n in new.body if isinstance(n, ast.ClassDef) and n.name == owner), None)
+        methods = [i for i in cls.body if isinstance(i, ast.FunctionDef | ast.AsyncFunctionDef)] if cls else []
+        inside = [m for m in methods if m.name == member]
+        if inside:
+            return inside[0], [m for m in methods if m.name != member]
+    return (top[0] if top else None), []
+
+
+def splice_function(module: str, reply: str, name: str) -> str | None:
+    """`module` with its function (or ``"Class.method"``) `name` replaced by the one the reply wrote.
+
+    The reply's new imports go to the top and its new helpers before the function (before the
+    class, for a method; a helper method the reply's class adds goes after the method). None when
+    the reply holds no non-empty `name`, or the result does not parse: the caller then reads the
+    reply as a whole module.
+    """
+    found = _function_of(module, name)
+    if found is None:
         return None
+    tree, target = found
+    owner = name.rpartition(".")[0]
+    holder = find_definition(tree, owner) if owner else target
+    assert holder is not None
     for block in code_blocks(reply) or [reply]:
         try:
             new = ast.parse(block)
         except SyntaxError:
             continue
-        function = next(
-            (n for n in new.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name), None
-        )
+        function, siblings = _written(new, name)
         if function is None or is_empty_body(function):
             continue
         block_lines = block.splitlines()
+
+        def source(node: ast.stmt, lines: list[str] = block_lines) -> str:
+            start, end = span(node)
+            return textwrap.dedent("\n".join(lines[start - 1:end]))
+
         defined = _defined_names(module)
         present = {ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)}
-        imports: list[str] = []
-        helpers: list[str] = []
-        for node in new.body:
-            start, end = span(node)
-            source = "\n".join(block_lines[start - 1:end])
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                if ast.unparse(node) not in present:
-                    imports.append(source)
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name not in defined:
-                helpers.append(source)
-        start, end = span(function)
-        replacement = [*helpers, "\n".join(block_lines[start - 1:end])]
+        imports = [source(n) for n in new.body if isinstance(n, ast.Import | ast.ImportFrom) and ast.unparse(n) not in present]
+        helpers = [source(n) for n in new.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                   and n.name not in defined and n is not function]
+        known = {n.name for n in getattr(holder, "body", []) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        extra = [source(m) for m in siblings if m.name not in known]
+        gap = "\n\n" if owner else "\n\n\n"
+        body = textwrap.indent(gap.join([source(function), *extra]), " " * target.col_offset)
         lines = module.splitlines()
         first, last = span(target)
-        spliced = [*lines[:first - 1], "\n\n\n".join(replacement), *lines[last:]]
+        spliced = [*lines[:first - 1], body, *lines[last:]]
+        if helpers:
+            at = span(holder)[0] - 1
+            spliced[at:at] = ["\n\n\n".join(helpers) + "\n\n"]
         at = import_position(tree)
         spliced[at:at] = imports
         code = "\n".join(spliced).strip() + "\n"

@@ -171,29 +171,51 @@ def _error_line(message: str) -> str:
 
 
 def _called_by_test(test_source: str) -> dict[str, set[str]]:
-    """Per test ("Class.test_x" or "test_x"), the plain function names it calls."""
+    """Per test ("Class.test_x" or "test_x"), the names it calls: ``f(...)`` and ``obj.f(...)`` both give f."""
     try:
         tree = ast.parse(test_source)
     except SyntaxError:
         return {}
-    return {
-        name: {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        for name, node in definitions(tree).items()
-        if not isinstance(node, ast.ClassDef) and name.rpartition(".")[2].startswith("test")
-    }
+    calls: dict[str, set[str]] = {}
+    for name, node in definitions(tree).items():
+        if isinstance(node, ast.ClassDef) or not name.rpartition(".")[2].startswith("test"):
+            continue
+        called = (n.func for n in ast.walk(node) if isinstance(n, ast.Call))
+        calls[name] = {f.id if isinstance(f, ast.Name) else f.attr for f in called if isinstance(f, ast.Name | ast.Attribute)}
+    return calls
 
 
-def culprit(result: SandboxResult, test_source: str, functions: list[str]) -> str | None:
-    """The one function of several that every failing test calls, when some tests pass.
+def _raised_in(message: str, module_name: str) -> str | None:
+    """The function of the module where a test's error was raised: the innermost module frame."""
+    frames = re.findall(rf'File "(?:[^"]*/)?{re.escape(module_name)}\.py", line \d+, in (\w+)', message)
+    return frames[-1] if frames else None
+
+
+def culprit(
+    result: SandboxResult, test_source: str, functions: list[str], module_name: str | None = None
+) -> str | None:
+    """The one function (or ``"Class.method"``) of several that every failing test points at, when some tests pass.
 
     Then the model is asked to rewrite that function alone instead of the module, which a small
-    model often breaks elsewhere. Ties go to a function no passing test calls; still tied, none.
+    model often breaks elsewhere. A failing test points at what it calls, or, when the error was
+    raised inside the module, at the function it was raised in. Ties go to a function no passing
+    test calls; still tied, none.
     """
     if len(functions) < 2 or result.status != "ok":
         return None
     calls = _called_by_test(test_source)
-    failing = [calls.get(c.name, set()) & set(functions) for c in result.cases if c.outcome in {"failed", "error"}]
-    passing = [calls.get(c.name, set()) for c in result.cases if c.outcome == "passed"]
+
+    def pointed(called: set[str]) -> set[str]:
+        return {f for f in functions if f.rpartition(".")[2] in called}
+
+    failing = []
+    for case in result.cases:
+        if case.outcome not in {"failed", "error"}:
+            continue
+        raised = _raised_in(case.message, module_name) if module_name else None
+        at = pointed({raised}) if raised else set()
+        failing.append(at if len(at) == 1 else pointed(calls.get(case.name, set())))
+    passing = [pointed(calls.get(c.name, set())) for c in result.cases if c.outcome == "passed"]
     if not failing or not passing:
         return None
     suspects = set.intersection(*failing)

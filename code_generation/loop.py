@@ -460,8 +460,8 @@ def run_loop(
             details = f"{prompts.MISSING_MODULE_NOTE.format(name=missing)}\n\n{details}"
         if shown.findings:
             details = f"{details}\n\n{static_checks.render(shown.findings)}"
-        functions = list(extract.top_functions(shown.code, spec.imported_names))
-        name = feedback.culprit(shown.result, task.test_source, functions) if settings.focus_functions else None
+        functions = list(extract.functions(shown.code, spec.imported_names))
+        name = feedback.culprit(shown.result, task.test_source, functions, task.module_name) if settings.focus_functions else None
         if name and focused["failing", name] < MAX_FOCUS:
             focused["failing", name] += 1
             fill = (name, shown.code)

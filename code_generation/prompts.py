@@ -61,8 +61,8 @@ FILL_FUNCTION = """The module `{module_name}.py` has these other definitions:
 {context}
 ```
 
-Complete the function `{name}` so that the examples in its docstring hold. Use only the standard \
-library. Reply with the complete function `{name}` in one ```python code block.
+Complete {what} so that the examples in its docstring hold. Use only the standard \
+library. Reply with the complete {kind} `{short}` in one ```python code block.
 
 ```python
 {stub}
@@ -79,8 +79,8 @@ the rest of the module is:
 
 {details}
 
-Rewrite the function `{name}` below so that these tests pass. Think about what the failing tests \
-expect. Reply with the complete function `{name}` in one ```python code block.
+Rewrite {what} below so that these tests pass. Think about what the failing tests \
+expect. Reply with the complete {kind} `{short}` in one ```python code block.
 
 ```python
 {function}
@@ -213,11 +213,19 @@ def feedback_messages(
     ]
 
 
+def _naming(name: str) -> dict[str, str]:
+    """How a request names a function or a ``"Class.method"``."""
+    owner, _, short = name.rpartition(".")
+    if owner:
+        return {"what": f"the method `{short}` of the class `{owner}`", "kind": "method", "short": short}
+    return {"what": f"the function `{name}`", "kind": "function", "short": name}
+
+
 def fill_messages(module_name: str, code: str, name: str) -> list[BaseMessage]:
-    """A fresh conversation that asks for one empty function; its reply is spliced into `code`."""
+    """A fresh conversation that asks for one empty function or method; its reply is spliced into `code`."""
     context, stub = split_function(code, name)
     return [HumanMessage(FILL_FUNCTION.format(
-        module_name=module_name, context=context.strip() or "# (nothing else yet)", name=name, stub=stub.strip(),
+        module_name=module_name, context=context.strip() or "# (nothing else yet)", stub=stub.strip(), **_naming(name),
     ))]
 
 
@@ -226,7 +234,7 @@ def focus_messages(module_name: str, code: str, name: str, verdict: str, details
     context, function = split_function(code, name)
     return [HumanMessage(FOCUS_FUNCTION.format(
         module_name=module_name, context=context.strip(), name=name, verdict=verdict, details=details,
-        function=function.strip(),
+        function=function.strip(), **_naming(name),
     ))]
 
 

@@ -418,3 +418,65 @@ def test_the_culprit_is_the_function_every_failing_test_calls() -> None:
     assert culprit(result(("test_to_roman", "failed"), ("test_from_roman", "failed"),
                           ("test_round_trip", "failed")), ROUND_TRIP, functions) is None  # nothing works yet
     assert culprit(result(("test_to_roman", "passed"), ("test_from_roman", "failed")), ROUND_TRIP, ["from_roman"]) is None
+
+
+CONVERTER_TESTS = '''import unittest
+
+from temperature import Converter
+
+
+class TestConverter(unittest.TestCase):
+    def setUp(self):
+        self.converter = Converter()
+
+    def test_kelvin(self):
+        self.assertAlmostEqual(self.converter.to_kelvin(-273.15), 0.0)
+        self.assertAlmostEqual(self.converter.to_celsius(0), -273.15)
+
+    def test_below_absolute_zero(self):
+        with self.assertRaises(ValueError):
+            self.converter.to_kelvin(-300)
+        with self.assertRaises(ValueError):
+            self.converter.to_celsius(-1)
+'''
+
+# to_kelvin raises for -273.15 itself; both tests call both methods, so only the frame the
+# error was raised in tells which one is wrong.
+CONVERTER = '''class Converter:
+    def to_kelvin(self, c):
+        if c <= -273.15:
+            raise ValueError(c)
+        return c + 273.15
+
+    def to_celsius(self, k):
+        if k < 0:
+            raise ValueError(k)
+        return k - 273.15'''
+
+TO_KELVIN = "def to_kelvin(self, c):\n    if c < -273.15:\n        raise ValueError(c)\n    return c + 273.15"
+
+
+def test_the_method_an_error_was_raised_in_is_asked_for_alone() -> None:
+    spy = Spy()
+    task = CodeTask("A Kelvin converter", "temperature", CONVERTER_TESTS, "test_temperature.py")
+    replies = [f"```python\n{CONVERTER}\n```", f"```python\n{TO_KELVIN}\n```"]
+    outcome = run_loop(task, FakeListChatModel(responses=replies), SETTINGS, observer=spy)
+    assert outcome.success and outcome.iterations == 2
+    request = spy.prompts[1][-1].content
+    assert "Rewrite the method `to_kelvin` of the class `Converter`" in request
+    assert "def to_kelvin(self, c):\n    if c <= -273.15:" in request  # the method alone, dedented
+    assert "`Converter.to_kelvin` spliced into the previous attempt" in spy.attempts[1].notes
+    assert outcome.best is not None and "    def to_celsius(self, k):" in (outcome.best.code or "")
+
+
+def test_the_culprit_is_where_the_error_was_raised_when_the_calls_do_not_tell() -> None:
+    methods = ["Converter.to_kelvin", "Converter.to_celsius"]
+    raised = 'Traceback (most recent call last):\n  File "test_temperature.py", line 12, in test_kelvin\n' \
+             '    ...\n  File "temperature.py", line 4, in to_kelvin\n    raise ValueError(c)\nValueError: -273.15'
+    failed = SandboxResult(status="ok", cases=[CaseResult("TestConverter.test_kelvin", "error", raised),
+                                               CaseResult("TestConverter.test_below_absolute_zero", "passed", "")])
+    assert culprit(failed, CONVERTER_TESTS, methods, "temperature") == "Converter.to_kelvin"
+    assert culprit(failed, CONVERTER_TESTS, methods) is None  # by the calls alone: both methods
+    wrong_value = replace(failed, cases=[replace(failed.cases[0], outcome="failed", message="AssertionError: 1 != 0"),
+                                         failed.cases[1]])
+    assert culprit(wrong_value, CONVERTER_TESTS, methods, "temperature") is None

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from code_generation.extract import empty_functions, extract_module, splice_function, split_function
+from code_generation.extract import (
+    empty_functions,
+    extract_module,
+    functions,
+    splice_function,
+    split_function,
+)
 from code_generation.feedback import unimplemented
 from code_generation.skeleton import module_skeleton, restore_docstrings
 from code_generation.testspec import analyse_test_source
@@ -233,3 +239,53 @@ def test_a_function_is_split_from_the_rest_of_the_module() -> None:
     assert function.startswith("def price_of(name):") and function.rstrip().endswith('"""')
     assert "def price_of" not in rest and "def total(names):" in rest and "import json" in rest
     assert split_function(MODULE, "missing") == (MODULE, "")
+
+
+CLASS_MODULE = '''import math
+
+
+class Converter:
+    """Temperatures."""
+
+    def __init__(self):
+        pass
+
+    def to_kelvin(self, c):
+        if c < 0:
+            raise ValueError(c)
+        return c + 273.15
+
+    def to_fahrenheit(self, c):
+        ...
+'''
+
+
+def test_methods_are_named_by_their_class_and_empty_ones_are_found() -> None:
+    assert list(functions(CLASS_MODULE, ["Converter"])) == ["Converter.to_kelvin", "Converter.to_fahrenheit"]
+    assert empty_functions(CLASS_MODULE, ["Converter"]) == ["Converter.to_fahrenheit"]  # not the `pass` __init__
+
+
+def test_a_method_is_split_out_dedented() -> None:
+    rest, method = split_function(CLASS_MODULE, "Converter.to_kelvin")
+    assert method.startswith("def to_kelvin(self, c):\n    if c < 0:")
+    assert "to_kelvin" not in rest and "def to_fahrenheit(self, c):" in rest
+
+
+def test_a_method_written_at_top_level_is_indented_into_its_class() -> None:
+    reply = "```python\nimport json\n\ndef to_kelvin(self, c):\n    if c < -273.15:\n        raise ValueError(c)\n    return c + 273.15\n```"
+    code = splice_function(CLASS_MODULE, reply, "Converter.to_kelvin")
+    assert code is not None and code.startswith("import json\nimport math\n")
+    assert "    def to_kelvin(self, c):\n        if c < -273.15:" in code
+    assert code.index("def to_kelvin") < code.index("def to_fahrenheit")  # in its old place
+
+
+def test_a_method_taken_from_a_whole_class_brings_its_new_helpers_only() -> None:
+    reply = ('```python\ndef _limit():\n    return -273.15\n\n\nclass Converter:\n'
+             '    def to_fahrenheit(self, c):\n        return 0\n\n'
+             '    def to_kelvin(self, c):\n        self._check(c)\n        return c + 273.15\n\n'
+             '    def _check(self, c):\n        if c < _limit():\n            raise ValueError(c)\n```')
+    code = splice_function(CLASS_MODULE, reply, "Converter.to_kelvin")
+    assert code is not None
+    assert code.index("def _limit():") < code.index("class Converter:")  # a new function: before the class
+    assert "        self._check(c)" in code and "    def _check(self, c):" in code  # a new method: after it
+    assert "    def to_fahrenheit(self, c):\n        ...\n" in code  # the reply's other methods are not taken
