@@ -66,6 +66,8 @@ class LoopSettings:
     # import that the attempt left empty, or the one function that only failing tests call
     # (at most MAX_FOCUS times each per function).
     focus_functions: bool = True
+    # Every other fresh sample asks for the steps as comments first (`prompts.planned`).
+    plan_variant: bool = False
 
 
 @dataclass
@@ -288,6 +290,8 @@ def run_loop(
     observer = observer or _Silent()
     usage = usage or UsageTracker()
     spec, opening, reference = _request(task, settings)
+    fresh = [opening, prompts.planned(opening)] if settings.plan_variant else [opening]
+    fresh_count = 0
     started = time.monotonic()
     attempts: list[Attempt] = []
     best: Attempt | None = None
@@ -332,7 +336,11 @@ def run_loop(
         # Extra candidates: fresh hotter samples of the request, alternating with hotter takes on
         # the conversation, so a round holds both a repair and new ideas.
         for k in range(1, n_candidates):
-            requests.append((opening, hot) if k % 2 else (messages, min(1.0, temperature + settings.escalate_temperature)))
+            if k % 2:
+                requests.append((fresh[fresh_count % len(fresh)], hot))
+                fresh_count += 1
+            else:
+                requests.append((messages, min(1.0, temperature + settings.escalate_temperature)))
         calls = []
         for k, (request, temp) in enumerate(requests):
             params: dict[str, Any] = dict(stop)
@@ -415,6 +423,7 @@ def run_loop(
             if revised is not None:
                 task = replace(task, test_source=revised)
                 spec, opening, reference = _request(task, settings)
+                fresh = [opening, prompts.planned(opening)] if settings.plan_variant else [opening]
                 # The judge changed: earlier results no longer count; the best program is tested again.
                 top = Attempt(iteration, top.reply, top.code, [*top.notes, "tested again against the corrected tests"],
                               test(top.code), top.temperature, None, top.candidate, top.findings)
