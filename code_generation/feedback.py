@@ -185,6 +185,9 @@ def _called_by_test(test_source: str) -> dict[str, set[str]]:
     return calls
 
 
+_MISSING_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute")
+
+
 def _raised_in(message: str, module_name: str) -> str | None:
     """The function of the module where a test's error was raised: the innermost module frame."""
     frames = re.findall(rf'File "(?:[^"]*/)?{re.escape(module_name)}\.py", line \d+, in (\w+)', message)
@@ -212,6 +215,9 @@ def culprit(
     for case in result.cases:
         if case.outcome not in {"failed", "error"}:
             continue
+        missing = _MISSING_ATTRIBUTE.search(case.message)
+        if missing and any(f.startswith(f"{missing[1]}.") for f in functions):
+            return None  # the object's state is missing (no __init__ sets it): the class, not one method
         raised = _raised_in(case.message, module_name) if module_name else None
         at = pointed({raised}) if raised else set()
         failing.append(at if len(at) == 1 else pointed(calls.get(case.name, set())))

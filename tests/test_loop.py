@@ -491,3 +491,10 @@ def test_the_culprit_is_where_the_error_was_raised_when_the_calls_do_not_tell() 
     wrong_value = replace(failed, cases=[replace(failed.cases[0], outcome="failed", message="AssertionError: 1 != 0"),
                                          failed.cases[1]])
     assert culprit(wrong_value, CONVERTER_TESTS, methods, "temperature") is None
+    # State no __init__ set up is the class's fault, not the method's the error surfaced in.
+    no_state = raised.replace("ValueError: -273.15", "AttributeError: 'Converter' object has no attribute 'scale'")
+    stateless = replace(failed, cases=[replace(failed.cases[0], message=no_state), failed.cases[1]])
+    assert culprit(stateless, CONVERTER_TESTS, methods, "temperature") is None
+    other = raised.replace("ValueError: -273.15", "AttributeError: 'str' object has no attribute 'scale'")
+    elsewhere = replace(failed, cases=[replace(failed.cases[0], message=other), failed.cases[1]])
+    assert culprit(elsewhere, CONVERTER_TESTS, methods, "temperature") == "Converter.to_kelvin"
