@@ -5,10 +5,12 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from code_generation.extract import is_empty_body
-from code_generation.runner import SandboxResult
+from code_generation.runner import CaseResult, SandboxResult
 from code_generation.skeleton import definitions, plain
 
 if TYPE_CHECKING:
@@ -194,37 +196,70 @@ def _raised_in(message: str, module_name: str) -> str | None:
     return frames[-1] if frames else None
 
 
-def culprit(
-    result: SandboxResult, test_source: str, functions: list[str], module_name: str | None = None
-) -> str | None:
-    """The one function (or ``"Class.method"``) of several that every failing test points at, when some tests pass.
-
-    Then the model is asked to rewrite that function alone instead of the module, which a small
-    model often breaks elsewhere. A failing test points at what it calls, or, when the error was
-    raised inside the module, at the function it was raised in. Ties go to a function no passing
-    test calls; still tied, none.
-    """
-    if len(functions) < 2 or result.status != "ok":
-        return None
+def _pointers(
+    result: SandboxResult, test_source: str, functions: list[str], module_name: str | None
+) -> list[tuple[CaseResult, set[str]]] | None:
+    """Each test with the functions it points at: what it calls, or, for an error raised inside
+    the module, the function the traceback names. None when an object of a class lacks state."""
     calls = _called_by_test(test_source)
 
     def pointed(called: set[str]) -> set[str]:
         return {f for f in functions if f.rpartition(".")[2] in called}
 
-    failing = []
+    pointers = []
     for case in result.cases:
-        if case.outcome not in {"failed", "error"}:
-            continue
-        missing = _MISSING_ATTRIBUTE.search(case.message)
-        if missing and any(f.startswith(f"{missing[1]}.") for f in functions):
-            return None  # the object's state is missing (no __init__ sets it): the class, not one method
-        raised = _raised_in(case.message, module_name) if module_name else None
-        at = pointed({raised}) if raised else set()
-        failing.append(at if len(at) == 1 else pointed(calls.get(case.name, set())))
-    passing = [pointed(calls.get(c.name, set())) for c in result.cases if c.outcome == "passed"]
+        called = pointed(calls.get(case.name, set()))
+        if case.outcome in {"failed", "error"}:
+            missing = _MISSING_ATTRIBUTE.search(case.message)
+            if missing and any(f.startswith(f"{missing[1]}.") for f in functions):
+                return None  # no __init__ set up the object's state: the class, not one method
+            raised = _raised_in(case.message, module_name) if module_name else None
+            at = pointed({raised}) if raised else set()
+            called = at if len(at) == 1 else called
+        pointers.append((case, called))
+    return pointers
+
+
+def _failing(case: CaseResult) -> bool:
+    return case.outcome in {"failed", "error"}
+
+
+def culprit(
+    result: SandboxResult, test_source: str, functions: list[str], module_name: str | None = None
+) -> str | None:
+    """The function (or ``"Class.method"``) of several to ask for alone, when some tests pass.
+
+    Rewriting the whole module, a small model often breaks what passes; so one function is asked
+    for at a time. A failing test points at what it calls, or, when the error was raised inside
+    the module, at the function it was raised in. The one function every failing test points at
+    goes first (ties go to one no passing test calls); when the failures split, the function the
+    most failing tests point at alone (ties: the first in `functions`). Otherwise none.
+    """
+    if len(functions) < 2 or result.status != "ok":
+        return None
+    pointers = _pointers(result, test_source, functions, module_name)
+    if pointers is None:
+        return None
+    failing = [at for case, at in pointers if _failing(case)]
+    passing = [at for case, at in pointers if case.outcome == "passed"]
     if not failing or not passing:
         return None
     suspects = set.intersection(*failing)
     if len(suspects) > 1:
         suspects -= set().union(*passing)
-    return suspects.pop() if len(suspects) == 1 else None
+    if len(suspects) == 1:
+        return suspects.pop()
+    if suspects:
+        return None  # several functions, each called by every test: no one to blame
+    votes = Counter(next(iter(at)) for at in failing if len(at) == 1)
+    top = max(votes.values(), default=0)
+    return next((f for f in functions if top and votes[f] == top), None)
+
+
+def failures_of(
+    result: SandboxResult, test_source: str, functions: list[str], module_name: str | None, name: str
+) -> SandboxResult:
+    """The result with only the failing tests that point at `name` (the passing ones stay)."""
+    pointers = _pointers(result, test_source, functions, module_name) or []
+    kept = [case for case, at in pointers if not _failing(case) or name in at]
+    return replace(result, cases=kept) if kept else result

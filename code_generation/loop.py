@@ -462,19 +462,23 @@ def run_loop(
             messages, stalls, temperature = opening, 0, hot
             continue
         # Feed back the round's best unless it fell behind the best so far: then the best one's failures.
-        details = feedback.details(shown.result, settings.feedback_budget, task.test_source, task.test_filename)
+        functions = list(extract.functions(shown.code, spec.imported_names))
+        name = feedback.culprit(shown.result, task.test_source, functions, task.module_name) if settings.focus_functions else None
+        if name and focused["failing", name] >= MAX_FOCUS:
+            name = None
+        # Asking for one function, only the failures that point at it: the others ask for changes it cannot make.
+        reported = feedback.failures_of(shown.result, task.test_source, functions, task.module_name, name) if name else shown.result
+        details = feedback.details(reported, settings.feedback_budget, task.test_source, task.test_filename)
         if note := feedback.stub_note(shown.code):
             details = f"{note}\n\n{details}"
         if missing := feedback.missing_module(shown.result, task.module_name):
             details = f"{prompts.MISSING_MODULE_NOTE.format(name=missing)}\n\n{details}"
         if shown.findings:
             details = f"{details}\n\n{static_checks.render(shown.findings)}"
-        functions = list(extract.functions(shown.code, spec.imported_names))
-        name = feedback.culprit(shown.result, task.test_source, functions, task.module_name) if settings.focus_functions else None
-        if name and focused["failing", name] < MAX_FOCUS:
+        if name:
             focused["failing", name] += 1
             fill = (name, shown.code)
-            observer.event(f"every failing test calls `{name}`: asking for it alone")
+            observer.event(f"failing tests point at `{name}`: asking for it alone")
             messages = prompts.focus_messages(task.module_name, code_shown, name, feedback.verdict(shown.result), details)
         else:
             messages = prompts.feedback_messages(

@@ -73,10 +73,10 @@ library. Reply with the complete {kind} `{short}` in one ```python code block.
 {stub}
 ```"""
 
-# When only one function's tests fail, that function is asked for alone: rewriting the whole
-# module, a small model often breaks the functions that already pass.
-FOCUS_FUNCTION = """Your module `{module_name}.py` {verdict}. Every failing test calls `{name}`; \
-the rest of the module is:
+# When failing tests point at one function, that function is asked for alone: rewriting the
+# whole module, a small model often breaks the functions that already pass.
+FOCUS_FUNCTION = """Your module `{module_name}.py` {verdict}. The failing tests below point at \
+`{name}`; the rest of the module is:
 
 ```python
 {context}

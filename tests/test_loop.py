@@ -9,7 +9,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation.feedback import culprit
+from code_generation.feedback import culprit, failures_of
 from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, run_loop
 from code_generation.runner import CaseResult, SandboxLimits, SandboxResult
 from code_generation.testspec import TestFileError
@@ -404,7 +404,7 @@ def test_when_only_one_functions_tests_fail_that_function_is_asked_for_alone() -
     outcome, spy = roman([wrong, reply], ROUND_TRIP)
     assert outcome.success and outcome.iterations == 2
     request = spy.prompts[1][-1].content
-    assert len(spy.prompts[1]) == 1 and "Every failing test calls `from_roman`" in request
+    assert len(spy.prompts[1]) == 1 and "The failing tests below point at `from_roman`" in request
     assert "FAIL: TestRoman.test_from_roman" in request and "keep them passing: TestRoman.test_to_roman" in request
     assert outcome.best is not None and TO_ROMAN in (outcome.best.code or "")
 
@@ -429,6 +429,41 @@ def test_the_culprit_is_the_function_every_failing_test_calls() -> None:
     assert culprit(result(("test_to_roman", "failed"), ("test_from_roman", "failed"),
                           ("test_round_trip", "failed")), ROUND_TRIP, functions) is None  # nothing works yet
     assert culprit(result(("test_to_roman", "passed"), ("test_from_roman", "failed")), ROUND_TRIP, ["from_roman"]) is None
+
+
+SPLIT_TESTS = ROMAN_TESTS + '''
+    def test_from_roman_subtractive(self):
+        self.assertEqual(from_roman("IX"), 9)
+
+    def test_round_trip(self):
+        self.assertEqual(from_roman(to_roman(9)), 9)
+'''
+
+
+def test_when_failures_split_the_function_most_of_them_point_at_goes_first() -> None:
+    def result(*outcomes: tuple[str, str]) -> SandboxResult:
+        return SandboxResult(status="ok", cases=[CaseResult(f"TestRoman.{n}", o, f"{n} said no") for n, o in outcomes])
+
+    split = result(("test_to_roman", "failed"), ("test_from_roman", "failed"),
+                   ("test_from_roman_subtractive", "failed"), ("test_round_trip", "passed"))
+    functions = ["to_roman", "from_roman"]
+    assert culprit(split, SPLIT_TESTS, functions) == "from_roman"  # two failing tests call it alone, one to_roman
+    own = failures_of(split, SPLIT_TESTS, functions, None, "from_roman")
+    assert [c.name.split(".")[1] for c in own.cases] == ["test_from_roman", "test_from_roman_subtractive", "test_round_trip"]
+    even = replace(split, cases=[c for c in split.cases if not c.name.endswith("subtractive")])
+    assert culprit(even, SPLIT_TESTS, functions) == "to_roman"  # a tie: the first of the functions
+
+
+def test_the_function_asked_for_alone_sees_only_its_own_failures() -> None:
+    # Additive numerals only: to_roman fails one test, from_roman two, and the round trip of 9 passes.
+    additive = ('def to_roman(n):\n    return "X" * (n // 10) + "V" * (n % 10 // 5) + "I" * (n % 5)\n\n\n'
+                'def from_roman(s):\n    return sum({"X": 10, "V": 5, "I": 1}[c] for c in s)')
+    outcome, spy = roman([f"```python\n{additive}\n```", f"```python\n{FROM_ROMAN}\n```"], SPLIT_TESTS,
+                         replace(SETTINGS, max_iterations=2))
+    request = spy.prompts[1][-1].content
+    assert len(spy.prompts[1]) == 1 and "The failing tests below point at `from_roman`" in request
+    assert "FAIL: TestRoman.test_from_roman_subtractive" in request and "FAIL: TestRoman.test_to_roman" not in request
+    assert outcome.best is not None and outcome.best.passed == 3  # from_roman spliced in; to_roman still additive
 
 
 CONVERTER_TESTS = '''import unittest
