@@ -227,7 +227,7 @@ def functions(code: str, names: list[str]) -> dict[str, Function]:
         node = find_definition(tree, name)
         if isinstance(node, ast.ClassDef):
             for item in node.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not _is_dunder(item.name):
+                if isinstance(item, Function) and not _is_dunder(item.name):
                     found[f"{name}.{item.name}"] = item
         elif node is not None:
             found[name] = node
@@ -238,10 +238,10 @@ def find_definition(tree: ast.Module, name: str) -> Function | ast.ClassDef | No
     """The top-level function or class `name`, or the method ``"Class.method"``."""
     owner, _, member = name.rpartition(".")
     for node in tree.body:
-        if not owner and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+        if not owner and isinstance(node, Function | ast.ClassDef) and node.name == name:
             return node
         if owner and isinstance(node, ast.ClassDef) and node.name == owner:
-            return next((i for i in node.body if isinstance(i, ast.FunctionDef | ast.AsyncFunctionDef) and i.name == member), None)
+            return next((i for i in node.body if isinstance(i, Function) and i.name == member), None)
     return None
 
 
@@ -262,7 +262,7 @@ def _function_of(module: str, name: str) -> tuple[ast.Module, Function] | None:
     except SyntaxError:
         return None
     node = find_definition(tree, name)
-    return (tree, node) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+    return (tree, node) if isinstance(node, Function) else None
 
 
 def split_function(module: str, name: str) -> tuple[str, str]:
@@ -280,10 +280,10 @@ def _written(new: ast.Module, name: str) -> tuple[Function | None, list[Function
     """The reply's version of `name` (top level, or inside its class for a method), and the other
     methods the reply's class has (new helper methods come along with a method)."""
     owner, _, member = name.rpartition(".")
-    top = [n for n in new.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == member]
+    top = [n for n in new.body if isinstance(n, Function) and n.name == member]
     if owner:
         cls = next((n for n in new.body if isinstance(n, ast.ClassDef) and n.name == owner), None)
-        methods = [i for i in cls.body if isinstance(i, ast.FunctionDef | ast.AsyncFunctionDef)] if cls else []
+        methods = [i for i in cls.body if isinstance(i, Function)] if cls else []
         inside = [m for m in methods if m.name == member]
         if inside:
             return inside[0], [m for m in methods if m.name != member]
@@ -322,9 +322,9 @@ def splice_function(module: str, reply: str, name: str) -> str | None:
         defined = _defined_names(module)
         present = {ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)}
         imports = [source(n) for n in new.body if isinstance(n, ast.Import | ast.ImportFrom) and ast.unparse(n) not in present]
-        helpers = [source(n) for n in new.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        helpers = [source(n) for n in new.body if isinstance(n, Function | ast.ClassDef)
                    and n.name not in defined and n is not function]
-        known = {n.name for n in getattr(holder, "body", []) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        known = {n.name for n in getattr(holder, "body", []) if isinstance(n, Function)}
         extra = [source(m) for m in siblings if m.name not in known]
         gap = "\n\n" if owner else "\n\n\n"
         body = textwrap.indent(gap.join([source(function), *extra]), " " * target.col_offset)
