@@ -130,13 +130,17 @@ def clean_module(
     first, _, rest = code.lstrip("\n").partition("\n")
     if _FILENAME_LINE.match(first):
         code = rest  # a bare ``module.py`` heading line: small models copy it from the request
+    notes: list[str] = []
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
-        return Extraction(code=code, syntax_error=f"SyntaxError: {exc.msg} (line {exc.lineno})")
+        repaired = drop_broken_blocks(code, keep or set())
+        if repaired is None:
+            return Extraction(code=code, syntax_error=f"SyntaxError: {exc.msg} (line {exc.lineno})")
+        code, notes = repaired
+        tree = ast.parse(code)
     test_names = test_names or set()
     drop: list[tuple[int, int]] = []
-    notes: list[str] = []
     for node in tree.body:
         start, end = span(node)
         reason = None
@@ -158,7 +162,7 @@ def clean_module(
             drop.append((start, end))
             notes.append(reason)
     if not drop:
-        return Extraction(code=code.strip() + "\n")
+        return Extraction(code=code.strip() + "\n", notes=notes)
     lines = code.splitlines()
     kept = [
         line for number, line in enumerate(lines, start=1) if not any(a <= number <= b for a, b in drop)
@@ -167,6 +171,44 @@ def clean_module(
     if not _parses(cleaned):  # e.g. a dropped block was the only body of something: keep the original
         return Extraction(code=code.strip() + "\n", notes=["cleaning skipped: it broke the syntax"])
     return Extraction(code=cleaned, notes=notes)
+
+
+_TOP_LEVEL_START = re.compile(r"^(?![\s#)\]}])")  # a line at column 0 that is no comment or closing bracket
+_DEFINES = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)")
+
+
+def drop_broken_blocks(code: str, keep: set[str], tries: int = 3) -> tuple[str, list[str]] | None:
+    """The code without the top-level blocks that do not parse, or None when that does not help.
+
+    Small models end a module with a test function holding doctest output as code
+    (``assert f(0) == Traceback (most recent call last):``). Such a block would be removed
+    anyway; dropping it from its first line at column 0 to the next one saves a round. A block
+    that defines a name in `keep` (what the tests import) is never dropped: that syntax error
+    goes back to the model.
+    """
+    notes: list[str] = []
+    wanted = {m[1] for line in code.splitlines() if (m := _DEFINES.match(line))} & keep
+    for _ in range(tries):
+        try:
+            ast.parse(code)
+        except SyntaxError as exc:
+            lines = code.splitlines()
+            at = min(max((exc.lineno or 1) - 1, 0), max(len(lines) - 1, 0))
+            starts = [i for i, line in enumerate(lines) if line.strip() and _TOP_LEVEL_START.match(line)]
+            first = max((i for i in starts if i <= at), default=None)
+            if first is None:
+                return None
+            while first - 1 >= 0 and lines[first - 1].startswith("@"):
+                first -= 1  # the block's decorators go with it
+            last = min((i for i in starts if i > at and not lines[i].startswith("@")), default=len(lines))
+            defined = {m[1] for line in lines[first:last] if (m := _DEFINES.match(line))}
+            if defined & keep:
+                return None
+            notes.append(f"removed lines {first + 1}-{last}, which did not parse ({exc.msg})")
+            code = "\n".join(lines[:first] + lines[last:])
+        else:
+            return (code, notes) if wanted <= _defined_names(code) else None
+    return None
 
 
 def extract_module(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from code_generation.extract import (
+    drop_broken_blocks,
     empty_functions,
     extract_module,
     functions,
@@ -289,3 +290,31 @@ def test_a_method_taken_from_a_whole_class_brings_its_new_helpers_only() -> None
     assert code.index("def _limit():") < code.index("class Converter:")  # a new function: before the class
     assert "        self._check(c)" in code and "    def _check(self, c):" in code  # a new method: after it
     assert "    def to_fahrenheit(self, c):\n        ...\n" in code  # the reply's other methods are not taken
+
+
+DOCTEST_AS_CODE = '''def to_roman(n):
+    return "I" * n
+
+
+def test_roman():
+    assert to_roman(1) == "I"
+    assert to_roman(0) == Traceback (most recent call last):
+        ...
+
+test_roman()
+'''
+
+
+def test_a_test_block_that_does_not_parse_is_dropped_with_a_note() -> None:
+    extraction = extract_module(f"```python\n{DOCTEST_AS_CODE}```", "roman", ["to_roman"], {"test_roman"})
+    assert extraction.syntax_error is None and extraction.code == 'def to_roman(n):\n    return "I" * n\n'
+    assert extraction.notes[0].startswith("removed lines 5-9, which did not parse")
+
+
+def test_a_broken_function_the_tests_import_is_left_for_the_model_to_fix() -> None:
+    broken = 'def to_roman(n):\n    return [n\n\n\ndef helper():\n    return 1\n'
+    extraction = extract_module(f"```python\n{broken}```", "roman", ["to_roman"])
+    assert extraction.syntax_error is not None and extraction.code == broken
+    assert drop_broken_blocks(broken, {"to_roman"}) is None
+    assert drop_broken_blocks(broken, set()) == ("def helper():\n    return 1", [
+        "removed lines 1-4, which did not parse ('[' was never closed)"])
