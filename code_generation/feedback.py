@@ -173,18 +173,15 @@ def _error_line(message: str) -> str:
 
 
 def _called_by_test(test_source: str) -> dict[str, set[str]]:
-    """Per test ("Class.test_x" or "test_x"), the names it calls: ``f(...)`` and ``obj.f(...)`` both give f."""
+    """Per test ("Class.test_x" or "test_x"), the names it calls."""
     try:
         tree = ast.parse(test_source)
     except SyntaxError:
         return {}
-    calls: dict[str, set[str]] = {}
-    for name, node in definitions(tree).items():
-        if isinstance(node, ast.ClassDef) or not name.rpartition(".")[2].startswith("test"):
-            continue
-        called = (n.func for n in ast.walk(node) if isinstance(n, ast.Call))
-        calls[name] = {f.id if isinstance(f, ast.Name) else f.attr for f in called if isinstance(f, ast.Name | ast.Attribute)}
-    return calls
+    return {
+        name: _calls_in(node) for name, node in definitions(tree).items()
+        if not isinstance(node, ast.ClassDef) and name.rpartition(".")[2].startswith("test")
+    }
 
 
 _MISSING_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute")
@@ -202,6 +199,10 @@ def _pointers(
     """Each test with the functions it points at: what it calls, or, for an error raised inside
     the module, the function the traceback names. None when an object of a class lacks state."""
     calls = _called_by_test(test_source)
+    try:
+        tree: ast.Module | None = ast.parse(test_source)
+    except SyntaxError:
+        tree = None
 
     def pointed(called: set[str]) -> set[str]:
         return {f for f in functions if f.rpartition(".")[2] in called}
@@ -214,10 +215,27 @@ def _pointers(
             if missing and any(f.startswith(f"{missing[1]}.") for f in functions):
                 return None  # no __init__ set up the object's state: the class, not one method
             raised = _raised_in(case.message, module_name) if module_name else None
-            at = pointed({raised}) if raised else set()
-            called = at if len(at) == 1 else called
+            statement = _failing_statement(case, tree)
+            # The most precise evidence first: where the error was raised, the check that failed, the test.
+            for evidence in ({raised} if raised else set(), _calls_in(statement) if statement else set()):
+                if len(at := pointed(evidence)) == 1:
+                    called = at
+                    break
         pointers.append((case, called))
     return pointers
+
+
+def _failing_statement(case: CaseResult, tree: ast.Module | None) -> ast.stmt | None:
+    """The statement of the test the traceback stops at (a ``with`` block: all of it)."""
+    method = case.name.rpartition(".")[2]
+    lines = re.findall(rf'File "[^"]*", line (\d+), in {re.escape(method)}\b', case.message)
+    return _statement_at(tree, int(lines[-1])) if tree is not None and lines else None
+
+
+def _calls_in(node: ast.AST) -> set[str]:
+    """``f(...)`` and ``obj.f(...)`` both give f."""
+    called = (n.func for n in ast.walk(node) if isinstance(n, ast.Call))
+    return {f.id if isinstance(f, ast.Name) else f.attr for f in called if isinstance(f, ast.Name | ast.Attribute)}
 
 
 def _failing(case: CaseResult) -> bool:
@@ -230,8 +248,8 @@ def culprit(
     """The function (or ``"Class.method"``) of several to ask for alone, when some tests pass.
 
     Rewriting the whole module, a small model often breaks what passes; so one function is asked
-    for at a time. A failing test points at what it calls, or, when the error was raised inside
-    the module, at the function it was raised in. The one function every failing test points at
+    for at a time. A failing test points at the function its error was raised in, else at the one
+    function the failing check calls, else at what the test calls. The one function every failing test points at
     goes first (ties go to one no passing test calls); when the failures split, the function the
     most failing tests point at alone (ties: the first in `functions`). Otherwise none.
     """

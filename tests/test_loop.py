@@ -517,12 +517,16 @@ def test_the_method_an_error_was_raised_in_is_asked_for_alone() -> None:
 
 def test_the_culprit_is_where_the_error_was_raised_when_the_calls_do_not_tell() -> None:
     methods = ["Converter.to_kelvin", "Converter.to_celsius"]
-    raised = 'Traceback (most recent call last):\n  File "test_temperature.py", line 12, in test_kelvin\n' \
+    raised = 'Traceback (most recent call last):\n  File "test_temperature.py", line 11, in test_kelvin\n' \
              '    ...\n  File "temperature.py", line 4, in to_kelvin\n    raise ValueError(c)\nValueError: -273.15'
     failed = SandboxResult(status="ok", cases=[CaseResult("TestConverter.test_kelvin", "error", raised),
                                                CaseResult("TestConverter.test_below_absolute_zero", "passed", "")])
     assert culprit(failed, CONVERTER_TESTS, methods, "temperature") == "Converter.to_kelvin"
-    assert culprit(failed, CONVERTER_TESTS, methods) is None  # by the calls alone: both methods
+    assert "to_kelvin(-273.15)" in CONVERTER_TESTS.splitlines()[10]  # line 11: the check that raised
+    assert culprit(failed, CONVERTER_TESTS, methods) == "Converter.to_kelvin"  # by the failing check
+    unplaced = replace(failed, cases=[replace(failed.cases[0], message=raised.replace("line 11", "line 99")),
+                                      failed.cases[1]])
+    assert culprit(unplaced, CONVERTER_TESTS, methods) is None  # by the calls alone: both methods
     wrong_value = replace(failed, cases=[replace(failed.cases[0], outcome="failed", message="AssertionError: 1 != 0"),
                                          failed.cases[1]])
     assert culprit(wrong_value, CONVERTER_TESTS, methods, "temperature") is None
@@ -533,3 +537,17 @@ def test_the_culprit_is_where_the_error_was_raised_when_the_calls_do_not_tell() 
     other = raised.replace("ValueError: -273.15", "AttributeError: 'str' object has no attribute 'scale'")
     elsewhere = replace(failed, cases=[replace(failed.cases[0], message=other), failed.cases[1]])
     assert culprit(elsewhere, CONVERTER_TESTS, methods, "temperature") == "Converter.to_kelvin"
+
+
+def test_a_failing_check_points_at_the_one_method_it_calls() -> None:
+    methods = ["Converter.to_kelvin", "Converter.to_celsius"]
+    line = CONVERTER_TESTS.splitlines().index("        with self.assertRaises(ValueError):", 15) + 1
+    assert "to_celsius(-1)" in CONVERTER_TESTS.splitlines()[line]  # the second check of the test
+    message = (f'Traceback (most recent call last):\n  File "test_temperature.py", line {line}, in '
+               'test_below_absolute_zero\n    with self.assertRaises(ValueError):\nAssertionError: ValueError not raised')
+    result = SandboxResult(status="ok", cases=[CaseResult("TestConverter.test_kelvin", "passed", ""),
+                                               CaseResult("TestConverter.test_below_absolute_zero", "failed", message)])
+    assert culprit(result, CONVERTER_TESTS, methods, "temperature") == "Converter.to_celsius"
+    # Without the line (a message that names no frame), the test calls both: no culprit.
+    vague = replace(result, cases=[result.cases[0], replace(result.cases[1], message="ValueError not raised")])
+    assert culprit(vague, CONVERTER_TESTS, methods, "temperature") is None
