@@ -249,6 +249,55 @@ MAX_FOCUS = 2  # times per run one function is asked for alone, for each reason
 MAX_ARBITRATIONS = 2  # times per run the arbiter may be asked whether a test is wrong
 
 
+MAX_COMBINATIONS = 6  # test runs per round spent on combining functions from earlier attempts
+
+
+def combine(
+    best: Attempt, attempts: list[Attempt], names: list[str], test: Callable[[str], SandboxResult],
+    label: tuple[int, int], tried: set[str],
+) -> Attempt | None:
+    """The best attempt with functions taken from earlier attempts that pass tests it fails.
+
+    Two attempts often each get a different function right (word_frequency: one attempt's
+    `word_counts`, another's `top_words`), and a small model rarely writes both right at once.
+    Each function of an attempt that passes a test the best one fails is spliced into it and
+    tested; a combination is kept when it passes more and breaks nothing. No model call; at
+    most MAX_COMBINATIONS test runs.
+    """
+    assert best.code is not None and best.result is not None
+    functions = list(extract.functions(best.code, names))
+    if len(functions) < 2:
+        return None
+    failing = {c.name for c in best.result.cases if c.outcome in {"failed", "error"}}
+    donors = sorted((a for a in attempts if a is not best and a.code and a.result and passed_names(a) & failing),
+                    key=lambda a: -a.passed)
+    current, taken, runs = best, [], 0
+    for donor in donors:
+        assert donor.code is not None
+        for name in functions:
+            assert current.code is not None
+            if runs >= MAX_COMBINATIONS or current.success:
+                break
+            theirs = extract.split_function(donor.code, name)[1]
+            if not theirs or theirs == extract.split_function(current.code, name)[1]:
+                continue
+            code = extract.splice_function(current.code, f"```python\n{donor.code}\n```", name)
+            if code is None or _digest(code) in tried:
+                continue
+            tried.add(_digest(code))
+            runs += 1
+            trial = replace(current, iteration=label[0], candidate=label[1], reply="", code=code, result=test(code),
+                            usage=None)
+            if passed_names(current) <= passed_names(trial) and better(trial, current):
+                current = trial
+                taken.append(f"`{name}` from attempt {donor.label}")
+    if current is best:
+        return None
+    current.notes = [f"combined {', '.join(taken)} into attempt {best.label}"]
+    current.findings = []
+    return current
+
+
 def _digest(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
@@ -315,6 +364,7 @@ def run_loop(
     arbitrations = 0
     fill: tuple[str, str] | None = None  # (function, module) the next round's conversation asks for
     focused: Counter[tuple[str, str]] = Counter()  # (why, function): times asked alone
+    combined_tried: set[str] = set()  # digests of the combinations already tested
 
     def test(code: str) -> SandboxResult:
         nonlocal limits
@@ -392,6 +442,14 @@ def run_loop(
             best, stalls = top, 0
         elif top is not None:
             stalls += 1
+        if settings.focus_functions and top is not None and best is not None and not best.success:
+            label = (iteration, len(round_attempts))
+            combined = combine(best, attempts, spec.imported_names, test, label, combined_tried)
+            if combined is not None:
+                attempts.append(combined)
+                round_attempts.append(combined)
+                best = top = combined
+                stalls = 0
         for attempt in round_attempts:
             observer.attempt(attempt, best)
         blocked = [a for a in round_attempts if a.blocked]

@@ -551,3 +551,28 @@ def test_a_failing_check_points_at_the_one_method_it_calls() -> None:
     # Without the line (a message that names no frame), the test calls both: no culprit.
     vague = replace(result, cases=[result.cases[0], replace(result.cases[1], message="ValueError not raised")])
     assert culprit(vague, CONVERTER_TESTS, methods, "temperature") is None
+
+
+def test_functions_right_in_different_attempts_are_combined_without_a_model_call() -> None:
+    # Each candidate gets a different function right; neither passes alone.
+    right_to = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    return 0\n```'
+    right_from = f'```python\n{FROM_ROMAN}\n\n\ndef to_roman(n):\n    return "?"\n```'
+    spy = Spy()
+    task = CodeTask("Roman numerals both ways", "roman", ROMAN_TESTS, "test_roman.py")
+    chat = GenericFakeChatModel(messages=iter([right_to, right_from]))
+    outcome = run_loop(task, chat, replace(SETTINGS, candidates=2, max_iterations=1), observer=spy)
+    assert outcome.success and len(outcome.usage.calls) == 2
+    best = outcome.best
+    assert best is not None and best.label == "1.2" and best.reply == ""
+    # One function came from the other attempt; taking its wrong twin too was tested and refused.
+    assert len(best.notes) == 1 and best.notes[0].startswith("combined `")
+    assert best.notes[0].count("`") == 2
+    assert TO_ROMAN in (best.code or "") and "def _values():" in (best.code or "")
+    assert spy.attempts[-1] is best
+
+
+def test_nothing_is_combined_when_no_attempt_passes_a_test_the_best_fails() -> None:
+    half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    return 0\n```'
+    outcome, spy = roman([half, half], settings=replace(SETTINGS, max_iterations=2))
+    assert not outcome.success and all(not a.notes or "combined" not in a.notes[0] for a in spy.attempts)
+    assert len(spy.attempts) == 2
