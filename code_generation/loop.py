@@ -66,8 +66,6 @@ class LoopSettings:
     # import that the attempt left empty, or the one function that only failing tests call
     # (at most MAX_FOCUS times each per function).
     focus_functions: bool = True
-    # Every other fresh sample asks for the steps as comments first (`prompts.planned`).
-    plan_variant: bool = False
 
 
 @dataclass
@@ -339,8 +337,6 @@ def run_loop(
     observer = observer or _Silent()
     usage = usage or UsageTracker()
     spec, opening, reference = _request(task, settings)
-    fresh = [opening, prompts.planned(opening)] if settings.plan_variant else [opening]
-    fresh_count = 0
     started = time.monotonic()
     attempts: list[Attempt] = []
     best: Attempt | None = None
@@ -386,11 +382,7 @@ def run_loop(
         # Extra candidates: fresh hotter samples of the request, alternating with hotter takes on
         # the conversation, so a round holds both a repair and new ideas.
         for k in range(1, n_candidates):
-            if k % 2:
-                requests.append((fresh[fresh_count % len(fresh)], hot))
-                fresh_count += 1
-            else:
-                requests.append((messages, min(1.0, temperature + settings.escalate_temperature)))
+            requests.append((opening, hot) if k % 2 else (messages, min(1.0, temperature + settings.escalate_temperature)))
         calls = []
         for k, (request, temp) in enumerate(requests):
             params: dict[str, Any] = dict(stop)
@@ -481,7 +473,6 @@ def run_loop(
             if revised is not None:
                 task = replace(task, test_source=revised)
                 spec, opening, reference = _request(task, settings)
-                fresh = [opening, prompts.planned(opening)] if settings.plan_variant else [opening]
                 # The judge changed: earlier results no longer count; the best program is tested again.
                 top = Attempt(iteration, top.reply, top.code, [*top.notes, "tested again against the corrected tests"],
                               test(top.code), top.temperature, None, top.candidate, top.findings)

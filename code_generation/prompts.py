@@ -24,11 +24,6 @@ exactly these. Use only the standard library, and do not add tests or code that 
 
 Reply with the complete module `{module_name}.py` in one ```python code block."""
 
-# Every other fresh sample of a round asks for the steps first, as comments: a different prompt
-# gives a different program, where a hotter sample of the same prompt is often the same one again.
-PLAN_NOTE = """Begin the body of each function with comments that list its steps and the special \
-cases its examples show; then write the code."""
-
 # A request holding its own code, with the tests left unseen (HumanEval as pass@1 papers ask it).
 CODE_REQUEST_CODE_ONLY = """{prompt}
 
@@ -201,14 +196,6 @@ def code_messages(
     )
     # No system message: small chat models do best with the default their template puts there.
     return [HumanMessage(request)]
-
-
-def planned(opening: list[BaseMessage]) -> list[BaseMessage]:
-    """The opening request, asking for the steps as comments before the code."""
-    *rest, last = opening
-    request, marker, tail = str(last.content).rpartition("\n\nReply with")
-    text = f"{request}\n\n{PLAN_NOTE}{marker}{tail}" if marker else f"{last.content}\n\n{PLAN_NOTE}"
-    return [*rest, HumanMessage(text)]
 
 
 def feedback_messages(

@@ -309,17 +309,6 @@ def test_candidates_keep_the_best_of_each_round_and_feed_it_back() -> None:
     assert [u.label for u in outcome.usage.calls] == ["code-1", "code-1.1", "code-2", "code-2.1"]
 
 
-def test_fresh_samples_alternate_with_a_request_for_the_steps_first() -> None:
-    spy = Spy()
-    chat = GenericFakeChatModel(messages=iter([WRONG] * 6))
-    settings = LoopSettings(max_iterations=3, limits=SandboxLimits(timeout=20), candidates=2, plan_variant=True)
-    run_loop(task(), chat, settings, observer=spy)
-    fresh = [spy.prompts[i] for i in (1, 3, 5)]  # each round's second call
-    assert fresh[0] == spy.prompts[0] == fresh[2]
-    assert "list its steps" in fresh[1][-1].content and "list its steps" not in fresh[0][-1].content
-    assert fresh[1][-1].content.endswith("in one ```python code block.")  # the reply format stays last
-
-
 def test_candidates_tie_goes_to_the_shorter_program() -> None:
     longer = WRONG.replace("return sum", "total = sum(range(2, n + 2)) if n else 0\n    return total\n    return sum")
     spy = Spy()
