@@ -588,7 +588,7 @@ def _signal_name(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _interpret(raw: bytes, exit_code: int | None, timed_out: bool, limits: SandboxLimits,
+def _interpret(raw: bytes | bytearray, exit_code: int | None, timed_out: bool, limits: SandboxLimits,
                target: str) -> SandboxResult:
     """Turn the harness's JSON events into a SandboxResult."""
     events: list[dict] = []

@@ -182,7 +182,7 @@ def _statement(stmt: ast.stmt, consts: dict[str, str]) -> list[str]:
             out: list[str] = []
             for index, inner in enumerate(stmt.body):
                 last = index == len(stmt.body) - 1
-                out.extend(_prompt_line(_unparse(inner), _raises(ctx.args[0] if ctx.args else None) if last else None))
+                out.extend(_prompt_line(_unparse(inner), _raises(ctx.args[0] if isinstance(ctx, ast.Call) and ctx.args else None) if last else None))
             return out
         if ctx_name == "subTest":
             return [line for inner in stmt.body for line in _statement(inner, consts)]
@@ -510,7 +510,7 @@ def definitions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFuncti
     return found
 
 
-def _docstring_node(node: ast.AST) -> ast.Expr | None:
+def _docstring_node(node: ast.AST | None) -> ast.Expr | None:
     body = getattr(node, "body", [])
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
         return body[0]

@@ -48,7 +48,7 @@ def generate_test_file(
     defines tests, and fails when those names are empty stubs (a test that passes on nothing
     proves nothing)."""
     messages: list[BaseMessage] = prompts.test_messages(prompt, module_name, test_filename)
-    problem = "no reply"
+    problem: str | None = "no reply"
     for number in range(1, tries + 1):
         observer.event(f"writing the test file (try {number}/{tries})")
         reply = call_model(chat, messages, f"tests-{number}", usage, observer)
