@@ -490,8 +490,10 @@ def _render(stub: _Stub, description: str, prompt: str) -> str:
     lines = [*head, f"class {stub.name}:", _docstring(description, stub.examples, "    ")]
     if stub.dataclass:
         lines.append("\n" + "\n".join(f"    {_field(p, prompt)}" for p in stub.params))
-    elif stub.params:
-        lines.append(f"\n    def __init__(self, {', '.join(stub.params)}):\n        ...")
+    elif stub.params or stub.methods:
+        # Shown even without parameters: asked to fill only the methods the tests call, the 0.5B
+        # model wrote `self.items[...]` with no __init__ to create it (inventory, every attempt).
+        lines.append(f"\n    def __init__({', '.join(['self', *stub.params])}):\n        ...")
     for method, params in stub.methods.items():
         lines.append(f"\n    def {method}({', '.join(['self', *params])}):\n        ...")
     return "\n".join(lines)

@@ -164,6 +164,12 @@ def test_a_dataclass_is_shown_as_one_with_typed_fields_and_the_tests_imports() -
     fields = [ast.unparse(n) for n in item.body if isinstance(n, ast.AnnAssign)]
     assert fields == ["name: str", "price: float", "quantity: int = 0"]
     assert [n.name for n in tree.body if isinstance(n, ast.ClassDef)] == ["Item", "Inventory"]
+    # A plain class gets an __init__ to fill even when the tests construct it without arguments:
+    # its state has to be set up somewhere. A dataclass gets none: its fields are its __init__.
+    inventory = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Inventory")
+    methods = [n.name for n in inventory.body if isinstance(n, ast.FunctionDef)]
+    assert methods[0] == "__init__" and "add_item" in methods
+    assert not any(isinstance(n, ast.FunctionDef) for n in item.body)
 
 
 def test_a_literal_used_only_as_the_expected_value_is_not_shown_twice() -> None:
