@@ -1,10 +1,12 @@
 """Run the real create-script CLI on every task folder in examples/ and print what it achieved.
 
     python benchmarks/create_script_examples.py [--model local] [--max-iterations 5] [--only primes,fizzbuzz]
+    python benchmarks/create_script_examples.py --compare OLD.json NEW.json --plot compare.png
 
 Each task runs in a fresh temporary folder (a copy of its test file), through the same command a
 user types, so the figures include model loading, extraction and the sandbox. Prints per task and
 in total: solved, iterations, tokens in/out, seconds; writes the rows to --out as JSON.
+``--compare`` reads such files (one per commit, say) and plots the tests passed per task side by side.
 """
 
 from __future__ import annotations
@@ -68,6 +70,51 @@ def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
     }
 
 
+def _tests(row: dict) -> float:
+    passed, _, total = str(row.get("tests", "0/0")).partition("/")
+    return int(passed) / int(total) if total and int(total) else 0.0
+
+
+def compare(files: list[Path], plot: Path | None) -> int:
+    """The share of tests passed per task in each results file, as a table and a grouped bar chart."""
+    runs = {path.stem: {r["task"]: r for r in json.loads(path.read_text())["rows"]} for path in files}
+    tasks = sorted({task for rows in runs.values() for task in rows})
+    table = Table(title="tests passed per task (solved in bold)")
+    table.add_column("task")
+    for name in runs:
+        table.add_column(name, justify="right")
+    for task in tasks:
+        cells = []
+        for rows in runs.values():
+            row = rows.get(task)
+            cell = "-" if row is None else str(row.get("tests", "-"))
+            cells.append(f"[bold]{cell}[/bold]" if row and row["solved"] else cell)
+        table.add_row(task, *cells)
+    table.add_row("SOLVED", *(f"{sum(r['solved'] for r in rows.values())}/{len(rows)}" for rows in runs.values()))
+    Console().print(table)
+    if plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(8, 0.45 * len(tasks) + 1.5))
+        height = 0.8 / len(runs)
+        for k, (name, rows) in enumerate(runs.items()):
+            solved = sum(r["solved"] for r in rows.values())
+            ys = [i + k * height for i in range(len(tasks))]
+            ax.barh(ys, [_tests(rows[t]) if t in rows else 0.0 for t in tasks], height, label=f"{name} ({solved} solved)")
+        ax.set_yticks([i + 0.4 - height / 2 for i in range(len(tasks))], tasks)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of the task's tests passed by the best attempt (1.0 = solved)")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize="small")
+        fig.tight_layout()
+        fig.savefig(plot, dpi=120)
+        print(f"plot: {plot}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="local")
@@ -78,7 +125,12 @@ def main() -> int:
     parser.add_argument("--examples", type=Path, default=ROOT / "examples")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
     parser.add_argument("--keep", type=Path, default=None, help="a new folder to keep each task's run folder in")
+    parser.add_argument("--compare", type=Path, nargs="+", default=None,
+                        help="results files written by --out: compare them instead of running")
+    parser.add_argument("--plot", type=Path, default=None, help="with --compare: write a bar chart here")
     args = parser.parse_args()
+    if args.compare:
+        return compare(args.compare, args.plot)
     only = {name.strip() for name in args.only.split(",") if name.strip()} or None
     folders = task_folders(args.examples, only)
     console = Console()

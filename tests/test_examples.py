@@ -111,3 +111,20 @@ class TestExampleFolder:
             assert meta["difficulty"] in DIFFICULTIES
         if "source" in meta:
             assert isinstance(meta["source"], str)
+
+
+def test_benchmark_results_are_compared_as_a_table_and_a_plot(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    rows = [{"task": "primes", "solved": True, "tests": "4/4"}, {"task": "fizzbuzz", "solved": False, "tests": "1/3"}]
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps({"rows": rows[1:]}))
+    new.write_text(json.dumps({"rows": rows}))
+    script = EXAMPLES_DIR.parent / "benchmarks" / "create_script_examples.py"
+    plot = tmp_path / "compare.png"
+    done = subprocess.run([sys.executable, str(script), "--compare", str(old), str(new), "--plot", str(plot)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "0/1" in done.stdout and "1/2" in done.stdout  # solved per file
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
