@@ -13,6 +13,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from code_generation.imports import add_missing_imports, import_position
+from code_generation.skeleton import definitions
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _CODE_LANGS = {"", "python", "py", "python3", "py3"}
@@ -265,8 +266,9 @@ def functions(code: str, names: list[str]) -> dict[str, Function]:
     except SyntaxError:
         return {}
     found: dict[str, Function] = {}
+    defined = definitions(tree)
     for name in names:
-        node = find_definition(tree, name)
+        node = defined.get(name)
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, Function) and not _is_dunder(item.name):
@@ -274,17 +276,6 @@ def functions(code: str, names: list[str]) -> dict[str, Function]:
         elif node is not None:
             found[name] = node
     return found
-
-
-def find_definition(tree: ast.Module, name: str) -> Function | ast.ClassDef | None:
-    """The top-level function or class `name`, or the method ``"Class.method"``."""
-    owner, _, member = name.rpartition(".")
-    for node in tree.body:
-        if not owner and isinstance(node, Function | ast.ClassDef) and node.name == name:
-            return node
-        if owner and isinstance(node, ast.ClassDef) and node.name == owner:
-            return next((i for i in node.body if isinstance(i, Function) and i.name == member), None)
-    return None
 
 
 def empty_functions(code: str, names: list[str]) -> list[str]:
@@ -303,7 +294,7 @@ def _function_of(module: str, name: str) -> tuple[ast.Module, Function] | None:
         tree = ast.parse(module)
     except SyntaxError:
         return None
-    node = find_definition(tree, name)
+    node = definitions(tree).get(name)
     return (tree, node) if isinstance(node, Function) else None
 
 
@@ -345,7 +336,7 @@ def splice_function(module: str, reply: str, name: str) -> str | None:
         return None
     tree, target = found
     owner = name.rpartition(".")[0]
-    holder = find_definition(tree, owner) if owner else target
+    holder = definitions(tree).get(owner) if owner else target
     assert holder is not None
     for block in code_blocks(reply) or [reply]:
         try:

@@ -172,12 +172,8 @@ def _error_line(message: str) -> str:
     return (errors[0] if errors else lines[-1] if lines else "")[:200]
 
 
-def _called_by_test(test_source: str) -> dict[str, set[str]]:
+def _called_by_test(tree: ast.Module) -> dict[str, set[str]]:
     """Per test ("Class.test_x" or "test_x"), the names it calls."""
-    try:
-        tree = ast.parse(test_source)
-    except SyntaxError:
-        return {}
     return {
         name: _calls_in(node) for name, node in definitions(tree).items()
         if not isinstance(node, ast.ClassDef) and name.rpartition(".")[2].startswith("test")
@@ -198,11 +194,11 @@ def _pointers(
 ) -> list[tuple[CaseResult, set[str]]] | None:
     """Each test with the functions it points at: what it calls, or, for an error raised inside
     the module, the function the traceback names. None when an object of a class lacks state."""
-    calls = _called_by_test(test_source)
     try:
         tree: ast.Module | None = ast.parse(test_source)
     except SyntaxError:
         tree = None
+    calls = _called_by_test(tree) if tree is not None else {}
 
     def pointed(called: set[str]) -> set[str]:
         return {f for f in functions if f.rpartition(".")[2] in called}

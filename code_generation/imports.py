@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import importlib
 import sys
-from functools import cache
+from functools import cache, lru_cache
 
 from pyflakes import checker, messages
 
@@ -52,6 +52,7 @@ def undefined_names(code: str) -> list[str]:
     return names
 
 
+@lru_cache(maxsize=8)
 def _bindings(reference: str | None) -> dict[str, str]:
     """Name → the import statement that binds it in `reference` (the skeleton shown to the model)."""
     if not reference:
