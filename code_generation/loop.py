@@ -54,7 +54,7 @@ class LoopSettings:
     feedback_budget: int = 3500
     escalate_temperature: float = 0.4  # added when the model repeats an attempt verbatim
     restart_after: int = 2  # attempts in a row without progress before a fresh start from the request
-    stop_at_fence: bool = True  # stop generating at the end of the first code block
+    stop_at_fence: bool = True  # stop generating where the code ends (STOP_SEQUENCES)
     candidates: int = 1  # programs sampled per round, at once on the model's parallel slots
     static_checks: bool = False  # pyflakes before the tests; a critical finding skips the test run
     typecheck: bool = False  # mypy as well (implies static_checks); its findings are advice
@@ -66,6 +66,10 @@ class LoopSettings:
     # import that the attempt left empty, or the one function that only failing tests call
     # (at most MAX_FOCUS times each per function).
     focus_functions: bool = True
+    # Whole-module replies start from the skeleton's first empty body, written into the reply for
+    # the model (prompts.reply_prefix). None: when the model continues a final assistant message
+    # (the embedded llama.cpp model does; the OpenAI API does not).
+    prefill: bool | None = None
 
 
 @dataclass
@@ -240,6 +244,7 @@ def _failure_signature(attempt: Attempt) -> tuple[str, ...]:
 
 
 MAX_ESCALATED_CANDIDATES = 6
+STOP_SEQUENCES = ("\n```\n", "\nif __name__", "\n# Example", "\n# Test")
 # Rounds in a row with the same failing tests before a run with several candidates gives up. Not
 # below the default budget of 5: the 5th round (4 candidates by then) still solves some.
 STUCK_ROUNDS = 5
@@ -247,28 +252,31 @@ MAX_FOCUS = 2  # times per run one function is asked for alone, for each reason
 MAX_ARBITRATIONS = 2  # times per run the arbiter may be asked whether a test is wrong
 
 
-MAX_COMBINATIONS = 6  # test runs per round spent on combining functions from earlier attempts
+MAX_COMBINATIONS = 12  # test runs per round spent on combining functions from earlier attempts
 
 
 def combine(
     best: Attempt, attempts: list[Attempt], names: list[str], test: Callable[[str], SandboxResult],
     label: tuple[int, int], tried: set[str],
 ) -> Attempt | None:
-    """The best attempt with functions taken from earlier attempts that pass tests it fails.
+    """The best attempt with functions taken from earlier attempts, kept where they pass more.
 
     Two attempts often each get a different function right (word_frequency: one attempt's
     `word_counts`, another's `top_words`), and a small model rarely writes both right at once.
-    Each function of an attempt that passes a test the best one fails is spliced into it and
-    tested; a combination is kept when it passes more and breaks nothing. No model call; at
-    most MAX_COMBINATIONS test runs.
+    The right piece can also sit in an attempt that passes nothing the best one fails
+    (temperature_converter: the one correct `celsius_to_kelvin` was in an attempt that forgot
+    `kelvin_to_celsius`). So every other version of each function is spliced into the best
+    attempt in turn, donors passing tests the best one fails first; a combination is kept when
+    it passes more and breaks nothing. No model call; at most MAX_COMBINATIONS test runs, and
+    never code from an attempt that timed out.
     """
     assert best.code is not None and best.result is not None
     functions = list(extract.functions(best.code, names))
     if len(functions) < 2:
         return None
     failing = {c.name for c in best.result.cases if c.outcome in {"failed", "error"}}
-    donors = sorted((a for a in attempts if a is not best and a.code and a.result and passed_names(a) & failing),
-                    key=lambda a: -a.passed)
+    donors = sorted((a for a in attempts if a is not best and a.code and a.result and a.result.status != "timeout"),
+                    key=lambda a: (not passed_names(a) & failing, -a.passed))
     current, taken, runs = best, [], 0
     for donor in donors:
         assert donor.code is not None
@@ -345,8 +353,12 @@ def run_loop(
     temperature = settings.temperature
     stop_reason = "budget"
     stalls = 0  # attempts in a row that did not beat the best
-    # Prose after the code block costs time and is thrown away; an opening fence is "```python".
-    stop = {"stop": ["\n```\n"]} if settings.stop_at_fence else {}
+    # Prose or example calls after the code cost time and are thrown away; an opening fence is
+    # "```python". At most four: the OpenAI API's limit.
+    stop = {"stop": list(STOP_SEQUENCES)} if settings.stop_at_fence else {}
+    prefill = settings.prefill if settings.prefill is not None else bool(getattr(chat, "continues_final_message", False))
+    prefix = prompts.reply_prefix(reference) if prefill else None
+    whole_module = True  # the conversation asks for the whole module (not one function alone)
 
     hot = min(1.0, settings.temperature + settings.escalate_temperature)
     base_seed = getattr(chat, "seed", None)
@@ -379,10 +391,12 @@ def run_loop(
         if guard:
             guard()
         requests = [(messages, temperature)]
+        module_asked = [whole_module]
         # Extra candidates: fresh hotter samples of the request, alternating with hotter takes on
         # the conversation, so a round holds both a repair and new ideas.
         for k in range(1, n_candidates):
             requests.append((opening, hot) if k % 2 else (messages, min(1.0, temperature + settings.escalate_temperature)))
+            module_asked.append(whole_module if k % 2 == 0 else True)
         calls = []
         for k, (request, temp) in enumerate(requests):
             params: dict[str, Any] = dict(stop)
@@ -390,15 +404,20 @@ def run_loop(
                 params["temperature"] = temp
             if k and base_seed is not None:  # the same seed would sample the same program
                 params["seed"] = base_seed + iteration * MAX_ESCALATED_CANDIDATES + k
+            if prefix and module_asked[k]:
+                request = [*request, AIMessage(prefix)]
             calls.append((request, f"code-{iteration}" + (f".{k}" if k else ""), params))
         asking = "asking the model" if len(calls) == 1 else f"asking the model for {len(calls)} candidates"
         observer.event(f"iteration {iteration}/{settings.max_iterations}: {asking}")
         replies = call_model_many(chat, calls, usage, observer)
         filling, fill = fill, None
+        whole_module = True
 
         round_attempts: list[Attempt] = []
         for k, ((reply, call), (_, temp)) in enumerate(zip(replies, requests, strict=True)):
             text = reply.text if not isinstance(reply.content, str) else reply.content
+            if prefix and module_asked[k] and not text.startswith(prefix):
+                text = prefix + text  # a backend that returns only the continuation
             spliced = None
             if filling is not None and requests[k][0] is messages:
                 spliced = extract.splice_function(filling[1], text, filling[0])  # None: maybe a whole module
@@ -503,6 +522,7 @@ def run_loop(
             fill = (empty[0], shown.code)
             observer.event(f"`{empty[0]}` is still empty: asking for it alone")
             messages = prompts.fill_messages(task.module_name, code_shown, empty[0])
+            whole_module = False
             continue
         if stalls >= settings.restart_after:
             # Repairs are going nowhere: a small model does better with a fresh, hotter sample
@@ -529,6 +549,7 @@ def run_loop(
             fill = (name, shown.code)
             observer.event(f"failing tests point at `{name}`: asking for it alone")
             messages = prompts.focus_messages(task.module_name, code_shown, name, feedback.verdict(shown.result), details)
+            whole_module = False
         else:
             messages = prompts.feedback_messages(
                 opening, task.module_name, code_shown, feedback.verdict(shown.result), details,

@@ -7,9 +7,11 @@ importing the module from itself).
 
 from __future__ import annotations
 
+import ast
+
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from code_generation.extract import split_function
+from code_generation.extract import is_empty_body, split_function
 from code_generation.skeleton import module_skeleton, restore_docstrings
 
 # The tests are shown as a skeleton with doctest examples (see code_generation/skeleton.py):
@@ -196,6 +198,33 @@ def code_messages(
     )
     # No system message: small chat models do best with the default their template puts there.
     return [HumanMessage(request)]
+
+
+def reply_prefix(skeleton: str | None) -> str | None:
+    """The start of a whole-module reply, written for the model: the skeleton up to its first empty body.
+
+    A small model copies the skeleton back before the first line of code, docstrings and
+    examples included: three quarters of its output on the examples. A model that continues a
+    final assistant message (llama.cpp does) starts at the first body instead. None when the
+    skeleton has no empty function to start in.
+    """
+    if not skeleton:
+        return None
+    try:
+        tree = ast.parse(skeleton)
+    except SyntaxError:
+        return None
+    nodes = [n for top in tree.body for n in ([top, *top.body] if isinstance(top, ast.ClassDef) else [top])]
+    first = next((n for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and is_empty_body(n)), None)
+    if first is None:
+        return None
+    body = first.body[0]
+    docstring = isinstance(body, ast.Expr) and isinstance(body.value, ast.Constant) and isinstance(body.value.value, str)
+    end = (body.end_lineno or body.lineno) if docstring else body.lineno - 1
+    if end < first.lineno:  # a one-line stub: `def f(): ...`
+        return None
+    lines = skeleton.splitlines(keepends=True)[:end]
+    return "```python\n" + "".join(lines).rstrip("\n") + "\n"
 
 
 def feedback_messages(

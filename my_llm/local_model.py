@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -218,6 +218,9 @@ class LocalChatModel(BaseChatModel):
     """A GGUF model run in-process by llama.cpp, as a LangChain chat model."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+    # llama.cpp continues a final assistant message instead of answering it, so a caller can
+    # write the start of the reply (code_generation.prompts.reply_prefix).
+    continues_final_message: ClassVar[bool] = True
 
     model_path: str
     temperature: float = 0.2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -10,7 +11,14 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.feedback import culprit, failures_of
-from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, run_loop
+from code_generation.loop import (
+    Attempt,
+    CodeTask,
+    LoopOutcome,
+    LoopSettings,
+    passed_names,
+    run_loop,
+)
 from code_generation.runner import CaseResult, SandboxLimits, SandboxResult
 from code_generation.testspec import TestFileError
 from my_llm.usage import CallUsage
@@ -558,6 +566,21 @@ def test_functions_right_in_different_attempts_are_combined_without_a_model_call
     assert best.notes[0].count("`") == 2
     assert TO_ROMAN in (best.code or "") and "def _values():" in (best.code or "")
     assert spy.attempts[-1] is best
+
+
+def test_a_right_method_is_taken_from_an_attempt_that_passes_nothing_the_best_fails() -> None:
+    # The best attempt (1 of 2) raises for -273.15 itself; the other attempt has the right
+    # `to_kelvin` but forgot `to_celsius`, so it passes no test at all.
+    forgot = f"```python\nclass Converter:\n{textwrap.indent(TO_KELVIN, '    ')}\n```"
+    spy = Spy()
+    task = CodeTask("A Kelvin converter", "temperature", CONVERTER_TESTS, "test_temperature.py")
+    chat = GenericFakeChatModel(messages=iter([f"```python\n{CONVERTER}\n```", forgot]))
+    outcome = run_loop(task, chat, replace(SETTINGS, candidates=2, max_iterations=1), observer=spy)
+    first, second = spy.attempts[:2]
+    assert (first.passed, second.passed) == (1, 0) and not passed_names(second) - passed_names(first)
+    assert outcome.success and len(outcome.usage.calls) == 2
+    assert outcome.best is not None and outcome.best.notes == ["combined `Converter.to_kelvin` from attempt 1.1 into attempt 1"]
+    assert "if c < -273.15:" in (outcome.best.code or "") and "def to_celsius(self, k):" in (outcome.best.code or "")
 
 
 def test_nothing_is_combined_when_no_attempt_passes_a_test_the_best_fails() -> None:
