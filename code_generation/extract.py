@@ -309,6 +309,23 @@ def split_function(module: str, name: str) -> tuple[str, str]:
     return rest.strip() + "\n", textwrap.dedent("\n".join(lines[first - 1:last])) + "\n"
 
 
+def header(module: str, name: str) -> str:
+    """The function (or ``"Class.method"``) `name` with its body left out: decorators, the
+    ``def`` line and the docstring, dedented, then ``...``. Empty when there is no such function."""
+    found = _function_of(module, name)
+    if found is None:
+        return ""
+    node = found[1]
+    first = span(node)[0]
+    body = node.body[0]
+    docstring = isinstance(body, ast.Expr) and isinstance(body.value, ast.Constant) and isinstance(body.value.value, str)
+    end = (body.end_lineno or body.lineno) if docstring else body.lineno - 1
+    if end < node.lineno:  # `def f(): return 1` on one line
+        return ""
+    lines = module.splitlines()[first - 1:end]
+    return textwrap.dedent("\n".join(lines)) + "\n    ...\n"
+
+
 def _written(new: ast.Module, name: str) -> tuple[Function | None, list[Function]]:
     """The reply's version of `name` (top level, or inside its class for a method), and the other
     methods the reply's class has (new helper methods come along with a method)."""

@@ -373,6 +373,7 @@ def run_loop(
     fill: tuple[str, str] | None = None  # (function, module) the next round's conversation asks for
     focused: Counter[tuple[str, str]] = Counter()  # (why, function): times asked alone
     combined_tried: set[str] = set()  # digests of the combinations already tested
+    afresh: list[BaseMessage] | None = None  # the focused function asked for without its old body
 
     def test(code: str) -> SandboxResult:
         nonlocal limits
@@ -392,6 +393,10 @@ def run_loop(
             guard()
         requests = [(messages, temperature)]
         module_asked = [whole_module]
+        afresh_now, afresh = afresh, None
+        if afresh_now is not None:  # an extra candidate: the focused function written afresh
+            requests.append((afresh_now, hot))
+            module_asked.append(False)
         # Extra candidates: fresh hotter samples of the request, alternating with hotter takes on
         # the conversation, so a round holds both a repair and new ideas.
         for k in range(1, n_candidates):
@@ -403,7 +408,7 @@ def run_loop(
             if temp != settings.temperature:
                 params["temperature"] = temp
             if k and base_seed is not None:  # the same seed would sample the same program
-                params["seed"] = base_seed + iteration * MAX_ESCALATED_CANDIDATES + k
+                params["seed"] = base_seed + iteration * (MAX_ESCALATED_CANDIDATES + 1) + k
             if prefix and module_asked[k]:
                 request = [*request, AIMessage(prefix)]
             calls.append((request, f"code-{iteration}" + (f".{k}" if k else ""), params))
@@ -419,7 +424,7 @@ def run_loop(
             if prefix and module_asked[k] and not text.startswith(prefix):
                 text = prefix + text  # a backend that returns only the continuation
             spliced = None
-            if filling is not None and requests[k][0] is messages:
+            if filling is not None and (requests[k][0] is messages or requests[k][0] is afresh_now):
                 spliced = extract.splice_function(filling[1], text, filling[0])  # None: maybe a whole module
             source = f"```python\n{spliced}\n```" if spliced else text
             extraction = extract_module(source, task.module_name, spec.imported_names, spec.test_names, reference)
@@ -550,6 +555,8 @@ def run_loop(
             observer.event(f"failing tests point at `{name}`: asking for it alone")
             messages = prompts.focus_messages(task.module_name, code_shown, name, feedback.verdict(shown.result), details)
             whole_module = False
+            if several:
+                afresh = prompts.afresh_messages(task.module_name, code_shown, name, feedback.verdict(shown.result), details)
         else:
             messages = prompts.feedback_messages(
                 opening, task.module_name, code_shown, feedback.verdict(shown.result), details,

@@ -11,7 +11,7 @@ import ast
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from code_generation.extract import is_empty_body, split_function
+from code_generation.extract import header, is_empty_body, split_function
 from code_generation.skeleton import module_skeleton, restore_docstrings
 
 # The tests are shown as a skeleton with doctest examples (see code_generation/skeleton.py):
@@ -86,6 +86,25 @@ expect. Reply with the complete {kind} `{short}` in one ```python code block.
 
 ```python
 {function}
+```"""
+
+# The same request without the old body: shown its own code, a 0.5B model copies it back
+# unchanged (inventory: `stock` raising KeyError for an unknown name, round after round), so
+# one candidate of a focused round writes the function afresh from its header.
+FOCUS_AFRESH = """Your module `{module_name}.py` {verdict}. The failing tests below point at \
+`{name}`; the rest of the module is:
+
+```python
+{context}
+```
+
+{details}
+
+Write {what} again from scratch, so that these tests pass and the tests that already pass keep \
+passing. Reply with the complete {kind} `{short}` in one ```python code block.
+
+```python
+{header}
 ```"""
 
 MISSING_MODULE_NOTE = """The package `{name}` is not installed where the tests run. Use only the \
@@ -264,6 +283,18 @@ def focus_messages(module_name: str, code: str, name: str, verdict: str, details
     return [HumanMessage(FOCUS_FUNCTION.format(
         module_name=module_name, context=context.strip(), name=name, verdict=verdict, details=details,
         function=function.strip(), **_naming(name),
+    ))]
+
+
+def afresh_messages(module_name: str, code: str, name: str, verdict: str, details: str) -> list[BaseMessage] | None:
+    """Like `focus_messages`, with only the function's header shown; None when it has none."""
+    context, _ = split_function(code, name)
+    head = header(code, name)
+    if not head:
+        return None
+    return [HumanMessage(FOCUS_AFRESH.format(
+        module_name=module_name, context=context.strip(), name=name, verdict=verdict, details=details,
+        header=head.strip(), **_naming(name),
     ))]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import replace
@@ -10,6 +11,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
+from code_generation.extract import header
 from code_generation.feedback import culprit, failures_of
 from code_generation.loop import (
     Attempt,
@@ -19,6 +21,7 @@ from code_generation.loop import (
     passed_names,
     run_loop,
 )
+from code_generation.prompts import reply_prefix, request_skeleton
 from code_generation.runner import CaseResult, SandboxLimits, SandboxResult
 from code_generation.testspec import TestFileError
 from my_llm.usage import CallUsage
@@ -588,3 +591,62 @@ def test_nothing_is_combined_when_no_attempt_passes_a_test_the_best_fails() -> N
     outcome, spy = roman([half, half], settings=replace(SETTINGS, max_iterations=2))
     assert not outcome.success and all(not a.notes or "combined" not in a.notes[0] for a in spy.attempts)
     assert len(spy.attempts) == 2
+
+
+def test_a_prefilled_reply_starts_at_the_first_empty_body() -> None:
+    # A model that continues a final assistant message returns only what follows the prefix.
+    prefix = reply_prefix(request_skeleton(task().prompt, "prime_numbers", TESTS, ["prime_sum"]))
+    assert prefix is not None and prefix.startswith("```python\ndef prime_sum(") and prefix.endswith('    """\n')
+    param = re.search(r"def prime_sum\((\w+)\)", prefix)
+    assert param is not None
+    body = RIGHT.split("\n", 2)[2].replace("(n)", f"({param[1]})").replace("< n:", f"< {param[1]}:")
+    spy = Spy()
+    outcome = run_loop(task(), FakeListChatModel(responses=[body]), replace(SETTINGS, prefill=True), observer=spy)
+    assert outcome.success and outcome.iterations == 1
+    sent = spy.prompts[0][-1]
+    assert isinstance(sent, AIMessage) and sent.content == prefix
+    assert spy.attempts[0].reply == prefix + body
+
+
+def test_a_function_asked_for_alone_is_not_prefilled() -> None:
+    spy = Spy()
+    task = CodeTask("A Kelvin converter", "temperature", CONVERTER_TESTS, "test_temperature.py")
+    prefix = reply_prefix(request_skeleton(task.prompt, "temperature", CONVERTER_TESTS, ["Converter"]))
+    assert prefix is not None and prefix.endswith("    def __init__(self):\n")  # the stub the skeleton adds
+    methods = CONVERTER.split("\n", 1)[1]
+    replies = [f"        pass\n\n{methods}\n```", f"```python\n{TO_KELVIN}\n```"]
+    outcome = run_loop(task, FakeListChatModel(responses=replies), replace(SETTINGS, prefill=True), observer=spy)
+    assert outcome.success and outcome.iterations == 2
+    assert spy.prompts[0][-1].content == prefix
+    assert spy.prompts[1][-1].type == "human" and "Rewrite the method `to_kelvin`" in spy.prompts[1][-1].content
+
+
+def test_no_prefix_without_an_empty_body_to_start_in() -> None:
+    assert reply_prefix("def f(x): ...\n") is None  # nowhere to start on a new line
+    assert reply_prefix("def f(x):\n    return x\n") is None
+    assert reply_prefix("def f(:\n") is None
+    assert reply_prefix("X = 1\n\n\ndef f(x):\n    pass\n") == "```python\nX = 1\n\n\ndef f(x):\n"
+
+
+def test_a_focused_round_also_asks_for_the_function_afresh_without_its_old_body() -> None:
+    spy = Spy()
+    task = CodeTask("A Kelvin converter", "temperature", CONVERTER_TESTS, "test_temperature.py")
+    module, method = f"```python\n{CONVERTER}\n```", f"```python\n{TO_KELVIN}\n```"
+    chat = FakeListChatModel(responses=[module, module, method, method, method])
+    outcome = run_loop(task, chat, replace(SETTINGS, candidates=2), observer=spy)
+    assert outcome.success and outcome.iterations == 2
+    focus, afresh, opening = (messages[-1].content for messages in spy.prompts[2:5])
+    assert "Rewrite the method `to_kelvin`" in focus and "if c <= -273.15:" in focus  # shown its code
+    assert "Write the method `to_kelvin` of the class `Converter` again from scratch" in afresh
+    assert "```python\ndef to_kelvin(self, c):\n    ...\n```" in afresh and "if c <= -273.15:" not in afresh
+    assert "def to_celsius(self, k):" in afresh  # the rest of the module as context
+    assert "Complete the following Python module" in opening
+    assert [a.label for a in spy.attempts[2:5]] == ["2", "2.1", "2.2"]
+    assert "`Converter.to_kelvin` spliced into the previous attempt" in spy.attempts[3].notes
+
+
+def test_a_header_leaves_the_body_out() -> None:
+    code = 'class A:\n    @staticmethod\n    def f(x):\n        """Twice x."""\n        return 2 * x\n\n\ndef g(): return 1\n'
+    assert header(code, "A.f") == '@staticmethod\ndef f(x):\n    """Twice x."""\n    ...\n'
+    assert header(code, "g") == ""  # nowhere to cut a one-line function
+    assert header(code, "h") == ""
