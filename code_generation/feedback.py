@@ -54,20 +54,24 @@ def _statement_at(tree: ast.Module, line: int) -> ast.stmt | None:
     return best
 
 
+def _test_statement(message: str, test_source: str, test_filename: str) -> ast.stmt | None:
+    """The test file's statement the traceback's last frame in it points at."""
+    lines = re.findall(rf'File "[^"]*{re.escape(test_filename)}", line (\d+)', message)
+    if not lines or not test_source:
+        return None
+    try:
+        return _statement_at(ast.parse(test_source), int(lines[-1]))
+    except SyntaxError:
+        return None
+
+
 def failing_check(message: str, test_source: str, test_filename: str) -> str | None:
     """The whole check a traceback points into, when its one quoted line does not show it.
 
     Python quotes only the first line of a statement: for ``with self.assertRaises(E):`` and for
     a call spread over several lines, the model would not see what was called with what.
     """
-    lines = re.findall(rf'File "[^"]*{re.escape(test_filename)}", line (\d+)', message)
-    if not lines:
-        return None
-    try:
-        tree = ast.parse(test_source)
-    except SyntaxError:
-        return None
-    stmt = _statement_at(tree, int(lines[-1]))
+    stmt = _test_statement(message, test_source, test_filename)
     if stmt is None:
         return None
     if isinstance(stmt, ast.With) and "not raised" in message:
@@ -77,6 +81,68 @@ def failing_check(message: str, test_source: str, test_filename: str) -> str | N
     if (stmt.end_lineno or stmt.lineno) > stmt.lineno:
         return f"The failing check, in full: `{' '.join(plain(stmt).split())}`"
     return None
+
+
+_KINDS = {list: "a list", tuple: "a tuple", str: "a string", int: "an int", float: "a float", dict: "a dict", set: "a set"}
+
+
+def _type_difference(first: object, second: object, path: str = "") -> tuple[str, object, object] | None:
+    """The first place two values differ in type (a tuple for a list, "4" for 4), with its path."""
+    a, b = type(first), type(second)
+    if a is not b:
+        if {a, b} <= {int, float}:
+            return None  # 3 == 3.0: unittest would not have failed on that
+        if a in _KINDS and b in _KINDS:
+            return path, first, second
+        return None
+    if isinstance(first, dict) and isinstance(second, dict):
+        for key in first:
+            if key in second and (found := _type_difference(first[key], second[key], f"{path}[{key!r}]")):
+                return found
+    elif isinstance(first, list | tuple) and isinstance(second, list | tuple):
+        for index, (x, y) in enumerate(zip(first, second, strict=False)):
+            if found := _type_difference(x, y, f"{path}[{index}]"):
+                return found
+    return None
+
+
+def _is_expected(node: ast.expr) -> bool:
+    """An argument that states the expected value: a literal, or a name bound to one."""
+    return isinstance(node, ast.Constant | ast.List | ast.Tuple | ast.Dict | ast.Set | ast.Name)
+
+
+def type_note(message: str, test_source: str = "", test_filename: str = "") -> str | None:
+    """A sentence on a difference of type that an ``X != Y`` line hides from a small model.
+
+    ``{'args': ('-m', 'pytest')} != {'args': ['-m', 'pytest']}`` reads as equal to the 0.5B
+    model: it rewrote everything but the tuple (cloud_build, five rounds). Named, it is one fix.
+    """
+    line = re.search(r"^AssertionError: (.+?) != (.+)$", message, re.MULTILINE)
+    if line is None:
+        return None
+    text = f"{line.group(1)} != {line.group(2)}"
+    values = None
+    for at in (m.start() for m in re.finditer(" != ", text)):  # the split where both sides are literals
+        try:
+            values = ast.literal_eval(text[:at]), ast.literal_eval(text[at + 4 :])
+            break
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    if values is None or (found := _type_difference(*values)) is None:
+        return None
+    path, first, second = found
+    where = f" at `{path}`" if path else ""
+    got, wanted = (first, second)
+    stmt = _test_statement(message, test_source, test_filename)
+    call = stmt.value if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) else None
+    args = call.args if call is not None else []
+    if len(args) >= 2 and _is_expected(args[0]) and not _is_expected(args[1]):
+        got, wanted = second, first
+    elif not (len(args) >= 2 and _is_expected(args[1])):
+        return (f"The two values differ in type{where}: {_KINDS[type(first)]}, `{first!r}`, against "
+                f"{_KINDS[type(second)]}, `{second!r}`.")
+    return (f"The values differ in type{where}: the code gives {_KINDS[type(got)]}, `{got!r}`, "
+            f"where the test expects {_KINDS[type(wanted)]}, `{wanted!r}`.")
 
 
 def details(result: SandboxResult, budget: int = 3500, test_source: str = "", test_filename: str = "") -> str:
@@ -100,6 +166,8 @@ def details(result: SandboxResult, budget: int = 3500, test_source: str = "", te
         block = f"{kind}: {case.name}\n{_trim(case.message, PER_CASE_CHARS)}"
         if test_source and (check := failing_check(case.message, test_source, test_filename)):
             block += f"\n{_trim(check, PER_CASE_CHARS)}"
+        if note := type_note(case.message, test_source, test_filename):
+            block += f"\n{_trim(note, PER_CASE_CHARS)}"
         if used + len(block) > budget:
             parts.append(f"... and {len(failing) - number + 1} more failing tests")
             break

@@ -556,7 +556,9 @@ def run_loop(
             messages = prompts.focus_messages(task.module_name, code_shown, name, feedback.verdict(shown.result), details)
             whole_module = False
             if several:
-                afresh = prompts.afresh_messages(task.module_name, code_shown, name, feedback.verdict(shown.result), details)
+                afresh = prompts.afresh_messages(
+                    task.module_name, code_shown, name, feedback.verdict(shown.result), details, reference,
+                )
         else:
             messages = prompts.feedback_messages(
                 opening, task.module_name, code_shown, feedback.verdict(shown.result), details,

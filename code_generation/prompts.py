@@ -286,16 +286,32 @@ def focus_messages(module_name: str, code: str, name: str, verdict: str, details
     ))]
 
 
-def afresh_messages(module_name: str, code: str, name: str, verdict: str, details: str) -> list[BaseMessage] | None:
-    """Like `focus_messages`, with only the function's header shown; None when it has none."""
+def afresh_messages(
+    module_name: str, code: str, name: str, verdict: str, details: str, skeleton: str | None = None,
+) -> list[BaseMessage] | None:
+    """Like `focus_messages`, with only the function's header shown; None when it has none.
+
+    A header without a docstring is the skeleton's instead, when that has one: written afresh,
+    the function has nothing else to go on but its name.
+    """
     context, _ = split_function(code, name)
     head = header(code, name)
+    if skeleton and not _documented(head) and _documented(spec := header(skeleton, name)):
+        head = spec
     if not head:
         return None
     return [HumanMessage(FOCUS_AFRESH.format(
         module_name=module_name, context=context.strip(), name=name, verdict=verdict, details=details,
         header=head.strip(), **_naming(name),
     ))]
+
+
+def _documented(head: str) -> bool:
+    try:
+        tree = ast.parse(head)
+    except SyntaxError:
+        return False
+    return bool(tree.body) and ast.get_docstring(tree.body[0]) is not None  # type: ignore[arg-type]
 
 
 def shown_code(code: str, skeleton: str | None) -> str:

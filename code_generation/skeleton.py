@@ -479,6 +479,8 @@ def _docstring(prompt: str, examples: list[str], indent: str) -> str:
         prefix = ""
     else:  # raw, so the examples read exactly as the tests wrote them
         prefix = "r" if "\\" in text else ""
+    if len(body) == 1 and not examples:  # one line says it all: """Returns 0 if it is unknown."""
+        return indent + prefix + quote + text + quote
     opening = "" if prompt else "\n" + indent  # examples alone start on a line of their own
     return indent + prefix + quote + opening + textwrap.indent(text, indent).lstrip() + "\n" + indent + quote
 
@@ -494,9 +496,33 @@ def _render(stub: _Stub, description: str, prompt: str) -> str:
         # Shown even without parameters: asked to fill only the methods the tests call, the 0.5B
         # model wrote `self.items[...]` with no __init__ to create it (inventory, every attempt).
         lines.append(f"\n    def __init__({', '.join(['self', *stub.params])}):\n        ...")
+    notes = _method_notes(list(stub.methods), description)
     for method, params in stub.methods.items():
-        lines.append(f"\n    def {method}({', '.join(['self', *params])}):\n        ...")
+        doc = _docstring(notes[method], [], "        ") + "\n" if method in notes else ""
+        lines.append(f"\n    def {method}({', '.join(['self', *params])}):\n{doc}        ...")
     return "\n".join(lines)
+
+
+def _method_notes(methods: list[str], description: str) -> dict[str, str]:
+    """Each method's own part of its class's description, when the request describes every one.
+
+    Shown the whole class's description once, the 0.5B model gave `stock` the KeyError that
+    the request gives `remove` (inventory, every attempt); the clause under the method's own
+    ``def`` keeps each rule with its method. A request that lists the methods and describes them
+    together ("methods a(x), b(y) and c(z) that ...") gives no note at all: the note would hand
+    the shared rule to the last method only.
+    """
+    named = [m for m in methods if re.search(rf"\b{re.escape(m)}\(", description)]
+    if not named:
+        return {}
+    notes = _descriptions(named, description)
+    own_words = {
+        m: re.sub(rf"^{re.escape(m)}\([^)]*\)", "", notes.get(m, "")).strip(" .,;:")
+        for m in named
+    }
+    if any(len(words.split()) < 2 for words in own_words.values()):
+        return {}
+    return {m: notes[m] for m in named}
 
 
 def definitions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:

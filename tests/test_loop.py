@@ -12,7 +12,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.extract import header
-from code_generation.feedback import culprit, failures_of
+from code_generation.feedback import culprit, failures_of, type_note
 from code_generation.loop import (
     Attempt,
     CodeTask,
@@ -21,7 +21,7 @@ from code_generation.loop import (
     passed_names,
     run_loop,
 )
-from code_generation.prompts import reply_prefix, request_skeleton
+from code_generation.prompts import afresh_messages, reply_prefix, request_skeleton
 from code_generation.runner import CaseResult, SandboxLimits, SandboxResult
 from code_generation.testspec import TestFileError
 from my_llm.usage import CallUsage
@@ -645,8 +645,51 @@ def test_a_focused_round_also_asks_for_the_function_afresh_without_its_old_body(
     assert "`Converter.to_kelvin` spliced into the previous attempt" in spy.attempts[3].notes
 
 
+def test_a_function_asked_for_afresh_gets_the_skeletons_docstring_when_its_own_has_none() -> None:
+    code = "class A:\n    def __init__(self):\n        self.x = {}\n\n    def stock(self, name):\n        return self.x[name]\n"
+    skeleton = 'class A:\n    def stock(self, name):\n        """stock(name) returns 0 if unknown."""\n        ...\n'
+    asked = afresh_messages("m", code, "A.stock", "fails", "details", skeleton)
+    assert asked is not None
+    assert 'def stock(self, name):\n    """stock(name) returns 0 if unknown."""\n    ...' in asked[0].content
+    plain = afresh_messages("m", code, "A.stock", "fails", "details")
+    assert plain is not None and "def stock(self, name):\n    ...\n```" in plain[0].content
+
+
 def test_a_header_leaves_the_body_out() -> None:
     code = 'class A:\n    @staticmethod\n    def f(x):\n        """Twice x."""\n        return 2 * x\n\n\ndef g(): return 1\n'
     assert header(code, "A.f") == '@staticmethod\ndef f(x):\n    """Twice x."""\n    ...\n'
     assert header(code, "g") == ""  # nowhere to cut a one-line function
     assert header(code, "h") == ""
+
+
+STEP_TESTS = '''import unittest
+
+from steps import step
+
+
+class TestStep(unittest.TestCase):
+    def test_step(self):
+        self.assertEqual(step("python", ("-m", "pytest")), {"name": "python", "args": ["-m", "pytest"]})
+'''
+
+
+def test_a_value_that_differs_only_in_type_is_named_in_the_feedback() -> None:
+    spy = Spy()
+    task = CodeTask("step(name, args) returns a dict with args as a list", "steps", STEP_TESTS, "test_steps.py")
+    tuple_kept = '```python\ndef step(name, args):\n    return {"name": name, "args": args}\n```'
+    listed = '```python\ndef step(name, args):\n    return {"name": name, "args": list(args)}\n```'
+    outcome = run_loop(task, FakeListChatModel(responses=[tuple_kept, listed]), SETTINGS, observer=spy)
+    assert outcome.success and outcome.iterations == 2
+    assert ("The values differ in type at `['args']`: the code gives a tuple, `('-m', 'pytest')`, "
+            "where the test expects a list, `['-m', 'pytest']`.") in spy.prompts[1][-1].content
+
+
+def test_a_type_note_only_for_a_difference_unittest_would_fail_on() -> None:
+    assert type_note("AssertionError: 4 != 4.0") is None  # equal to unittest
+    assert type_note("AssertionError: [1, 2] != [1, 3]") is None  # a difference of value, shown already
+    assert type_note("AssertionError: 'a != b' != 'a'") is None
+    # Without the test's source, neither side is known to be the expected one.
+    assert type_note("AssertionError: 4 != '4'") == "The two values differ in type: an int, `4`, against a string, `'4'`."
+    assert type_note("AssertionError: (1, 'a != b') != [1, 'a != b']") == (
+        "The two values differ in type: a tuple, `(1, 'a != b')`, against a list, `[1, 'a != b']`."
+    )

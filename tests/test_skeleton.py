@@ -172,6 +172,20 @@ def test_a_dataclass_is_shown_as_one_with_typed_fields_and_the_tests_imports() -
     assert not any(isinstance(n, ast.FunctionDef) for n in item.body)
 
 
+def test_each_method_the_request_describes_gets_its_own_part_of_the_request() -> None:
+    _, tree = _skeleton_of("inventory")
+    inventory = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Inventory")
+    docs = {n.name: ast.get_docstring(n) for n in inventory.body if isinstance(n, ast.FunctionDef)}
+    assert docs["stock"] == "stock(name) returns the quantity of that item, or 0 if it is unknown."
+    assert docs["remove"] is not None and "KeyError" in docs["remove"] and "KeyError" not in docs["stock"]
+    assert docs["__init__"] is None  # the request says nothing of it
+    # Methods described together ("methods a(x), b(y) ... that return floats. Each method raises")
+    # get no note: it would give the shared rule to the last method alone.
+    _, tree = _skeleton_of("temperature_converter")
+    converter = next(n for n in tree.body if isinstance(n, ast.ClassDef))
+    assert all(ast.get_docstring(n) is None for n in converter.body if isinstance(n, ast.FunctionDef))
+
+
 def test_a_literal_used_only_as_the_expected_value_is_not_shown_twice() -> None:
     text, _ = _skeleton_of("cloud_build")
     assert ">>> expected =" not in text
