@@ -200,6 +200,61 @@ def stub_note(code: str) -> str:
     return f"Not implemented yet (the body is empty, so it returns None): {names}. Write their code."
 
 
+def _loads(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in ast.walk(node))
+
+
+def _binds(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(node))
+
+
+def _discarded(function: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> bool:
+    """Whether the body's first word on `param` is an assignment that every call runs."""
+    pending: list[ast.stmt] = list(function.body)
+    while pending:
+        stmt = pending.pop(0)
+        if isinstance(stmt, ast.With) and any(_loads(i, param) or _binds(i, param) for i in stmt.items):
+            return False
+        if isinstance(stmt, ast.Try | ast.With):  # their bodies run first, every time
+            pending[:0] = stmt.body
+            continue
+        if isinstance(stmt, ast.Assign | ast.AnnAssign) and not _loads(stmt, param):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == param for t in targets):
+                return True
+        if _loads(stmt, param) or _binds(stmt, param):
+            return False
+    return False
+
+
+def discarded_arguments(code: str) -> list[tuple[str, str]]:
+    """(function, parameter) pairs where the function overwrites the argument before it reads it.
+
+    The 0.5B model wrote `now = datetime.now()` inside `hours_since(date_string, now)`: every
+    test passed its own `now` and got hours since today (how_many_hours, all five rounds).
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args
+            params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg not in {"self", "cls"}]
+            found += [(node.name, p) for p in params if _discarded(node, p)]
+    return found
+
+
+def discarded_note(code: str) -> str:
+    """A line for the feedback when a function ignores an argument it is given."""
+    return "\n".join(
+        f"`{function}` assigns to its parameter `{param}` before reading it, so the `{param}` "
+        f"the tests pass in is never used."
+        for function, param in discarded_arguments(code)
+    )
+
+
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 
 

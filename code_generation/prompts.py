@@ -41,12 +41,9 @@ The module is `{module_name}.py`, and the tests in `{test_filename}` check these
 
 Reply with the complete module `{module_name}.py` in one ```python code block."""
 
-FEEDBACK = """Your module `{module_name}.py` {verdict}.
-
-This is the code that was tested:
-```python
-{code}
-```
+# The code tested is the model's own last message just above; repeated here, every feedback
+# round sent it twice.
+FEEDBACK = """Your module `{module_name}.py` above {verdict}.
 
 {details}
 
@@ -72,7 +69,7 @@ library. Reply with the complete {kind} `{short}` in one ```python code block.
 
 # When failing tests point at one function, that function is asked for alone: rewriting the
 # whole module, a small model often breaks the functions that already pass.
-FOCUS_FUNCTION = """Your module `{module_name}.py` {verdict}. The failing tests below point at \
+_FOCUS_HEAD = """Your module `{module_name}.py` {verdict}. The failing tests below point at \
 `{name}`; the rest of the module is:
 
 ```python
@@ -81,7 +78,9 @@ FOCUS_FUNCTION = """Your module `{module_name}.py` {verdict}. The failing tests 
 
 {details}
 
-Rewrite {what} below so that these tests pass. Think about what the failing tests \
+"""
+
+FOCUS_FUNCTION = _FOCUS_HEAD + """Rewrite {what} below so that these tests pass. Think about what the failing tests \
 expect. Reply with the complete {kind} `{short}` in one ```python code block.
 
 ```python
@@ -91,16 +90,7 @@ expect. Reply with the complete {kind} `{short}` in one ```python code block.
 # The same request without the old body: shown its own code, a 0.5B model copies it back
 # unchanged (inventory: `stock` raising KeyError for an unknown name, round after round), so
 # one candidate of a focused round writes the function afresh from its header.
-FOCUS_AFRESH = """Your module `{module_name}.py` {verdict}. The failing tests below point at \
-`{name}`; the rest of the module is:
-
-```python
-{context}
-```
-
-{details}
-
-Write {what} again from scratch, so that these tests pass and the tests that already pass keep \
+FOCUS_AFRESH = _FOCUS_HEAD + """Write {what} again from scratch, so that these tests pass and the tests that already pass keep \
 passing. Reply with the complete {kind} `{short}` in one ```python code block.
 
 ```python
@@ -257,7 +247,7 @@ def feedback_messages(
     return [
         *opening,
         AIMessage(f"```python\n{code.strip()}\n```"),
-        HumanMessage(FEEDBACK.format(module_name=module_name, verdict=verdict, code=code.strip(), details=details)),
+        HumanMessage(FEEDBACK.format(module_name=module_name, verdict=verdict, details=details)),
     ]
 
 

@@ -12,7 +12,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.extract import header
-from code_generation.feedback import culprit, failures_of, type_note
+from code_generation.feedback import culprit, discarded_arguments, failures_of, type_note
 from code_generation.loop import (
     Attempt,
     CodeTask,
@@ -113,7 +113,10 @@ def test_wrong_then_right_feeds_back_the_failures() -> None:
     assert "fails 2 of 3 tests" in feedback
     assert "test_sum_of_first_10_prime_numbers" in feedback
     assert "129" in feedback  # the assertion message reaches the model
-    assert "sum(range(2, n + 2))" in feedback  # together with the code that failed
+    # The code that failed is the model's own last answer, just above the feedback, and only there.
+    tested = spy.prompts[1][-2]
+    assert isinstance(tested, AIMessage) and "sum(range(2, n + 2))" in tested.content
+    assert "sum(range(2, n + 2))" not in feedback
     assert "test_zero" in feedback.split("already pass")[1]
 
 
@@ -277,7 +280,7 @@ def test_worse_attempt_never_replaces_the_best() -> None:
     assert outcome.best is spy.attempts[0]
     assert spy.attempts[1].result is not None and spy.attempts[1].passed == 0
     # After the worse attempt, the feedback shows the best attempt's code, not the worse one.
-    assert "sum(range(2, n + 2))" in spy.prompts[2][-1].content
+    assert "sum(range(2, n + 2))" in spy.prompts[2][-2].content
     assert "return -1" not in spy.prompts[2][-1].content
 
 
@@ -315,7 +318,7 @@ def test_candidates_keep_the_best_of_each_round_and_feed_it_back() -> None:
     # Round 2: the main request repairs round 1's best (WRONG, 1 test passing), the extra one
     # asks afresh from the request alone.
     repair, fresh = spy.prompts[2], spy.prompts[3]
-    assert "sum(range(2, n + 2))" in repair[-1].content and "fails 2 of 3 tests" in repair[-1].content
+    assert "sum(range(2, n + 2))" in repair[-2].content and "fails 2 of 3 tests" in repair[-1].content
     assert fresh == spy.prompts[0]
     assert [u.label for u in outcome.usage.calls] == ["code-1", "code-1.1", "code-2", "code-2.1"]
 
@@ -693,3 +696,40 @@ def test_a_type_note_only_for_a_difference_unittest_would_fail_on() -> None:
     assert type_note("AssertionError: (1, 'a != b') != [1, 'a != b']") == (
         "The two values differ in type: a tuple, `(1, 'a != b')`, against a list, `[1, 'a != b']`."
     )
+
+
+HOURS_TESTS = '''import unittest
+from datetime import datetime
+
+from hours import hours_since
+
+
+class TestHours(unittest.TestCase):
+    def test_one_day(self):
+        self.assertEqual(hours_since("2023-01-01:00:00", datetime(2023, 1, 2)), 24.0)
+'''
+
+
+def test_an_argument_overwritten_before_it_is_read_is_named_in_the_feedback() -> None:
+    spy = Spy()
+    task = CodeTask("hours_since(date_string, now) gives the hours from the date to now", "hours",
+                    HOURS_TESTS, "test_hours.py")
+    body = '    then = datetime.strptime(date_string, "%Y-%m-%d:%H:%M")\n    return (now - then).total_seconds() / 3600\n'
+    ignores_now = f"```python\nfrom datetime import datetime\n\n\ndef hours_since(date_string, now):\n    now = datetime.now()\n{body}```"
+    right = f"```python\nfrom datetime import datetime\n\n\ndef hours_since(date_string, now):\n{body}```"
+    outcome = run_loop(task, FakeListChatModel(responses=[ignores_now, right]), SETTINGS, observer=spy)
+    assert outcome.success and outcome.iterations == 2
+    assert ("`hours_since` assigns to its parameter `now` before reading it, so the `now` the tests pass in "
+            "is never used.") in spy.prompts[1][-1].content
+
+
+@pytest.mark.parametrize(("code", "found"), [
+    ("def f(x, y=None):\n    if y is None:\n        y = 1\n    return x + y", []),  # a default filled in
+    ("def f(x):\n    x = x + 1\n    return x", []),  # read on the right-hand side first
+    ("def f(x):\n    for x in range(3):\n        pass", []),  # not an assignment every call runs first
+    ("def f(x):\n    with open(x) as x:\n        pass", []),
+    ('def f(x):\n    """Doc."""\n    y = 2\n    x: int = 3\n    return x + y', [("f", "x")]),
+    ("class A:\n    def f(self, x):\n        try:\n            x = 2\n        except ValueError:\n            pass", [("f", "x")]),
+])
+def test_discarded_arguments(code: str, found: list[tuple[str, str]]) -> None:
+    assert discarded_arguments(code) == found
