@@ -227,11 +227,13 @@ def _discarded(function: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> 
     return False
 
 
-def discarded_arguments(code: str) -> list[tuple[str, str]]:
-    """(function, parameter) pairs where the function overwrites the argument before it reads it.
+def ignored_arguments(code: str) -> list[tuple[str, str, bool]]:
+    """(function, parameter, overwritten) for each argument a function never uses: it overwrites
+    it before reading it, or never reads it at all.
 
     The 0.5B model wrote `now = datetime.now()` inside `hours_since(date_string, now)`: every
-    test passed its own `now` and got hours since today (how_many_hours, all five rounds).
+    test passed its own `now` and got hours since today (how_many_hours, all five rounds); and a
+    `from_roman(s)` that converted an undefined `n`, copied from `to_roman(n)` (roman_numerals).
     """
     try:
         tree = ast.parse(code)
@@ -239,19 +241,25 @@ def discarded_arguments(code: str) -> list[tuple[str, str]]:
         return []
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not is_empty_body(node):
             args = node.args
-            params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg not in {"self", "cls"}]
-            found += [(node.name, p) for p in params if _discarded(node, p)]
+            for param in (a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]):
+                if param in {"self", "cls"} or param.startswith("_"):
+                    continue
+                if _discarded(node, param):
+                    found.append((node.name, param, True))
+                elif not any(_loads(stmt, param) for stmt in node.body):
+                    found.append((node.name, param, False))
     return found
 
 
-def discarded_note(code: str) -> str:
-    """A line for the feedback when a function ignores an argument it is given."""
+def ignored_note(code: str) -> str:
+    """Lines for the feedback when a function ignores an argument it is given."""
     return "\n".join(
-        f"`{function}` assigns to its parameter `{param}` before reading it, so the `{param}` "
-        f"the tests pass in is never used."
-        for function, param in discarded_arguments(code)
+        f"`{function}` assigns to its parameter `{param}` before reading it, so the `{param}` the tests "
+        "pass in is never used." if overwritten else
+        f"`{function}` never reads its parameter `{param}`, so its result cannot depend on it."
+        for function, param, overwritten in ignored_arguments(code)
     )
 
 

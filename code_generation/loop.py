@@ -543,7 +543,7 @@ def run_loop(
         # Asking for one function, only the failures that point at it: the others ask for changes it cannot make.
         reported = feedback.failures_of(shown.result, task.test_source, functions, task.module_name, name) if name else shown.result
         details = feedback.details(reported, settings.feedback_budget, task.test_source, task.test_filename)
-        for note in (feedback.stub_note(shown.code), feedback.discarded_note(shown.code)):
+        for note in (feedback.stub_note(shown.code), feedback.ignored_note(shown.code)):
             if note:
                 details = f"{note}\n\n{details}"
         if missing := feedback.missing_module(shown.result, task.module_name):

@@ -12,7 +12,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.extract import header
-from code_generation.feedback import culprit, discarded_arguments, failures_of, type_note
+from code_generation.feedback import culprit, failures_of, ignored_arguments, type_note
 from code_generation.loop import (
     Attempt,
     CodeTask,
@@ -726,10 +726,16 @@ def test_an_argument_overwritten_before_it_is_read_is_named_in_the_feedback() ->
 @pytest.mark.parametrize(("code", "found"), [
     ("def f(x, y=None):\n    if y is None:\n        y = 1\n    return x + y", []),  # a default filled in
     ("def f(x):\n    x = x + 1\n    return x", []),  # read on the right-hand side first
-    ("def f(x):\n    for x in range(3):\n        pass", []),  # not an assignment every call runs first
+    # Not an assignment every call runs first, but the argument is still never read.
+    ("def f(x):\n    for x in range(3):\n        pass", [("f", "x", False)]),
     ("def f(x):\n    with open(x) as x:\n        pass", []),
-    ('def f(x):\n    """Doc."""\n    y = 2\n    x: int = 3\n    return x + y', [("f", "x")]),
-    ("class A:\n    def f(self, x):\n        try:\n            x = 2\n        except ValueError:\n            pass", [("f", "x")]),
+    ('def f(x):\n    """Doc."""\n    y = 2\n    x: int = 3\n    return x + y', [("f", "x", True)]),
+    ("class A:\n    def f(self, x):\n        try:\n            x = 2\n        except ValueError:\n            pass",
+     [("f", "x", True)]),
+    ("def to_roman(n):\n    return str(n)\n\n\ndef from_roman(s):\n    return int(n)", [("from_roman", "s", False)]),
+    ("def f(x, _unused, *args, **kwargs):\n    return x", []),
+    ('def f(x):\n    """Not written yet."""\n    ...', []),  # a stub: stub_note says so
+    ("def f(x):\n    def g():\n        return x\n    return g", []),  # read by a nested function
 ])
-def test_discarded_arguments(code: str, found: list[tuple[str, str]]) -> None:
-    assert discarded_arguments(code) == found
+def test_ignored_arguments(code: str, found: list[tuple[str, str, bool]]) -> None:
+    assert ignored_arguments(code) == found
