@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from code_generation.arguments import ignored_arguments
 from code_generation.extract import is_empty_body
 from code_generation.runner import CaseResult, SandboxResult
 from code_generation.skeleton import definitions, plain
@@ -198,59 +199,6 @@ def stub_note(code: str) -> str:
         return ""
     names = ", ".join(f"`{name}`" for name in empty)
     return f"Not implemented yet (the body is empty, so it returns None): {names}. Write their code."
-
-
-def _loads(node: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in ast.walk(node))
-
-
-def _binds(node: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(node))
-
-
-def _discarded(function: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> bool:
-    """Whether the body's first word on `param` is an assignment that every call runs."""
-    pending: list[ast.stmt] = list(function.body)
-    while pending:
-        stmt = pending.pop(0)
-        if isinstance(stmt, ast.With) and any(_loads(i, param) or _binds(i, param) for i in stmt.items):
-            return False
-        if isinstance(stmt, ast.Try | ast.With):  # their bodies run first, every time
-            pending[:0] = stmt.body
-            continue
-        if isinstance(stmt, ast.Assign | ast.AnnAssign) and not _loads(stmt, param):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            if any(isinstance(t, ast.Name) and t.id == param for t in targets):
-                return True
-        if _loads(stmt, param) or _binds(stmt, param):
-            return False
-    return False
-
-
-def ignored_arguments(code: str) -> list[tuple[str, str, bool]]:
-    """(function, parameter, overwritten) for each argument a function never uses: it overwrites
-    it before reading it, or never reads it at all.
-
-    The 0.5B model wrote `now = datetime.now()` inside `hours_since(date_string, now)`: every
-    test passed its own `now` and got hours since today (how_many_hours, all five rounds); and a
-    `from_roman(s)` that converted an undefined `n`, copied from `to_roman(n)` (roman_numerals).
-    """
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return []
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not is_empty_body(node):
-            args = node.args
-            for param in (a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]):
-                if param in {"self", "cls"} or param.startswith("_"):
-                    continue
-                if _discarded(node, param):
-                    found.append((node.name, param, True))
-                elif not any(_loads(stmt, param) for stmt in node.body):
-                    found.append((node.name, param, False))
-    return found
 
 
 def ignored_note(code: str) -> str:

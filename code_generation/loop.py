@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation import extract, feedback, prompts, static_checks
+from code_generation import arguments, extract, feedback, prompts, static_checks
 from code_generation.extract import extract_module
 from code_generation.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.testspec import TestSpec, analyse_test_source
@@ -304,6 +304,31 @@ def combine(
     return current
 
 
+def restore_arguments(
+    best: Attempt, attempts: list[Attempt], names: list[str], test: Callable[[str], SandboxResult],
+    label: tuple[int, int], tried: set[str],
+) -> Attempt | None:
+    """The best attempt without the statements that overwrite an argument before it is read.
+
+    Told so in the feedback, the 0.5B model still kept `now = datetime.now()` in
+    `hours_since(date_string, now)` for five rounds. One test run, no model call; kept, like a
+    combination, only when it passes more and breaks nothing.
+    """
+    assert best.code is not None
+    found = arguments.without_overwrites(best.code)
+    if found is None or _digest(found[0]) in tried:
+        return None
+    code, removed = found
+    tried.add(_digest(code))
+    trial = replace(best, iteration=label[0], candidate=label[1], reply="", code=code, result=test(code), usage=None,
+                    findings=[])
+    if not (passed_names(best) <= passed_names(trial) and better(trial, best)):
+        return None
+    trial.notes = [f"took out {', '.join(f'`{r}`' for r in removed)} from attempt {best.label}: "
+                   "it overwrote an argument before reading it"]
+    return trial
+
+
 def _digest(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
@@ -460,12 +485,17 @@ def run_loop(
             stalls += 1
         if settings.focus_functions and top is not None and best is not None and not best.success:
             label = (iteration, len(round_attempts))
-            combined = combine(best, attempts, spec.imported_names, test, label, combined_tried)
-            if combined is not None:
-                attempts.append(combined)
-                round_attempts.append(combined)
-                best = top = combined
-                stalls = 0
+            for repair in (combine, restore_arguments):
+                assert best is not None
+                if best.success:
+                    break
+                repaired = repair(best, attempts, spec.imported_names, test, label, combined_tried)
+                if repaired is not None:
+                    attempts.append(repaired)
+                    round_attempts.append(repaired)
+                    best = top = repaired
+                    stalls = 0
+                    label = (iteration, len(round_attempts))
         for attempt in round_attempts:
             observer.attempt(attempt, best)
         blocked = [a for a in round_attempts if a.blocked]

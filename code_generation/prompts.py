@@ -301,7 +301,8 @@ def _documented(head: str) -> bool:
         tree = ast.parse(head)
     except SyntaxError:
         return False
-    return bool(tree.body) and ast.get_docstring(tree.body[0]) is not None  # type: ignore[arg-type]
+    first = tree.body[0] if tree.body else None
+    return isinstance(first, ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(first) is not None
 
 
 def shown_code(code: str, skeleton: str | None) -> str:

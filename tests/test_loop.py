@@ -11,8 +11,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
+from code_generation.arguments import ignored_arguments, without_overwrites
 from code_generation.extract import header
-from code_generation.feedback import culprit, failures_of, ignored_arguments, type_note
+from code_generation.feedback import culprit, failures_of, type_note
 from code_generation.loop import (
     Attempt,
     CodeTask,
@@ -710,17 +711,48 @@ class TestHours(unittest.TestCase):
 '''
 
 
-def test_an_argument_overwritten_before_it_is_read_is_named_in_the_feedback() -> None:
-    spy = Spy()
-    task = CodeTask("hours_since(date_string, now) gives the hours from the date to now", "hours",
+HOURS_BODY = '    then = datetime.strptime(date_string, "%Y-%m-%d:%H:%M")\n    return (now - then).total_seconds() / 3600\n'
+HOURS_HEAD = "```python\nfrom datetime import datetime\n\n\ndef hours_since(date_string, now):\n"
+
+
+def hours_task() -> CodeTask:
+    return CodeTask("hours_since(date_string, now) gives the hours from the date to now", "hours",
                     HOURS_TESTS, "test_hours.py")
-    body = '    then = datetime.strptime(date_string, "%Y-%m-%d:%H:%M")\n    return (now - then).total_seconds() / 3600\n'
-    ignores_now = f"```python\nfrom datetime import datetime\n\n\ndef hours_since(date_string, now):\n    now = datetime.now()\n{body}```"
-    right = f"```python\nfrom datetime import datetime\n\n\ndef hours_since(date_string, now):\n{body}```"
-    outcome = run_loop(task, FakeListChatModel(responses=[ignores_now, right]), SETTINGS, observer=spy)
+
+
+def test_an_argument_never_read_is_named_in_the_feedback() -> None:
+    spy = Spy()
+    ignores_now = f"{HOURS_HEAD}    return 24.5\n```"
+    right = f"{HOURS_HEAD}{HOURS_BODY}```"
+    outcome = run_loop(hours_task(), FakeListChatModel(responses=[ignores_now, right]), SETTINGS, observer=spy)
     assert outcome.success and outcome.iterations == 2
-    assert ("`hours_since` assigns to its parameter `now` before reading it, so the `now` the tests pass in "
-            "is never used.") in spy.prompts[1][-1].content
+    feedback = spy.prompts[1][-1].content
+    assert "`hours_since` never reads its parameter `now`, so its result cannot depend on it." in feedback
+    assert "`hours_since` never reads its parameter `date_string`" in feedback
+
+
+def test_an_argument_overwritten_before_it_is_read_is_taken_out_and_tested_without_a_model_call() -> None:
+    spy = Spy()
+    ignores_now = f"{HOURS_HEAD}    now = datetime.now()\n{HOURS_BODY}```"
+    outcome = run_loop(hours_task(), FakeListChatModel(responses=[ignores_now]), SETTINGS, observer=spy)
+    assert outcome.success and outcome.iterations == 1 and len(spy.prompts) == 1
+    assert outcome.best is not None and "datetime.now()" not in (outcome.best.code or "")
+    assert outcome.best.notes == [
+        "took out `now = datetime.now()` from attempt 1: it overwrote an argument before reading it"
+    ]
+    assert spy.attempts[0].passed == 0  # the model's own attempt, kept in the run folder as it was
+
+
+def test_taking_out_an_overwrite_keeps_a_block_valid() -> None:
+    code = "def f(x):\n    try:\n        x = 1\n    except ValueError:\n        pass\n    return x\n"
+    assert without_overwrites(code) == (
+        "def f(x):\n    try:\n        pass\n    except ValueError:\n        pass\n    return x\n", ["x = 1"]
+    )
+    assert without_overwrites("def f(x, y):\n    x = 1\n    y = 2\n    return x + y\n") == (
+        "def f(x, y):\n    return x + y\n", ["x = 1", "y = 2"]
+    )
+    assert without_overwrites("def f(x):\n    x = 1; y = 2\n    return x + y\n") is None  # shares its line
+    assert without_overwrites("def f(x):\n    return x\n") is None
 
 
 @pytest.mark.parametrize(("code", "found"), [

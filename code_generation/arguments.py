@@ -1,0 +1,102 @@
+"""Arguments a function is given and ignores: named for the feedback, and undone for a retry.
+
+A small model that has just written ``def hours_since(date_string, now):`` goes on with
+``now = datetime.now()``; every test passes its own ``now`` and gets hours since today. Shown
+that in the feedback, the 0.5B model kept the line for five rounds (how_many_hours).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from code_generation.extract import is_empty_body
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _loads(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in ast.walk(node))
+
+
+def _binds(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(node))
+
+
+def overwrite(function: Function, param: str) -> ast.Assign | ast.AnnAssign | None:
+    """The assignment to `param` that every call runs before anything reads it, if there is one."""
+    pending: list[ast.stmt] = list(function.body)
+    while pending:
+        stmt = pending.pop(0)
+        if isinstance(stmt, ast.With) and any(_loads(i, param) or _binds(i, param) for i in stmt.items):
+            return None
+        if isinstance(stmt, ast.Try | ast.With):  # their bodies run first, every time
+            pending[:0] = stmt.body
+            continue
+        if isinstance(stmt, ast.Assign | ast.AnnAssign) and not _loads(stmt, param):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == param for t in targets):
+                return stmt
+        if _loads(stmt, param) or _binds(stmt, param):
+            return None
+    return None
+
+
+def _parameters(function: Function) -> list[str]:
+    args = function.args
+    return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+            if a.arg not in {"self", "cls"} and not a.arg.startswith("_")]
+
+
+def _functions(code: str) -> list[Function]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    return [n for n in ast.walk(tree) if isinstance(n, Function) and not is_empty_body(n)]
+
+
+def ignored_arguments(code: str) -> list[tuple[str, str, bool]]:
+    """(function, parameter, overwritten) for each argument a function overwrites before it reads
+    it, or never reads at all (a `from_roman(s)` converting an undefined `n`, copied from
+    `to_roman(n)`)."""
+    found = []
+    for function in _functions(code):
+        for param in _parameters(function):
+            if overwrite(function, param) is not None:
+                found.append((function.name, param, True))
+            elif not any(_loads(stmt, param) for stmt in function.body):
+                found.append((function.name, param, False))
+    return found
+
+
+def without_overwrites(code: str) -> tuple[str, list[str]] | None:
+    """The code with each statement that overwrites an argument before it is read taken out,
+    and those statements; None when there is none to take out."""
+    lines = code.splitlines()
+    cuts: list[ast.stmt] = []
+    for function in _functions(code):
+        for param in _parameters(function):
+            stmt = overwrite(function, param)
+            if stmt is None or any(stmt is c for c in cuts):
+                continue
+            end = stmt.end_lineno or stmt.lineno
+            if lines[stmt.lineno - 1][: stmt.col_offset].strip() or lines[end - 1][stmt.end_col_offset or 0 :].strip():
+                continue  # shares a line with other code
+            cuts.append(stmt)
+    if not cuts:
+        return None
+    removed = [ast.unparse(stmt) for stmt in cuts]
+    for stmt in sorted(cuts, key=lambda s: s.lineno, reverse=True):
+        end = stmt.end_lineno or stmt.lineno
+        lines[stmt.lineno - 1 : end] = [" " * stmt.col_offset + "pass"]
+    inserted = {i + 1 for i, line in enumerate(lines) if line.strip() == "pass"}
+    spare: set[int] = set()
+    for node in ast.walk(ast.parse("\n".join(lines))):  # `pass` stays only where a block would be empty
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list):
+                continue
+            ours = [s for s in block if isinstance(s, ast.Pass) and s.lineno in inserted]
+            spare.update(s.lineno for s in ours[: len(ours) - (len(ours) == len(block))])
+    kept = [line for number, line in enumerate(lines, start=1) if number not in spare]
+    return "\n".join(kept) + ("\n" if code.endswith("\n") else ""), removed
