@@ -44,7 +44,7 @@ def test_critical_finding_skips_the_test_run_and_is_fed_back() -> None:
     assert first.blocked and first.result is None and critical(first.findings)
     assert len(ran) == 1  # only the second program reached the sandbox
     repair = spy.prompts[1][-1].content
-    assert "undefined name 'first_primes'" in repair and "sum(first_primes(n))" in repair
+    assert "undefined name 'first_primes'" in repair and "sum(first_primes(n))" in spy.prompts[1][-2].content
     assert first.summary()["status"] == "static_error"
 
 
