@@ -41,8 +41,9 @@ The module is `{module_name}.py`, and the tests in `{test_filename}` check these
 
 Reply with the complete module `{module_name}.py` in one ```python code block."""
 
-# The code tested is the model's own last message just above; repeated here, every feedback
-# round sent it twice.
+# The code tested is the model's own last message just above. Repeated here, every feedback
+# round sent it twice: on the examples benchmark the feedback prompts took 1,869 tokens on
+# average with it and 1,409 without (32 calls each).
 FEEDBACK = """Your module `{module_name}.py` above {verdict}.
 
 {details}
