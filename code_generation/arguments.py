@@ -14,12 +14,16 @@ from code_generation.extract import is_empty_body
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
+def _names(node: ast.AST, name: str, ctx: type[ast.expr_context]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ctx) for n in ast.walk(node))
+
+
 def _loads(node: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in ast.walk(node))
+    return _names(node, name, ast.Load)
 
 
 def _binds(node: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(node))
+    return _names(node, name, ast.Store)
 
 
 def overwrite(function: Function, param: str) -> ast.Assign | ast.AnnAssign | None:
@@ -85,10 +89,9 @@ def without_overwrites(code: str) -> tuple[str, list[str]] | None:
             cuts.append(stmt)
     if not cuts:
         return None
-    removed = [ast.unparse(stmt) for stmt in cuts]
-    for stmt in sorted(cuts, key=lambda s: s.lineno, reverse=True):
-        end = stmt.end_lineno or stmt.lineno
-        lines[stmt.lineno - 1 : end] = [" " * stmt.col_offset + "pass"]
+    removed = [ast.unparse(cut) for cut in cuts]
+    for cut in sorted(cuts, key=lambda s: s.lineno, reverse=True):
+        lines[cut.lineno - 1 : cut.end_lineno or cut.lineno] = [" " * cut.col_offset + "pass"]
     inserted = {i + 1 for i, line in enumerate(lines) if line.strip() == "pass"}
     spare: set[int] = set()
     for node in ast.walk(ast.parse("\n".join(lines))):  # `pass` stays only where a block would be empty

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
@@ -255,6 +256,16 @@ MAX_ARBITRATIONS = 2  # times per run the arbiter may be asked whether a test is
 MAX_COMBINATIONS = 12  # test runs per round spent on combining functions from earlier attempts
 
 
+def _variant(base: Attempt, code: str, label: tuple[int, int], test: Callable[[str], SandboxResult]) -> Attempt:
+    """`base` with its code changed by the loop itself (no model call), tested."""
+    return replace(base, iteration=label[0], candidate=label[1], reply="", code=code, result=test(code), usage=None)
+
+
+def _improves(trial: Attempt, base: Attempt) -> bool:
+    """A repair is kept only when it passes more tests and breaks none that passed."""
+    return passed_names(base) <= passed_names(trial) and better(trial, base)
+
+
 def combine(
     best: Attempt, attempts: list[Attempt], names: list[str], test: Callable[[str], SandboxResult],
     label: tuple[int, int], tried: set[str],
@@ -292,9 +303,8 @@ def combine(
                 continue
             tried.add(_digest(code))
             runs += 1
-            trial = replace(current, iteration=label[0], candidate=label[1], reply="", code=code, result=test(code),
-                            usage=None)
-            if passed_names(current) <= passed_names(trial) and better(trial, current):
+            trial = _variant(current, code, label, test)
+            if _improves(trial, current):
                 current = trial
                 taken.append(f"`{name}` from attempt {donor.label}")
     if current is best:
@@ -305,8 +315,7 @@ def combine(
 
 
 def restore_arguments(
-    best: Attempt, attempts: list[Attempt], names: list[str], test: Callable[[str], SandboxResult],
-    label: tuple[int, int], tried: set[str],
+    best: Attempt, test: Callable[[str], SandboxResult], label: tuple[int, int], tried: set[str],
 ) -> Attempt | None:
     """The best attempt without the statements that overwrite an argument before it is read.
 
@@ -320,10 +329,10 @@ def restore_arguments(
         return None
     code, removed = found
     tried.add(_digest(code))
-    trial = replace(best, iteration=label[0], candidate=label[1], reply="", code=code, result=test(code), usage=None,
-                    findings=[])
-    if not (passed_names(best) <= passed_names(trial) and better(trial, best)):
+    trial = _variant(best, code, label, test)
+    if not _improves(trial, best):
         return None
+    trial.findings = []
     trial.notes = [f"took out {', '.join(f'`{r}`' for r in removed)} from attempt {best.label}: "
                    "it overwrote an argument before reading it"]
     return trial
@@ -485,11 +494,15 @@ def run_loop(
             stalls += 1
         if settings.focus_functions and top is not None and best is not None and not best.success:
             label = (iteration, len(round_attempts))
-            for repair in (combine, restore_arguments):
+            repairs: list[Callable[..., Attempt | None]] = [  # each called as repair(best, label=...)
+                partial(combine, attempts=attempts, names=spec.imported_names, test=test, tried=combined_tried),
+                partial(restore_arguments, test=test, tried=combined_tried),
+            ]
+            for repair in repairs:
                 assert best is not None
                 if best.success:
                     break
-                repaired = repair(best, attempts, spec.imported_names, test, label, combined_tried)
+                repaired = repair(best, label=label)
                 if repaired is not None:
                     attempts.append(repaired)
                     round_attempts.append(repaired)
