@@ -1,6 +1,7 @@
 """Run the real create-script CLI on every task folder in examples/ and print what it achieved.
 
     python benchmarks/create_script_examples.py [--model local] [--max-iterations 5] [--only primes,fizzbuzz]
+    python benchmarks/create_script_examples.py --tasks benchmarks/validation   # the validation set
     python benchmarks/create_script_examples.py --compare OLD.json NEW.json --plot compare.png
 
 Each task runs in a fresh temporary folder (a copy of its test file), through the same command a
@@ -122,7 +123,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--candidates", type=int, default=None, help="programs sampled per iteration (default: the CLI's)")
     parser.add_argument("--only", default="", help="comma list of task folder names")
-    parser.add_argument("--examples", type=Path, default=ROOT / "examples")
+    parser.add_argument("--tasks", "--examples", dest="examples", type=Path, default=ROOT / "examples", metavar="DIR",
+                        help="folder of task folders: examples/ (tuning set) or benchmarks/validation")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
     parser.add_argument("--keep", type=Path, default=None, help="a new folder to keep each task's run folder in")
     parser.add_argument("--compare", type=Path, nargs="+", default=None,
@@ -146,7 +148,7 @@ def main() -> int:
             rows.append(run_task(folder, args, args.keep or Path(temp)))
             progress.advance(bar)
 
-    table = Table(title=f"create-script on examples/ ({args.model}, max {args.max_iterations} iterations)")
+    table = Table(title=f"create-script on {args.examples.name}/ ({args.model}, max {args.max_iterations} iterations)")
     for column in ("task", "solved", "iterations", "tests", "tokens in", "tokens out", "seconds"):
         table.add_column(column, justify="left" if column == "task" else "right")
     for r in rows:

