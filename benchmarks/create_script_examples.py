@@ -53,13 +53,13 @@ def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
         command += ["--seed", str(args.seed)]
     env = {k: v for k, v in os.environ.items() if k != "MY_LLM_MODEL"}
     started = time.monotonic()
-    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    stdout, stderr, peak_mib = _run_measured(command, env)
     wall = time.monotonic() - started
     try:
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result = json.loads(stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
         return {"task": folder.name, "solved": False, "iterations": 0, "tokens_in": 0, "tokens_out": 0,
-                "seconds": round(wall, 1), "error": proc.stderr.strip().splitlines()[-1:] or ["no output"]}
+                "seconds": round(wall, 1), "error": stderr.strip().splitlines()[-1:] or ["no output"]}
     return {
         "task": folder.name,
         "solved": bool(result["success"]),
@@ -68,6 +68,30 @@ def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
         "tokens_in": result["tokens_in"],
         "tokens_out": result["tokens_out"],
         "seconds": round(wall, 1),
+        "peak_rss_mib": peak_mib,
+        **_cache_figures(result.get("calls", [])),
+    }
+
+
+def _run_measured(command: list[str], env: dict[str, str]) -> tuple[str, str, int]:
+    """Run the CLI; its output and its peak resident memory (MiB), from the kernel's own count."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+        _, _, rusage = os.wait4(proc.pid, 0)
+        proc.returncode = 0
+        out.seek(0)
+        err.seek(0)
+        return out.read(), err.read(), rusage.ru_maxrss // 1024
+
+
+def _cache_figures(calls: list[dict]) -> dict[str, int]:
+    """Prompt tokens computed and served from the prompt cache, first requests and later rounds apart."""
+    later = [c for c in calls if not str(c.get("label", "")).startswith("code-1")]
+    return {
+        "prompt_n": sum(c.get("prompt_n") or 0 for c in calls),
+        "cache_n": sum(c.get("cache_n") or 0 for c in calls),
+        "later_prompt_n": sum(c.get("prompt_n") or 0 for c in later),
+        "later_cache_n": sum(c.get("cache_n") or 0 for c in later),
     }
 
 
@@ -135,36 +159,67 @@ def main() -> int:
         return compare(args.compare, args.plot)
     only = {name.strip() for name in args.only.split(",") if name.strip()} or None
     folders = task_folders(args.examples, only)
-    console = Console()
-    rows: list[dict] = []
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=False)
-    with tempfile.TemporaryDirectory(prefix="bench-create-script-") as temp, Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as progress:
-        bar = progress.add_task("tasks", total=len(folders))
-        for folder in folders:
-            progress.update(bar, description=f"{folder.name:<22} solved {sum(r['solved'] for r in rows)}/{len(rows)}")
-            rows.append(run_task(folder, args, args.keep or Path(temp)))
-            progress.advance(bar)
+    rows = run_all(folders, args)
+    report(rows, args)
+    return 0
 
+
+def run_all(folders: list[Path], args: argparse.Namespace) -> list[dict]:
+    """Every task in turn; with --out, rows already there are kept and their tasks skipped (resumable)."""
+    saved = json.loads(args.out.read_text()) if args.out and args.out.exists() else {}
+    rows: list[dict] = [r for r in saved.get("rows", []) if r["task"] in {f.name for f in folders}]
+    done = {r["task"] for r in rows}
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-create-script-") as temp, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=Console()
+    ) as progress:
+        bar = progress.add_task("tasks", total=len(folders), completed=len(done))
+        for folder in folders:
+            if folder.name in done:
+                continue
+            progress.update(bar, description=f"{folder.name:<22} solved {sum(r['solved'] for r in rows)}/{len(rows)}")
+            row = run_task(folder, args, args.keep or Path(temp))
+            rows.append({**row, "commit": _commit(), "measured": time.strftime("%Y-%m-%d %H:%M")})
+            if args.out:
+                _save(rows, args)
+            progress.advance(bar)
+    return rows
+
+
+def _save(rows: list[dict], args: argparse.Namespace) -> None:
+    rate = sum(r["solved"] for r in rows) / len(rows) if rows else 0.0
+    args.out.write_text(json.dumps({"model": args.model, "seed": args.seed, "tasks": str(args.examples.name),
+                                    "rows": rows, "solved_rate": rate}, indent=2))
+
+
+def _commit() -> str:
+    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    return proc.stdout.strip() or "unknown"
+
+
+def report(rows: list[dict], args: argparse.Namespace) -> None:
+    console = Console()
     table = Table(title=f"create-script on {args.examples.name}/ ({args.model}, max {args.max_iterations} iterations)")
-    for column in ("task", "solved", "iterations", "tests", "tokens in", "tokens out", "seconds"):
+    for column in ("task", "solved", "iterations", "tests", "tokens in", "tokens out", "seconds", "peak MiB"):
         table.add_column(column, justify="left" if column == "task" else "right")
     for r in rows:
         table.add_row(r["task"], "yes" if r["solved"] else "no", str(r["iterations"]), r.get("tests", "-"),
-                      str(r["tokens_in"]), str(r["tokens_out"]), f"{r['seconds']:.1f}")
+                      str(r["tokens_in"]), str(r["tokens_out"]), f"{r['seconds']:.1f}", str(r.get("peak_rss_mib", "-")))
     solved = sum(r["solved"] for r in rows)
     table.add_row("TOTAL", f"{solved}/{len(rows)}", str(sum(r["iterations"] for r in rows)), "",
                   str(sum(r["tokens_in"] for r in rows)), str(sum(r["tokens_out"] for r in rows)),
-                  f"{sum(r['seconds'] for r in rows):.1f}", style="bold")
+                  f"{sum(r['seconds'] for r in rows):.1f}", str(max((r.get("peak_rss_mib") or 0 for r in rows), default=0)),
+                  style="bold")
     console.print(table)
     rate = solved / len(rows) if rows else 0.0
-    print(f"solved {solved}/{len(rows)} ({rate:.0%}) within {args.max_iterations} iterations")
-    if args.out:
-        args.out.write_text(json.dumps({"model": args.model, "rows": rows, "solved_rate": rate}, indent=2))
-    return 0
-
+    solved_seconds = sorted(r["seconds"] for r in rows if r["solved"])
+    median = solved_seconds[len(solved_seconds) // 2] if solved_seconds else None
+    later_cache = sum(r.get("later_cache_n", 0) for r in rows)
+    later_total = later_cache + sum(r.get("later_prompt_n", 0) for r in rows)
+    cache = f"{later_cache / later_total:.0%}" if later_total else "not reported"
+    print(f"solved {solved}/{len(rows)} ({rate:.0%}) within {args.max_iterations} iterations; "
+          f"median seconds per solved task {median}; prompt cache in later rounds {cache}")
 
 if __name__ == "__main__":
     sys.exit(main())
