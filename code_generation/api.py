@@ -8,7 +8,6 @@ folder, and writes the output only when every test passes.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import tempfile
@@ -25,14 +24,14 @@ from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, O
 from code_generation.run_folder import RunFolder, atomic_write
 from code_generation.runner import SandboxLimits, install_package, make_dependency_venv
 from code_generation.testgen import arbitrate, generate_test_file
-from code_generation.testspec import TestFileError, analyse_test_source
+from code_generation.testspec import TestFileError
+from code_generation.validate_input import check_settings
 from my_llm.errors import MyLLMError
-from my_llm.models import describe_model, get_chat_model
+from my_llm.models import describe_model, get_chat_model, profile_of
 from my_llm.response_cache import CachedChatModel, ResponseCache
 from my_llm.usage import CallUsage, UsageTracker
 
 MEMORY_NAMESPACE = "create_script"
-MAX_CANDIDATES = 8
 
 
 @dataclass
@@ -89,6 +88,7 @@ class ScriptResult:
     tests_corrected: int = 0  # generated tests the model judged wrong and rewrote during the run
     stop_reason: str = ""
     message: str = ""
+    cache_hit_rate: float | None = None  # prompt tokens served from the runtime's prompt cache
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -165,42 +165,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read_tests(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise TestFileError(f"test file {path} is not UTF-8 text: save it as UTF-8") from exc
-    except OSError as exc:
-        raise TestFileError(f"cannot read test file {path}: {exc.strerror}") from exc
-
-
 def check_inputs(settings: ScriptSettings) -> str | None:
-    """Everything that can be wrong before a model is called; returns the test source if present."""
-    if not settings.prompt or not settings.prompt.strip():
-        raise MyLLMError("the prompt is empty: describe what the script should do")
-    output = settings.output_file
-    if output.suffix != ".py" or not output.stem.isidentifier():
-        raise MyLLMError(f"output file {output} must be a .py file named like a Python module (e.g. prime_numbers.py)")
-    if output.is_dir():
-        raise MyLLMError(f"output file {output} is a directory: give a file name ending in .py")
-    if settings.max_iterations < 1:
-        raise MyLLMError("--max-iterations must be at least 1")
-    if settings.candidates is not None and not 1 <= settings.candidates <= MAX_CANDIDATES:
-        raise MyLLMError(f"--candidates must be between 1 and {MAX_CANDIDATES}")
-    if settings.timeout <= 0:
-        raise MyLLMError("--timeout must be positive")
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MyLLMError(f"cannot create folder {output.parent}: {exc.strerror}") from exc
-    if not os.access(output.parent, os.W_OK):
-        raise MyLLMError(f"folder {output.parent} is not writable: choose another output path")
-    test_file = settings.resolved_test_file
-    if not test_file.exists():
-        return None
-    source = _read_tests(test_file)
-    analyse_test_source(source, settings.module_name, str(test_file))
-    return source
+    """Everything that can be wrong before a model is called; returns the test source if present.
+
+    Nothing is created here: the output's folder is made when a file is written into it.
+    """
+    return check_settings(settings)
 
 
 def _history(enabled: bool) -> Any:
@@ -214,12 +184,9 @@ def _history(enabled: bool) -> Any:
 
 
 def default_candidates(chat: BaseChatModel) -> int:
-    """Two programs per round on the embedded model: measured on examples/, 6 of 15 solved with two
-    against 3 of 15 with one, for 1.5 times the time; four solved 6.5 on average against two's 6.0
-    (seeds 1 and 2) for 1.5 times the time again. Elsewhere one, since each costs money."""
-    from my_llm.local_model import LocalChatModel
-
-    return 2 if isinstance(chat, LocalChatModel) else 1
+    """Programs per round when the user does not say: the model's profile decides
+    (`my_llm.model_tiers`; remote models one, since each sample costs money)."""
+    return profile_of(chat).candidates
 
 
 class DependencyInstaller:
@@ -322,6 +289,7 @@ def generate_script(
             tests_corrected=len(corrections),
             stop_reason=outcome.stop_reason if outcome else status,
             message=message,
+            cache_hit_rate=usage.cache_hit_rate,
             calls=[asdict(c) for c in usage.calls],
         )
         folder.write_json("run.json", {**res.to_dict(), "attempts": [a.summary() for a in outcome.attempts] if outcome else []})
@@ -337,6 +305,7 @@ def generate_script(
                 limits=SandboxLimits(timeout=settings.timeout),
             )
             try:
+                test_file.parent.mkdir(parents=True, exist_ok=True)  # checked creatable before the model call
                 with test_file.open("x", encoding="utf-8") as handle:  # never replace a user's file
                     handle.write(test_source)
             except FileExistsError as exc:
@@ -408,4 +377,4 @@ def generate_script(
         raise
     finally:
         if history is not None and hasattr(history, "flush"):
-            history.flush(timeout=10)  # publish what is queued, or leave it in the spool
+            history.flush(timeout=10)  # one quick try; what is not acknowledged stays after the log's outbox cursor

@@ -18,19 +18,28 @@ if __package__ in (None, ""):  # run as `python code_generation/create_script.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
 from code_generation.api import ScriptResult, ScriptSettings, generate_script
 from code_generation.console import ConsoleProgress
+from code_generation.validate_input import (
+    candidates_type,
+    max_iterations_type,
+    seed_type,
+    temperature_type,
+    timeout_type,
+)
 from my_llm.errors import MyLLMError
+from my_llm.user_input import OneLineParser
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="create-script",
         description="Create a Python module from a prompt and a unittest file; iterate with an LLM until the tests pass.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -43,14 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", default=None, help="local | local:/path/model.gguf | openai:<model> (default: $MY_LLM_MODEL, else OpenAI if OPENAI_API_KEY is set, else local)")
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (Ollama, vLLM, llama.cpp server); default $OPENAI_BASE_URL")
-    parser.add_argument("--max-iterations", type=int, default=5, help="generation attempts before giving up")
-    parser.add_argument("--temperature", type=float, default=0.2, help="sampling temperature of the first attempt")
-    parser.add_argument("--seed", type=int, default=None, help="sampling seed, for reproducible runs")
-    parser.add_argument("--candidates", type=int, default=None, help="programs sampled per iteration, at once on the model's parallel slots; the best is kept (default: 2 on the embedded model, else 1)")
+    parser.add_argument("--max-iterations", type=max_iterations_type, default=5, help="generation attempts before giving up (1-100)")
+    parser.add_argument("--temperature", type=temperature_type, default=0.2, help="sampling temperature of the first attempt (0-2)")
+    parser.add_argument("--seed", type=seed_type, default=None, help="sampling seed, for reproducible runs")
+    parser.add_argument("--candidates", type=candidates_type, default=None, help="programs sampled per iteration, at once on the model's parallel slots; the best is kept (default: 2 on the embedded model, else 1)")
     parser.add_argument("--typecheck", action="store_true", help="also run mypy on each program; its findings join the feedback (implies --static-checks)")
     parser.add_argument("--static-checks", action="store_true", help="check each program with pyflakes first: undefined names and syntax errors skip the test run, findings join the feedback")
     parser.add_argument("--allow-install", action="store_true", help="when the code imports a missing third-party package, pip-install it (wheels only) into a temporary per-run environment, never yours, and rerun the tests there")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
+    parser.add_argument("--timeout", type=timeout_type, default=30.0, help="seconds allowed for each test run (at most 3600)")
     parser.add_argument("--yes", action="store_true", help="when the test file is generated, use it without stopping for review")
     parser.add_argument("--run-dir", type=Path, default=None, help="folder for this run's record (default .create_script/runs/<time>-<slug>/)")
     parser.add_argument("--no-cache", action="store_true", help="always ask the model; by default a request made before at temperature 0 or with the same --seed is answered from the disk cache")
@@ -113,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MyLLMError as exc:
         if args.verbose:
             err.print_exception()
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"create-script: [red]error:[/red] {escape(' '.join(str(exc).split()))}")  # one line, even from a multi-line cause
         return EXIT_BAD_INPUT
 
     if result.status == "tests_written":

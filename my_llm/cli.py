@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--limit", type=int, default=None, help="only the last N matches")
 
-    sub.add_parser("flush", help="send messages spooled while Pub/Sub was unreachable")
+    sub.add_parser("flush", help="send every logged message Pub/Sub has not acknowledged yet")
 
     p = sub.add_parser("reindex", help="rebuild the Chroma index from the JSONL log")
     p.add_argument(
@@ -101,8 +101,14 @@ def _check_positive(value: int | None, name: str) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from my_llm.chatgpt_export import parse_export, store_conversations
+    from my_llm.message_log import validate_namespace
+
+    validate_namespace(args.namespace)
+    errors: list[str] = []  # a bad file stops here, before the history is set up or written
+    conversations = parse_export(args.file, errors, progress=True)
     memory = _history(args, args.namespace)
-    report = memory.load_chatgpt_export(args.file, progress=True)
+    report = store_conversations(memory, conversations, errors)  # locked: each message once
     print(f"{args.namespace}: {report}")
     if not args.no_index and report.added:
         indexed = memory.index(progress=True)
@@ -161,15 +167,15 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_flush(args: argparse.Namespace) -> int:
+    """Send what Pub/Sub has not acknowledged; one stderr line and exit 1 if it cannot."""
     from my_llm import pubsub
 
-    root = _root(args)
-    before = pubsub.spooled_count(root)
-    report = pubsub.flush_spool(root)
-    print(f"sent {report.sent} of {before} spooled messages; {report.spooled} still spooled")
-    for error in report.errors:
-        print(f"  {error}", file=sys.stderr)
-    return 1 if report.spooled else 0
+    report = pubsub.flush_all(_root(args))
+    if report.error:
+        print(f"my-llm: error: {report}", file=sys.stderr)
+        return 1
+    print(report)
+    return 0
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -201,6 +207,11 @@ COMMANDS = {
 }
 
 
+def _one_line(error: object) -> str:
+    """An error is one line on stderr, whatever the message it wraps."""
+    return " ".join(str(error).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -216,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MyLLMError as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"my-llm: error: {exc}", file=sys.stderr)
+        print(f"my-llm: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("my-llm: interrupted", file=sys.stderr)
@@ -229,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         if args.verbose:
             traceback.print_exc()
-        print(f"my-llm: error: {reason}", file=sys.stderr)
+        print(f"my-llm: error: {_one_line(reason)}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -23,6 +23,7 @@ from my_llm.message_log import (
     record_to_message,
     utc_now,
 )
+from my_llm.outbox import Outbox
 from my_llm.standards import (
     MemoryAnswer,
     answer_from_memory,
@@ -65,12 +66,14 @@ class PubSubChatMessageHistory(BaseChatMessageHistory):
     1. the JSONL log ``$MESSAGE_HISTORY/<namespace>/memory.jsonl`` (the system of
        record; locked, fsync'd, safe for concurrent processes);
     2. Pub/Sub topic ``chat-messages-<namespace>`` (or ``pubsub_topic``) when
-       ``GOOGLE_CLOUD_PROJECT`` or ``PUBSUB_EMULATOR_HOST`` is set, in the
-       background; failures wait in a disk spool (``my-llm flush``);
+       ``GOOGLE_CLOUD_PROJECT`` or ``PUBSUB_EMULATOR_HOST`` is set: published from
+       the log by a background thread, at least once, with a cursor on disk
+       (``my_llm.outbox``), so nothing is lost if Pub/Sub is down or the process
+       dies; ``my-llm flush`` sends what is left;
     3. Chroma, **lazily**: nothing is embedded on ``add_messages`` (loading the
        embedding model costs about a second). ``save_vectorstore_memory()``,
-       ``question_memory()`` and ``index()`` index whatever is not indexed yet;
-       ``my-llm reindex`` rebuilds it from the JSONL.
+       ``question_memory()`` and ``index()`` index what the index cursor has not
+       reached yet; ``my-llm reindex`` rebuilds it from the JSONL.
 
     Construction only checks names and environment variables, so tools can
     create one on every run. Logging with metadata::
@@ -109,9 +112,11 @@ class PubSubChatMessageHistory(BaseChatMessageHistory):
         self.embeddings = embeddings
         self._index: Any = None
         self.publisher = pubsub.get_publisher() if publish is not False else None
-        if self.publisher is not None and pubsub.spool_dir(self.root).is_dir():
-            if any(pubsub.spool_dir(self.root).iterdir()):
-                self.publisher.submit_flush(self.root)  # messages left from an outage
+        self.outbox: Outbox | None = None
+        if self.publisher is not None:
+            self.outbox = Outbox(self.root, self.namespace, self.topic)
+            self.outbox.ensure_started()  # on disk before any append of ours: kill -9 safe
+            self.publisher.register(self.outbox)  # also sends what earlier runs left
 
     # -- BaseChatMessageHistory ----------------------------------------------------------------
     @property
@@ -141,7 +146,10 @@ class PubSubChatMessageHistory(BaseChatMessageHistory):
         self.append([message if isinstance(message, AIMessage) else AIMessage(message)], metadata)
 
     def clear(self) -> None:
-        """Start a fresh history: the old log is kept as a dated archive; the index is dropped."""
+        """Start a fresh history: the old log is kept as a dated archive; the index is dropped.
+
+        Messages of the archive that Pub/Sub has not acknowledged yet are still sent.
+        """
         archived = self.log.archive()
         if archived is not None:
             log.info("memory %r archived to %s", self.namespace, archived)
@@ -163,17 +171,23 @@ class PubSubChatMessageHistory(BaseChatMessageHistory):
     def _store(self, records: list[Record]) -> None:
         if not records:
             return
-        self.log.append(records)  # system of record first
-        if self.publisher is not None:
-            self.publisher.submit(self.root, self.topic, records)
+        self.log.append(records)  # system of record: Pub/Sub is fed from it
+        if self.publisher is not None and self.outbox is not None:
+            self.publisher.notify(self.outbox)  # sets a flag: never waits on the network
 
     def records(self) -> list[Record]:
         """Every stored record of the current log, in order."""
         return self.log.records()
 
     def flush(self, timeout: float | None = 30.0) -> bool:
-        """Wait until queued Pub/Sub publishes are sent or spooled; True when done."""
-        return self.publisher.wait(timeout) if self.publisher is not None else True
+        """Publish what Pub/Sub has not acknowledged yet, waiting at most ``timeout`` s.
+
+        True when everything logged in this namespace is on Pub/Sub (or publishing is
+        off); False leaves the rest in the log for the background thread or `my-llm flush`.
+        """
+        if self.publisher is None or self.outbox is None:
+            return True
+        return self.publisher.flush(self.outbox, timeout)
 
     # -- Chroma --------------------------------------------------------------------------------
     def vector_index(self) -> Any:
@@ -187,21 +201,24 @@ class PubSubChatMessageHistory(BaseChatMessageHistory):
         return self._index
 
     def index(self, progress: bool = False) -> int:
-        """Index every logged message that is not in Chroma yet; returns how many."""
-        from my_llm.vectorstore import pending_records
+        """Index what the log holds after the index cursor; returns how many messages.
+
+        Chroma failing raises MemoryStoreError (one line) and changes nothing in the
+        log; the next call resumes where the cursor stopped.
+        """
+        from my_llm.index_sync import index_pending, pending_count
 
         index = self.vector_index()
-        todo = pending_records(index, self.records())
-        if not todo:
-            return 0
         if not progress:
-            return index.add_records(todo)
+            return index_pending(index)
+        total = pending_count(index)
+        if not total:
+            return index_pending(index)
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
-            task = bar.add_task(f"indexing {self.namespace}", total=len(todo))
-            done = index.add_records(todo, progress=lambda n: bar.advance(task, n))
-        return done
+            task = bar.add_task(f"indexing {self.namespace}", total=total)
+            return index_pending(index, progress=lambda n: bar.advance(task, n))
 
     def reindex(self, progress: bool = False) -> int:
         """Drop the collection and rebuild it from the JSONL."""
@@ -291,63 +308,15 @@ class PubSubChatMessageHistory(BaseChatMessageHistory):
         return result
 
     def load_chatgpt_export(self, path: str | Path, progress: bool = False) -> ImportReport:
-        """Import ChatGPT's conversations.json: active branches only, idempotent.
+        """Import ChatGPT's conversations.json: active branches only, each message once.
 
-        Titles, conversation ids and original timestamps are kept; a malformed
-        file raises, a malformed conversation is reported and skipped.
+        Titles, conversation ids and original timestamps are kept; a malformed file raises and
+        writes nothing, a malformed conversation is reported by name and skipped. Concurrent
+        imports of one file add each message once (`my_llm.chatgpt_export.import_conversations`).
         """
-        from my_llm.chatgpt_export import iso_utc, iter_conversations, load_export
+        from my_llm.chatgpt_export import import_conversations
 
-        report = ImportReport()
-        existing = self.log.ids()
-        total = len(load_export(path)) if progress else 0
-        bar: Any = None
-        if progress:
-            from rich.progress import Progress
-
-            bar = Progress(transient=True)
-            bar.start()
-            task = bar.add_task("importing conversations", total=total)
-        try:
-            for conv in iter_conversations(path, report.errors):
-                report.conversations += 1
-                records = []
-                for msg in conv.messages:
-                    record_id = f"chatgpt-{conv.conversation_id}-{msg.node_id}"
-                    if record_id in existing:
-                        report.already_present += 1
-                        continue
-                    meta = {
-                        "task": "chatgpt_import",
-                        "source": "chatgpt",
-                        "title": conv.title,
-                        "conversation_id": conv.conversation_id,
-                        "node_id": msg.node_id,
-                        "content_type": msg.content_type,
-                        "create_time": msg.create_time,
-                        "model": msg.model,
-                    }
-                    message = HumanMessage(msg.text) if msg.role == "human" else AIMessage(msg.text)
-                    ts = iso_utc(msg.create_time) or iso_utc(conv.create_time) or utc_now()
-                    records.append(
-                        make_record(
-                            message,
-                            self.namespace,
-                            {k: v for k, v in meta.items() if v is not None},
-                            record_id=record_id,
-                            ts=ts,
-                        )
-                    )
-                    existing.add(record_id)
-                self._store(records)
-                report.added += len(records)
-                if bar is not None:
-                    bar.advance(task)
-        finally:
-            if bar is not None:
-                bar.stop()
-        log.info("%s: %s", path, report)
-        return report
+        return import_conversations(self, path, progress)
 
     # -- reading -------------------------------------------------------------------------------
     def search_log(self, text: str | None = None) -> list[Record]:

@@ -1,42 +1,47 @@
-"""Publishing message records to Google Cloud Pub/Sub, with a disk spool for outages.
+"""Google Cloud Pub/Sub for the message memory: configuration, one bounded publish, `my-llm flush`.
 
-The caller never waits on the network: records go on an in-process queue and a
-single background thread publishes them with the client's batching. Whatever
-cannot be published (Pub/Sub down, topic refused, timeout, process exiting) is
-appended to ``$MESSAGE_HISTORY/.pubsub_spool/<topic>.jsonl`` and sent later,
-when a history is next constructed or by ``my-llm flush``. The JSONL log was
-written before any of this, so a crash can at worst delay a publish, never lose
-the message itself.
+Messages reach Pub/Sub through the outbox (``my_llm.outbox``): the JSONL log is
+the system of record and a cursor on disk says what Pub/Sub has acknowledged, so
+nothing waits in memory and a crash loses nothing. A background thread
+(``my_llm.pubsub_worker``) publishes after each append; ``my-llm flush`` sends
+whatever is left. Each message is the log record as JSON with the string
+attributes namespace, role, task and message_id: delivery is at least once and
+consumers drop duplicates by id.
+
+Every network call here has a short timeout and no hidden retries: the retrying
+is ours (back-off in the background, a few attempts in ``flush_all``), so an
+unreachable Pub/Sub never holds up an append, an exit or a flush for long.
 
 Publishing is on when ``GOOGLE_CLOUD_PROJECT`` (or ``GCLOUD_PROJECT``) is set,
 or when ``PUBSUB_EMULATOR_HOST`` points at the emulator (project
-``my-llm-local`` unless one is set). Delivery is at least once: consumers
-de-duplicate on the ``message_id`` attribute.
+``my-llm-local`` unless one is set).
 """
 
 from __future__ import annotations
 
 import atexit
-import fcntl
 import json
 import logging
 import os
-import queue
 import threading
 import time
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from my_llm.message_log import MemoryStoreError, Record, append_lines, encode, locked_append_fd
+from my_llm.message_log import MemoryStoreError, Record, encode
+from my_llm.outbox import DrainResult, Outbox, find_outboxes
+
+if TYPE_CHECKING:
+    from my_llm.pubsub_worker import BackgroundPublisher
 
 log = logging.getLogger("my_llm.memory")
 
 TOPIC_PREFIX = "chat-messages-"
 EMULATOR_PROJECT = "my-llm-local"
-SPOOL_DIRNAME = ".pubsub_spool"
+ATTRIBUTE_BYTES = 1024  # Pub/Sub's limit for an attribute value
+FLUSH_TIMEOUT_S = 25.0
+FLUSH_ATTEMPTS = 3
 _off_announced = False
 
 
@@ -51,10 +56,10 @@ def pubsub_project() -> str | None:
 
 
 def announce_off() -> None:
-    """One info line per process when publishing is off."""
+    """Say once per process, at debug level (it is the normal case), that publishing is off."""
     global _off_announced
     if not _off_announced:
-        log.info("Pub/Sub publishing is off: set GOOGLE_CLOUD_PROJECT or PUBSUB_EMULATOR_HOST")
+        log.debug("Pub/Sub publishing is off: set GOOGLE_CLOUD_PROJECT or PUBSUB_EMULATOR_HOST")
         _off_announced = True
 
 
@@ -72,344 +77,223 @@ def topic_for(namespace: str, pubsub_topic: str | None = None) -> str:
     return topic
 
 
-def spool_dir(root: Path) -> Path:
-    return Path(root) / SPOOL_DIRNAME
-
-
-def publish_timeout() -> float:
-    """Seconds one publish may take before its batch goes to the spool."""
+def rpc_timeout() -> float:
+    """Seconds one Pub/Sub call may take (``MY_LLM_PUBSUB_TIMEOUT``, default 5)."""
     try:
-        return max(0.5, float(os.environ.get("MY_LLM_PUBSUB_TIMEOUT", "10")))
+        return max(0.2, float(os.environ.get("MY_LLM_PUBSUB_TIMEOUT", "5")))
     except ValueError:
-        return 10.0
+        return 5.0
+
+
+def _attribute(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.encode("utf-8")[:ATTRIBUTE_BYTES].decode("utf-8", "ignore")
 
 
 def attributes_for(record: Record) -> dict[str, str]:
+    """The string attributes a subscriber can filter on; message_id is for de-duplication."""
     metadata = record.get("metadata") or {}
-    task = metadata.get("task")
     return {
-        "namespace": str(record.get("namespace", "")),
-        "role": str(record.get("role", "")),
-        "task": "" if task is None else str(task),
-        "message_id": str(record["id"]),
+        "namespace": _attribute(record.get("namespace", "")),
+        "role": _attribute(record.get("role", "")),
+        "task": _attribute(metadata.get("task")),
+        "message_id": _attribute(record["id"]),
     }
-
-
-def spool(root: Path, topic: str, records: Sequence[Record]) -> None:
-    """Keep records for a later publish (locked append, fsync'd)."""
-    if records:
-        append_lines(spool_dir(root) / f"{topic}.jsonl", [encode(r) for r in records])
-
-
-@dataclass
-class FlushReport:
-    """What one spool flush did."""
-
-    sent: int = 0
-    spooled: int = 0
-    topics: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-class Publisher:
-    """One background publisher per process and project (see module docstring)."""
-
-    def __init__(self, project: str) -> None:
-        self.project = project
-        self._queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
-        self._client: Any = None
-        self._ensured: set[str] = set()
-        self._down_until = 0.0
-        self._thread = threading.Thread(target=self._run, name="my-llm-pubsub", daemon=True)
-        self._thread.start()
-        self._closed = False
-
-    # -- caller side -------------------------------------------------------------------------
-    def submit(self, root: Path, topic: str, records: Sequence[Record]) -> None:
-        """Queue records for publishing; returns at once."""
-        if self._closed:
-            spool(root, topic, records)
-            return
-        self._queue.put(("publish", (Path(root), topic), list(records)))
-
-    def submit_flush(self, root: Path) -> None:
-        """Send whatever is spooled under ``root``, in the background."""
-        if not self._closed:
-            self._queue.put(("flush", Path(root), None))
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until everything queued so far is published or spooled."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._queue.all_tasks_done:
-            while self._queue.unfinished_tasks:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._queue.all_tasks_done.wait(remaining)
-        return True
-
-    def close(self, timeout: float = 15.0) -> None:
-        """At exit: give the queue a little time, then spool what is left."""
-        self.wait(timeout)
-        self._closed = True
-        while True:
-            try:
-                kind, target, records = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if kind == "publish":
-                root, topic = target
-                spool(root, topic, records)
-            self._queue.task_done()
-
-    # -- worker side -------------------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            kind, target, records = self._queue.get()
-            try:
-                if kind == "publish":
-                    root, topic = target
-                    batch = list(records)
-                    # Merge whatever else is waiting for the same topic: fewer round trips.
-                    while len(batch) < 1000:
-                        try:
-                            nxt = self._queue.get_nowait()
-                        except queue.Empty:
-                            break
-                        if nxt[0] == "publish" and nxt[1] == target:
-                            batch.extend(nxt[2])
-                            self._queue.task_done()
-                        else:
-                            self._queue.put(nxt)
-                            self._queue.task_done()
-                            break
-                    self._publish_or_spool(root, topic, batch)
-                elif kind == "flush":
-                    self.flush_spool(target)
-            except Exception as exc:  # the worker must survive anything
-                log.warning("Pub/Sub worker error: %s", exc)
-                if kind == "publish":
-                    spool(target[0], target[1], records)
-            finally:
-                self._queue.task_done()
-
-    def client(self) -> Any:
-        if self._client is None:
-            from google.cloud import pubsub_v1
-
-            settings = pubsub_v1.types.BatchSettings(max_messages=500, max_latency=0.02)
-            self._client = pubsub_v1.PublisherClient(batch_settings=settings)
-        return self._client
-
-    def _ensure_topic(self, topic: str) -> str:
-        from google.api_core import exceptions
-
-        client = self.client()
-        path = client.topic_path(self.project, topic)
-        if path in self._ensured:
-            return path
-        try:
-            client.create_topic(name=path, timeout=publish_timeout())
-        except exceptions.AlreadyExists:
-            pass
-        except exceptions.PermissionDenied:
-            # Allowed to publish but not to create: assume an admin made the topic.
-            pass
-        self._ensured.add(path)
-        return path
-
-    def publish(self, topic: str, records: Sequence[Record]) -> list[Record]:
-        """Publish now and wait; returns the records that failed."""
-        from google.api_core import exceptions
-        from google.api_core import retry as retries
-
-        if not records:
-            return []
-        timeout = publish_timeout()
-        path = self._ensure_topic(topic)
-        client = self.client()
-        retry = retries.Retry(initial=0.1, maximum=1.0, timeout=timeout)
-        futures = [
-            (
-                r,
-                client.publish(
-                    path,
-                    encode(r).encode("utf-8"),
-                    retry=retry,
-                    timeout=timeout,
-                    **attributes_for(r),
-                ),
-            )
-            for r in records
-        ]
-        failed: list[Record] = []
-        first_error: BaseException | None = None
-        for record, future in futures:
-            try:
-                future.result(timeout=timeout + 5)
-            except Exception as exc:
-                failed.append(record)
-                first_error = first_error or exc
-                if isinstance(exc, exceptions.NotFound):
-                    self._ensured.discard(path)
-        if failed:
-            log.warning(
-                "Pub/Sub: %d of %d messages to %s not sent (%s); spooled",
-                len(failed),
-                len(records),
-                topic,
-                _short(first_error),
-            )
-        return failed
-
-    def _publish_or_spool(self, root: Path, topic: str, records: list[Record]) -> None:
-        if time.monotonic() < self._down_until:
-            spool(root, topic, records)
-            return
-        try:
-            failed = self.publish(topic, records)
-        except Exception as exc:
-            log.warning("Pub/Sub unavailable (%s); %d messages spooled", _short(exc), len(records))
-            failed = records
-        if failed:
-            self._down_until = time.monotonic() + 30.0  # don't stall every batch on a dead server
-            spool(root, topic, failed)
-
-    def flush_spool(self, root: Path) -> FlushReport:
-        """Publish every spooled record under ``root``; failures go back to the spool."""
-        report = FlushReport()
-        directory = spool_dir(root)
-        if not directory.is_dir():
-            return report
-        self._down_until = 0.0
-        for claimed, topic in _claim_spool_files(directory):
-            with claimed as (path, records):
-                try:
-                    failed = self.publish(topic, records)
-                except Exception as exc:
-                    report.errors.append(f"{topic}: {_short(exc)}")
-                    failed = records
-                if failed:
-                    spool(root, topic, failed)
-                report.sent += len(records) - len(failed)
-                report.spooled += len(failed)
-                if topic not in report.topics:
-                    report.topics.append(topic)
-        return report
-
-
-def _short(exc: BaseException | None) -> str:
-    text = str(exc).splitlines()[0] if exc is not None and str(exc) else type(exc).__name__
-    return text[:200]
-
-
-class _Claim:
-    """A spool file renamed aside and locked by us while it is being sent."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd = -1
-
-    def acquire(self) -> bool:
-        try:
-            self.fd = os.open(self.path, os.O_RDWR)
-        except FileNotFoundError:
-            return False
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another flusher is sending it
-            os.close(self.fd)
-            return False
-        if not self.path.exists():  # finished by someone between open and lock
-            os.close(self.fd)
-            return False
-        return True
-
-    def __enter__(self) -> tuple[Path, list[Record]]:
-        from my_llm.message_log import iter_records
-
-        return self.path, list(iter_records(self.path))
-
-    def __exit__(self, *exc: object) -> None:
-        if exc[0] is None:
-            self.path.unlink(missing_ok=True)
-        os.close(self.fd)
-
-
-def _claim_spool_files(directory: Path) -> list[tuple[_Claim, str]]:
-    """Take each spool file (and orphans of crashed flushers) for sending."""
-    for path in sorted(directory.glob("*.jsonl")):
-        try:
-            with locked_append_fd(path):  # writers wait while we move it aside
-                if path.stat().st_size == 0:
-                    path.unlink()
-                    continue
-                os.rename(path, path.with_name(f"{path.name}.{uuid.uuid4().hex}.sending"))
-        except FileNotFoundError:
-            continue
-    claims = []
-    for path in sorted(directory.glob("*.jsonl.*.sending")):
-        claim = _Claim(path)
-        if claim.acquire():
-            claims.append((claim, path.name.split(".jsonl.", 1)[0]))
-    return claims
-
-
-def spooled_count(root: Path) -> int:
-    """Messages waiting in the spool (for `my-llm flush` and tests)."""
-    directory = spool_dir(root)
-    if not directory.is_dir():
-        return 0
-    total = 0
-    for path in list(directory.glob("*.jsonl")) + list(directory.glob("*.sending")):
-        try:
-            with open(path, "rb") as handle:
-                total += sum(1 for line in handle if line.strip())
-        except FileNotFoundError:
-            continue
-    return total
-
-
-_publishers: dict[tuple[str, str], Publisher] = {}
-_publishers_lock = threading.Lock()
-
-
-def get_publisher(project: str | None = None) -> Publisher | None:
-    """The process-wide publisher for the configured project, or None when off."""
-    project = project or pubsub_project()
-    if not project:
-        announce_off()
-        return None
-    key = (project, os.environ.get("PUBSUB_EMULATOR_HOST", ""))
-    with _publishers_lock:
-        publisher = _publishers.get(key)
-        if publisher is None:
-            publisher = _publishers[key] = Publisher(project)
-        return publisher
-
-
-@atexit.register
-def _close_all() -> None:
-    for publisher in list(_publishers.values()):
-        try:
-            publisher.close(timeout=float(os.environ.get("MY_LLM_PUBSUB_EXIT_WAIT", "15")))
-        except Exception as exc:  # never turn exit into a crash
-            log.warning("Pub/Sub shutdown: %s", exc)
-
-
-def flush_spool(
-    root: Path, project: str | None = None, timeout: float | None = None
-) -> FlushReport:
-    """Send everything spooled under ``root`` now (what `my-llm flush` runs)."""
-    publisher = get_publisher(project)
-    if publisher is None:
-        raise MemoryStoreError(
-            "Pub/Sub is not configured: set GOOGLE_CLOUD_PROJECT (or PUBSUB_EMULATOR_HOST) to flush"
-        )
-    publisher.wait(timeout)
-    return publisher.flush_spool(Path(root))
 
 
 def decode_payload(data: bytes) -> Record:
     """The record inside a Pub/Sub message body."""
     return json.loads(data.decode("utf-8"))
+
+
+class Sender:
+    """Publishes one batch per call with one bounded RPC; creates the topic when it is missing.
+
+    Uses the GAPIC client directly: the batching client's threads and unbounded
+    retries are what used to stall exits when Pub/Sub was down.
+    """
+
+    def __init__(self, project: str, emulator_host: str | None = None) -> None:
+        self.project = project
+        self.emulator_host = emulator_host
+        self._api: Any = None
+        self._ensured: set[str] = set()
+
+    def _client(self) -> Any:
+        if self._api is None:
+            from google.pubsub_v1 import PublisherClient
+
+            if self.emulator_host:
+                import grpc
+                from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
+
+                channel = grpc.insecure_channel(self.emulator_host)
+                self._api = PublisherClient(transport=PublisherGrpcTransport(channel=channel))
+            else:
+                self._api = PublisherClient()
+        return self._api
+
+    def reset(self) -> None:
+        """Drop the connection after a failure, so the next try reconnects at once."""
+        api, self._api = self._api, None
+        if api is not None:
+            try:
+                api.transport.close()
+            except Exception as exc:  # closing a broken channel may fail too; nothing to do
+                log.debug("closing the Pub/Sub channel: %s", exc)
+
+    def _create_topic(self, path: str, timeout: float) -> None:
+        from google.api_core import exceptions
+
+        try:
+            self._client().create_topic(name=path, timeout=timeout, retry=None)
+        except (exceptions.AlreadyExists, exceptions.PermissionDenied):
+            pass  # PermissionDenied: allowed to publish but not to create, so an admin made it
+        self._ensured.add(path)
+
+    def send(self, topic: str, records: list[Record], timeout: float) -> None:
+        """Publish ``records`` to ``topic`` or raise, within ``timeout`` (and the RPC limit)."""
+        from google.api_core import exceptions
+        from google.pubsub_v1.types import PubsubMessage
+
+        end = time.monotonic() + max(0.1, min(timeout, rpc_timeout()))
+
+        def left() -> float:
+            return max(0.05, end - time.monotonic())
+
+        messages = [
+            PubsubMessage(data=encode(r).encode("utf-8"), attributes=attributes_for(r))
+            for r in records
+        ]
+        try:
+            path = self._client().topic_path(self.project, topic)
+            if path not in self._ensured:
+                self._create_topic(path, left())
+            try:
+                self._client().publish(topic=path, messages=messages, timeout=left(), retry=None)
+            except exceptions.NotFound:  # deleted meanwhile (or the emulator restarted)
+                self._create_topic(path, left())
+                self._client().publish(topic=path, messages=messages, timeout=left(), retry=None)
+        except Exception:
+            self.reset()
+            raise
+
+
+@dataclass
+class FlushReport:
+    """What `my-llm flush` did; ``error`` is set when something is still not delivered."""
+
+    sent: int = 0
+    namespaces: list[str] = field(default_factory=list)
+    pending: int = 0
+    pending_namespaces: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def __str__(self) -> str:
+        if self.error:
+            where = ", ".join(self.pending_namespaces) or "the old spool"
+            return (
+                f"Pub/Sub: {self.error}; {self.pending} messages not sent ({where}), "
+                f"sent {self.sent}; they stay in the log: run my-llm flush again"
+            )
+        if not self.sent:
+            return "nothing to send: Pub/Sub has every logged message"
+        return f"sent {self.sent} messages to Pub/Sub ({', '.join(self.namespaces)})"
+
+
+def emulator_host() -> str | None:
+    return os.environ.get("PUBSUB_EMULATOR_HOST") or None
+
+
+def _drain_with_retries(
+    outbox: Outbox, sender: Sender, deadline: float, attempts: int
+) -> DrainResult:
+    """A few tries with a short back-off: one refused connection is not an outage."""
+    result = DrainResult()
+    for attempt in range(attempts):
+        result = outbox.drain(sender.send, deadline, wait_for_lock=True)
+        if result.done or result.busy or time.monotonic() >= deadline:
+            break
+        if attempt + 1 < attempts:
+            time.sleep(min(0.5 * 2**attempt, max(0.0, deadline - time.monotonic())))
+    return result
+
+
+def flush_all(
+    root: Path, project: str | None = None, timeout: float = FLUSH_TIMEOUT_S
+) -> FlushReport:
+    """Send everything not yet acknowledged under ``root`` (what `my-llm flush` runs).
+
+    Gives up after ``timeout`` seconds, or after a few failed attempts when Pub/Sub
+    refuses: what is not sent stays after the cursors, for the next flush.
+    """
+    from my_llm.legacy_spool import drain_legacy_spool, spool_files
+
+    project = project or pubsub_project()
+    if not project:
+        raise MemoryStoreError(
+            "Pub/Sub is not configured: set GOOGLE_CLOUD_PROJECT (or PUBSUB_EMULATOR_HOST) to flush"
+        )
+    sender = Sender(project, emulator_host())
+    deadline = time.monotonic() + timeout
+    report = FlushReport()
+    attempts = FLUSH_ATTEMPTS
+    if spool_files(root):
+        spooled = drain_legacy_spool(root, sender.send, rpc_timeout())
+        report.sent += spooled.sent
+        report.error = spooled.error
+        attempts = 1 if spooled.error else attempts
+    for outbox in find_outboxes(root):
+        result = _drain_with_retries(outbox, sender, deadline, attempts)
+        if result.sent:
+            report.sent += result.sent
+            report.namespaces.append(outbox.namespace)
+        if not result.done:
+            attempts = 1  # Pub/Sub is failing: one quick try for each of the others
+            report.error = report.error or (
+                "another process is still publishing" if result.busy else result.error
+            )
+            report.pending += outbox.backlog_count()
+            report.pending_namespaces.append(outbox.namespace)
+    sender.reset()
+    return report
+
+
+_publishers: dict[tuple[str, str], BackgroundPublisher] = {}
+_publishers_lock = threading.Lock()
+
+
+def get_publisher(project: str | None = None) -> BackgroundPublisher | None:
+    """The process-wide background publisher for the configured project, or None when off."""
+    project = project or pubsub_project()
+    if not project:
+        announce_off()
+        return None
+    host = emulator_host()
+    key = (project, host or "")
+    with _publishers_lock:
+        publisher = _publishers.get(key)
+        if publisher is None:
+            from my_llm.pubsub_worker import BackgroundPublisher
+
+            publisher = _publishers[key] = BackgroundPublisher(Sender(project, host))
+        return publisher
+
+
+def exit_wait() -> float:
+    """Seconds a process may spend at exit on a last publish (``MY_LLM_PUBSUB_EXIT_WAIT``)."""
+    try:
+        return max(0.0, float(os.environ.get("MY_LLM_PUBSUB_EXIT_WAIT", "1")))
+    except ValueError:
+        return 1.0
+
+
+@atexit.register
+def _close_all() -> None:
+    """One bounded last attempt per publisher; the rest stays in the log for later."""
+    deadline = time.monotonic() + exit_wait()
+    for publisher in list(_publishers.values()):
+        try:
+            publisher.close(max(0.0, deadline - time.monotonic()))
+        except Exception as exc:  # never turn exit into a crash
+            log.debug("Pub/Sub shutdown: %s", exc)

@@ -4,8 +4,9 @@ Embedded by default (``PersistentClient`` under ``$MESSAGE_HISTORY/chroma``);
 ``CHROMA_URL`` (or ``chroma_url=``) points at a Chroma server instead, so a
 team can share one index. Chunk ids are ``<message id>:<n>``, so indexing the
 same message twice is a no-op, and the whole index can be rebuilt from the
-JSONL log at any time. chromadb is imported only when an index is used: it
-takes most of a second.
+JSONL log at any time; how far the log is indexed is kept by a cursor
+(``my_llm.index_sync``). Chroma failures surface as one-line MemoryStoreErrors.
+chromadb is imported only when an index is used: it takes most of a second.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,12 +68,25 @@ def get_client(root: Path, chroma_url: str | None = None) -> Any:
                     settings=settings,
                 )
             except Exception as exc:
-                raise MemoryStoreError(f"Chroma server at {target} is unreachable: {exc}") from exc
+                raise MemoryStoreError(
+                    f"Chroma server at {target} is unreachable: {one_line(exc)}"
+                ) from exc
         else:
-            Path(target).mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=target, settings=settings)
+            try:
+                Path(target).mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=target, settings=settings)
+            except Exception as exc:
+                raise MemoryStoreError(
+                    f"Chroma cannot use {target}: {one_line(exc)} (the log is intact; "
+                    "fix it, then run: my-llm reindex)"
+                ) from exc
         _clients[target] = client
         return client
+
+
+def one_line(exc: BaseException) -> str:
+    """Chroma errors can span lines; a CLI error must not."""
+    return (" ".join(str(exc).split()) or type(exc).__name__)[:300]
 
 
 def collection_name(namespace: str) -> str:
@@ -167,18 +181,27 @@ class MemoryIndex:
             except ValueError as exc:
                 raise MemoryStoreError(
                     f"Chroma collection for namespace {self.namespace!r} does not fit "
-                    f"{ef.name()} embeddings ({exc}); run: my-llm reindex --namespace {self.namespace}"
+                    f"{ef.name()} embeddings ({one_line(exc)}); "
+                    f"run: my-llm reindex --namespace {self.namespace}"
                 ) from exc
             except Exception as exc:
-                raise MemoryStoreError(f"Chroma at {self.target} failed: {exc}") from exc
+                raise MemoryStoreError(f"Chroma at {self.target} failed: {one_line(exc)}") from exc
         return self._collection
 
     def indexed_message_ids(self) -> set[str]:
-        got = self.collection().get(include=[])
+        collection = self.collection()
+        try:
+            got = collection.get(include=[])
+        except Exception as exc:
+            raise MemoryStoreError(f"Chroma at {self.target} failed: {one_line(exc)}") from exc
         return {chunk_id.rsplit(":", 1)[0] for chunk_id in got["ids"]}
 
     def count(self) -> int:
-        return int(self.collection().count())
+        collection = self.collection()
+        try:
+            return int(collection.count())
+        except Exception as exc:
+            raise MemoryStoreError(f"Chroma at {self.target} failed: {one_line(exc)}") from exc
 
     def add_records(
         self,
@@ -199,26 +222,37 @@ class MemoryIndex:
                 docs.append(chunk)
                 metas.append(_chunk_metadata(record, n))
             messages += 1
+        if not ids:
+            return 0
         collection = self.collection()
         for start in range(0, len(ids), UPSERT_BATCH):
             end = start + UPSERT_BATCH
-            collection.upsert(
-                ids=ids[start:end], documents=docs[start:end], metadatas=metas[start:end]
-            )
+            try:
+                collection.upsert(
+                    ids=ids[start:end], documents=docs[start:end], metadatas=metas[start:end]
+                )
+            except Exception as exc:  # the log keeps everything: indexing resumes later
+                raise MemoryStoreError(
+                    f"indexing {self.namespace!r} into Chroma at {self.target} failed: "
+                    f"{one_line(exc)}"
+                ) from exc
             if progress:
                 progress(min(end, len(ids)) - start)
         return messages
 
     def search(self, query: str, k: int = 6, where: dict[str, Any] | None = None) -> list[Hit]:
         collection = self.collection()
-        if collection.count() == 0:
-            return []
-        found = collection.query(
-            query_texts=[query],
-            n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
+        try:
+            if collection.count() == 0:
+                return []
+            found = collection.query(
+                query_texts=[query],
+                n_results=k,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
+        except Exception as exc:
+            raise MemoryStoreError(f"Chroma at {self.target} failed: {one_line(exc)}") from exc
         hits = []
         for chunk_id, doc, meta, dist in zip(
             found["ids"][0],
@@ -242,7 +276,10 @@ class MemoryIndex:
 
     def drop(self) -> None:
         """Delete this namespace's collection (it is rebuilt from the JSONL on demand)."""
+        from my_llm.index_sync import forget
+
         if "://" not in self.target and not Path(self.target).exists():
+            forget(self.root, self.namespace, self.target)
             return  # never indexed here: don't create a store just to empty it
         client = get_client(self.root, self.chroma_url)
         try:
@@ -250,15 +287,7 @@ class MemoryIndex:
         except Exception as exc:  # NotFoundError differs between versions; absent is fine
             if "does not exist" not in str(exc) and "not found" not in str(exc).lower():
                 raise MemoryStoreError(
-                    f"could not drop Chroma collection for {self.namespace!r}: {exc}"
+                    f"could not drop Chroma collection for {self.namespace!r}: {one_line(exc)}"
                 ) from exc
+        forget(self.root, self.namespace, self.target)
         self._collection = None
-
-
-def pending_records(index: MemoryIndex, records: Sequence[Record]) -> list[Record]:
-    """Records that should be in the index but are not yet."""
-    wanted = [r for r in records if indexable(r)]
-    if not wanted:
-        return []
-    have = index.indexed_message_ids()
-    return [r for r in wanted if r["id"] not in have]

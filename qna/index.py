@@ -8,9 +8,11 @@ Each directory (by its resolved path) gets its own collection, so two projects n
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pathspec
+
+from my_llm.errors import MyLLMError
+from my_llm.user_input import read_user_file, utf8_name
 
 __all__ = [
     "CODE_KIND",
@@ -169,16 +174,17 @@ class SkipCounts:
     skipped_non_utf8: int = 0
     skipped_unreadable: int = 0
     skipped_empty: int = 0
+    skipped_bad_name: int = 0  # a file or folder name that is not UTF-8
+    skipped_outside: int = 0  # a symbolic link that leads out of the directory
+    skipped_special: int = 0  # a FIFO, device or socket: never opened
 
     @property
     def skipped(self) -> int:
-        return (
-            self.skipped_binary
-            + self.skipped_large
-            + self.skipped_non_utf8
-            + self.skipped_unreadable
-            + self.skipped_empty
-        )
+        return sum(getattr(self, f.name) for f in dataclasses.fields(SkipCounts))
+
+    def skip_counts(self) -> dict[str, int]:
+        """The counts alone, to carry from a walk into the index stats."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(SkipCounts)}
 
 
 @dataclass
@@ -222,6 +228,9 @@ class IndexStats(SkipCounts):
             "not UTF-8": self.skipped_non_utf8,
             "unreadable": self.skipped_unreadable,
             "empty": self.skipped_empty,
+            "names not UTF-8": self.skipped_bad_name,
+            "links leaving the folder": self.skipped_outside,
+            "not regular files": self.skipped_special,
         }
         detail = ", ".join(f"{n} {why}" for why, n in skipped.items() if n)
         parts.append(f"{self.skipped} skipped" + (f" ({detail})" if detail else ""))
@@ -235,8 +244,15 @@ Progress = Callable[[str, int, int], None]
 # --------------------------------------------------------------------------- walking
 
 
+_EXT_RE = re.compile(r"^\.[a-z0-9_+-]+(\.[a-z0-9_+-]+)*$")
+
+
 def parse_exts(value: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Normalise "--ext .py,md" into (".py", ".md"); None gives the defaults."""
+    """Normalise "--ext .py,md" into (".py", ".md"); None gives the defaults.
+
+    Anything that is not an extension ("*", "src/x", an empty list) is a one-line error, since
+    it would silently match no file at all.
+    """
     if value is None:
         return DEFAULT_EXTS
     items = value.split(",") if isinstance(value, str) else list(value)
@@ -245,7 +261,14 @@ def parse_exts(value: str | Iterable[str] | None) -> tuple[str, ...]:
         item = item.strip().lower()
         if not item:
             continue
-        exts.append(item if item.startswith(".") else "." + item)
+        ext = item if item.startswith(".") else "." + item
+        if not _EXT_RE.match(ext):
+            raise IndexError_(
+                f"--ext {item!r} is not a file extension: give a list such as .py,.md"
+            )
+        exts.append(ext)
+    if not exts:
+        raise IndexError_("--ext names no extension: give a list such as .py,.md")
     return tuple(dict.fromkeys(exts))
 
 
@@ -279,11 +302,12 @@ class _Ignorer:
 
     def load(self, rel_dir: str) -> None:
         gitignore = self.root / rel_dir / ".gitignore"
-        if gitignore.is_file():
-            try:
-                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
+        if gitignore.is_file() and not gitignore.is_symlink():
+            try:  # a regular file, and a bounded read: a .gitignore is never megabytes
+                data = read_user_file(gitignore, ".gitignore", MAX_FILE_BYTES)
+            except MyLLMError:
                 return
+            lines = data.decode("utf-8", errors="replace").splitlines()
             self.specs[rel_dir] = pathspec.GitIgnoreSpec.from_lines(lines)
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
@@ -304,8 +328,25 @@ class _Ignorer:
         return verdict
 
 
-def _iter_paths(root: Path, ignorer: _Ignorer, exts: tuple[str, ...]) -> Iterator[str]:
-    """Yield relative POSIX paths of candidate files, pruning ignored folders early."""
+def _printable(rel: str) -> str:
+    """A path with undecodable bytes shown as escapes, safe to print and log."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _leaves(root: Path, path: Path) -> bool:
+    """True when a symbolic link resolves to somewhere outside ``root`` (e.g. ~/.ssh/id_rsa)."""
+    target = os.path.realpath(path)
+    return os.path.commonpath([str(root), target]) != str(root)
+
+
+def _iter_paths(
+    root: Path, ignorer: _Ignorer, exts: tuple[str, ...], result: WalkResult
+) -> Iterator[str]:
+    """Yield relative POSIX paths of candidate files, pruning ignored folders early.
+
+    Names that are not UTF-8 cannot be stored or shown, and folder links are never followed
+    (they may lead outside or loop): both are skipped, counted in ``result``.
+    """
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir
@@ -314,7 +355,16 @@ def _iter_paths(root: Path, ignorer: _Ignorer, exts: tuple[str, ...]) -> Iterato
         for name in sorted(dirnames):
             rel = f"{rel_dir}/{name}" if rel_dir else name
             full = Path(dirpath) / name
-            if full.is_symlink() or (full / "pyvenv.cfg").exists():  # virtualenvs by any name
+            if not utf8_name(name):
+                result.skipped_bad_name += 1
+                result.skipped_paths.append(_printable(rel) + "/")
+                continue
+            if full.is_symlink():
+                if _leaves(root, full) and not ignorer.ignored(rel, is_dir=True):
+                    result.skipped_outside += 1
+                    result.skipped_paths.append(rel + "/")
+                continue
+            if (full / "pyvenv.cfg").exists():  # virtualenvs by any name
                 continue
             if not ignorer.ignored(rel, is_dir=True):
                 keep.append(name)
@@ -323,7 +373,10 @@ def _iter_paths(root: Path, ignorer: _Ignorer, exts: tuple[str, ...]) -> Iterato
             if not name.lower().endswith(exts):
                 continue
             rel = f"{rel_dir}/{name}" if rel_dir else name
-            if not ignorer.ignored(rel, is_dir=False):
+            if not utf8_name(name):
+                result.skipped_bad_name += 1
+                result.skipped_paths.append(_printable(rel))
+            elif not ignorer.ignored(rel, is_dir=False):
                 yield rel
 
 
@@ -332,30 +385,55 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(CHUNKER_VERSION.encode() + b"\0" + data).hexdigest()
 
 
+def _read_source(root: Path, rel: str, max_bytes: int, result: WalkResult) -> bytes | None:
+    """The bytes of one candidate, or None after counting why it is left out.
+
+    Checked with lstat before anything is opened: a link that leaves the directory is never
+    read (its target could be a key or a password file that would go to the index and the
+    model), and a FIFO or device is never opened (a FIFO blocks, /dev/zero never ends).
+    """
+    full = root / rel
+    try:
+        info = full.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            if _leaves(root, full):
+                result.skipped_outside += 1
+                result.skipped_paths.append(rel)
+                return None
+            info = full.stat()
+        if not stat.S_ISREG(info.st_mode):
+            result.skipped_special += 1
+            result.skipped_paths.append(rel)
+            return None
+        if info.st_size > max_bytes:
+            result.skipped_large += 1
+            result.skipped_paths.append(rel)
+            return None
+        return read_user_file(os.path.realpath(full), "file", max_bytes)
+    except (OSError, MyLLMError):  # vanished, no permission, or changed under us
+        result.skipped_unreadable += 1
+        result.skipped_paths.append(rel)
+        return None
+
+
 def walk_directory(
     root: str | Path,
     exts: Sequence[str] | str | None = None,
     ignore: Sequence[str] = (),
     max_bytes: int = MAX_FILE_BYTES,
 ) -> WalkResult:
-    """Read every indexable file under root; binary, huge, non-UTF-8 and unreadable ones are counted."""
+    """Read every indexable file under root; the files left out are counted by reason.
+
+    Binary, huge, non-UTF-8, unreadable and empty files, names that are not UTF-8, links that
+    leave the directory, and FIFOs or devices are each skipped and counted.
+    """
     root = Path(root).expanduser().resolve()
     chosen = parse_exts(exts)
     result = WalkResult()
     ignorer = _Ignorer(root, _ignore_lines(root, ignore))
-    for rel in _iter_paths(root, ignorer, chosen):
-        full = root / rel
-        try:
-            if not full.is_file():
-                continue
-            if full.stat().st_size > max_bytes:
-                result.skipped_large += 1
-                result.skipped_paths.append(rel)
-                continue
-            data = full.read_bytes()
-        except OSError:
-            result.skipped_unreadable += 1
-            result.skipped_paths.append(rel)
+    for rel in _iter_paths(root, ignorer, chosen, result):
+        data = _read_source(root, rel, max_bytes, result)
+        if data is None:
             continue
         if b"\0" in data[:8192]:
             result.skipped_binary += 1
@@ -686,7 +764,10 @@ def index_directory(
     if walked is None:
         walked = walk_directory(root, exts, ignore, max_bytes)
     if not walked.files:
-        why = f" ({walked.skipped} skipped as binary, too large, not UTF-8, unreadable or empty)"
+        why = (
+            f" ({walked.skipped} skipped as binary, too large, not UTF-8, unreadable, empty, "
+            "links leaving the folder or not regular files)"
+        )
         raise IndexError_(
             f"no files with extensions {', '.join(parse_exts(exts))} to index under {root}"
             + (why if walked.skipped else "")
@@ -710,15 +791,9 @@ def index_directory(
         if ids:
             collection.delete(ids=ids)
 
-    stats = IndexStats(
-        collection=collection.name,
-        files_seen=len(walked.files),
-        skipped_binary=walked.skipped_binary,
-        skipped_large=walked.skipped_large,
-        skipped_non_utf8=walked.skipped_non_utf8,
-        skipped_unreadable=walked.skipped_unreadable,
-        skipped_empty=walked.skipped_empty,
-    )
+    stats = IndexStats(collection=collection.name, files_seen=len(walked.files))
+    for reason, count in walked.skip_counts().items():
+        setattr(stats, reason, count)
     known = indexed_hashes(collection, CODE_KIND)
     current = {f.path for f in walked.files}
     stats.deleted_paths = sorted(set(known) - current)
@@ -761,10 +836,12 @@ def index_directory(
 def check_directory(directory: str | Path) -> Path:
     """Resolve DIR, or raise a one-line error if it is missing or not a directory."""
     root = Path(directory).expanduser()
+    if not utf8_name(root):
+        raise IndexError_(f"{_printable(str(directory))}: the path is not valid UTF-8: rename it")
     if not root.exists():
-        raise IndexError_(f"{directory}: no such directory")
+        raise IndexError_(f"{directory}: no such directory")  # test_qna_cli matches it exactly
     if not root.is_dir():
-        raise IndexError_(f"{directory}: not a directory")
+        raise IndexError_(f"{directory}: not a directory: give the folder that holds the code")
     root = root.resolve()
     try:
         next(root.iterdir(), None)

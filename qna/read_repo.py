@@ -26,9 +26,24 @@ EXIT_USAGE = 2
 PROMPT = "Question> "
 
 
+MAX_K = 100  # chunks retrieved per question; more would not fit in any model's context
+
+
+def _ext_list(value: str) -> tuple[str, ...]:
+    """--ext checked while the options are parsed, before any model or index is touched."""
+    from qna.index import IndexError_, parse_exts
+
+    try:
+        return parse_exts(value)
+    except IndexError_ as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--ext ")) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The old tool's flags (repo, --reindex, --ext, --ignore, --resummarise) plus the new ones."""
-    parser = argparse.ArgumentParser(
+    from my_llm.user_input import OneLineParser
+
+    parser = OneLineParser(
         prog="read-repo",
         description="Ask questions about a code directory; answers cite files and line ranges.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -36,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("repo", metavar="DIR", help="the directory to read (a checkout on disk)")
     parser.add_argument("--reindex", action="store_true", help="rebuild the index from scratch")
     parser.add_argument(
-        "--ext", default=".py,.md", help="comma separated file extensions to include"
+        "--ext",
+        type=_ext_list,
+        default=".py,.md",
+        help="comma separated file extensions to include",
     )
     parser.add_argument(
         "--ignore",
@@ -181,6 +199,16 @@ def _summaries_ignore(root: Path, summaries_dir: str | None) -> list[str]:
         return []
 
 
+def _check_k(k: int) -> None:
+    """-k in range before anything loads: 0 retrieves nothing, a huge k fits no context."""
+    if k < 1:
+        raise _UsageError("-k must be at least 1")
+    if k > MAX_K:
+        raise _UsageError(
+            f"-k must be at most {MAX_K}: more chunks would not fit a model's context"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Index (and summarise), then answer one question or loop; returns the exit code."""
     from qna.answer import answer_question, log_exchange, recent_turns
@@ -192,8 +220,7 @@ def run(args: argparse.Namespace) -> int:
         walk_directory,
     )
 
-    if args.k < 1:
-        raise _UsageError("-k must be at least 1")
+    _check_k(args.k)
     root = check_directory(args.repo)
     if args.question is not None and not args.question.strip():
         raise _UsageError("the question is empty")

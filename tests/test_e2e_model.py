@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from my_llm.model_tiers import DEFAULT_TIER, TIERS
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "primes"
 
@@ -44,6 +46,10 @@ def test_primes_example_is_solved_by_the_embedded_model(tmp_path: Path) -> None:
     assert result["tokens_in"] > 0 and result["tokens_out"] > 0
     assert result["model"].startswith("local:")
     assert "Model: local:" in proc.stderr
+    # `local` is the default tier, and every call carries the runtime's own figures.
+    assert TIERS[DEFAULT_TIER].weights.filename in result["model"]
+    assert all(call["prompt_n"] is not None and call["cache_n"] is not None for call in result["calls"])
+    assert result["cache_hit_rate"] is not None
     # The module really passes the tests, run plainly outside our sandbox by unittest itself.
     check = subprocess.run(
         [sys.executable, "-m", "unittest", "-q", "test_prime_numbers"],
@@ -92,3 +98,27 @@ def test_pseudo_function_is_written_by_the_embedded_model(tmp_path: Path, monkey
     second = run()
     assert second.returncode == 0 and second.stdout.strip() == "120"
     assert cached.stat().st_mtime_ns == stamp  # served from the cache, not written again
+
+
+def test_greedy_output_is_the_same_with_and_without_ngram_drafting() -> None:
+    # Drafting may only change speed: the target model still picks every token. A reply that
+    # copies a module with one change is where n-gram drafts are accepted, so that is the request.
+    from my_llm.local_model import ServerConfig, _load_server
+    from my_llm.local_model import ensure_tier_file as ensure
+
+    source = (ROOT / "my_llm" / "model_tiers.py").read_text()[:2500]
+    request = {
+        "messages": [{"role": "user", "content": "Repeat this Python module exactly, but rename the class Tier "
+                                                 f"to ModelTier everywhere:\n\n```python\n{source}\n```"}],
+        "max_tokens": 200, "temperature": 0.0, "seed": 1, "cache_prompt": False,
+    }
+    path = str(ensure(TIERS[DEFAULT_TIER], show_progress=False))
+    replies = {}
+    for speculative in (None, "ngram_simple"):
+        server = _load_server(ServerConfig(path, 4096, 1, 2, speculative), show_progress=False)
+        response = server.handle_chat_completions(request)
+        replies[speculative] = (response["choices"][0]["message"]["content"], response.get("timings") or {})
+        del server
+    plain, drafted = replies[None], replies["ngram_simple"]
+    assert drafted[1].get("draft_n", 0) > 0  # drafting really ran
+    assert plain[0] == drafted[0]

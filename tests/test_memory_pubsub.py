@@ -1,4 +1,7 @@
-"""Publishing to the real Pub/Sub emulator: payloads, attributes, outages and the spool."""
+"""Publishing to the real Pub/Sub emulator: payloads, attributes, topics, off when unset.
+
+Outages, crashes and `my-llm flush` are in test_memory_outbox.py.
+"""
 
 from __future__ import annotations
 
@@ -91,7 +94,7 @@ def test_publish_and_pull_back_intact(
         "Hvad hedder en elefant?",
         "elefant",
     }
-    assert pubsub.spooled_count(emulator_env) == 0
+    assert not memory.outbox.has_backlog()  # the cursor is at the end of the log
 
 
 def test_topic_is_created_when_missing_and_custom_topic_used(
@@ -107,58 +110,21 @@ def test_topic_is_created_when_missing_and_custom_topic_used(
         t.name for t in pubsub_v1.PublisherClient().list_topics(project=f"projects/{PROJECT}")
     ]
     assert f"projects/{PROJECT}/topics/team-llm-log" in topics
-    assert pubsub.spooled_count(emulator_env) == 0
+    cursor = emulator_env / "custom" / ".cursors" / "pubsub.team-llm-log.json"
+    assert json.loads(cursor.read_text())["offset"] == memory.log.path.stat().st_size
 
 
-def test_outage_spools_then_everything_is_delivered(
-    pubsub_emulator_factory: Any, emulator_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    emulator = pubsub_emulator_factory()
-    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulator.host)
-    topic = "chat-messages-outage"
-    sub = subscribe(topic, "outage-sub")
-    memory = PubSubChatMessageHistory("outage")
-    memory.add_messages([HumanMessage(f"up {n}") for n in range(3)])
-    assert memory.flush(timeout=30)
-    assert sorted(json.loads(m.data)["content"] for m in pull(sub, 3)) == ["up 0", "up 1", "up 2"]
-
-    emulator.stop()  # Pub/Sub goes down mid-run
-    memory.add_messages([HumanMessage(f"down {n}") for n in range(4)])
-    assert memory.flush(timeout=60)  # returns once the failed batch is spooled
-    assert pubsub.spooled_count(emulator_env) == 4
-    assert len(memory.messages) == 7  # the log never missed a message
-
-    emulator.start()  # back again: the emulator forgets topics, so re-subscribe first
-    sub = subscribe(topic, "outage-sub")
-    assert cli.main(["flush"]) == 0
-    delivered = pull(sub, 4)
-    assert sorted(json.loads(m.data)["content"] for m in delivered) == [
-        f"down {n}" for n in range(4)
-    ]
-    assert pubsub.spooled_count(emulator_env) == 0
-
-    # A second outage, recovered by the next start of any history instead of `my-llm flush`.
-    emulator.stop()
-    memory.add_messages([HumanMessage("down again")])
-    assert memory.flush(timeout=60)
-    assert pubsub.spooled_count(emulator_env) == 1
-    emulator.start()
-    sub = subscribe(topic, "outage-sub")
-    restarted = PubSubChatMessageHistory("some_other_tool")
-    assert restarted.flush(timeout=60)
-    assert [json.loads(m.data)["content"] for m in pull(sub, 1)] == ["down again"]
-    assert pubsub.spooled_count(emulator_env) == 0
-
-
-def test_not_configured_is_off_with_one_info_line(
+def test_not_configured_is_off_with_one_debug_line(
     memory_env: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pubsub, "_off_announced", False)
-    with caplog.at_level("INFO", logger="my_llm.memory"):
+    with caplog.at_level("DEBUG", logger="my_llm.memory"):
         first = PubSubChatMessageHistory("quiet_one")
         PubSubChatMessageHistory("quiet_two")
-    assert first.publisher is None
-    assert caplog.text.count("Pub/Sub publishing is off") == 1
+    assert first.publisher is None and first.outbox is None
+    off = [r for r in caplog.records if "Pub/Sub publishing is off" in r.getMessage()]
+    assert len(off) == 1 and off[0].levelname == "DEBUG"  # the normal case: not on stderr
+    assert not (memory_env / "quiet_one" / ".cursors").exists()  # no outbox when off
     first.add_user_message("kept on disk only")
     assert first.flush() is True
     assert cli.main(["flush"]) == 2  # nothing to flush to: a clear error, not a crash

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
+import signal
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from qna import index
 from qna.index import (
     IndexError_,
     check_directory,
@@ -29,6 +34,22 @@ def _write(root: Path, rel: str, content: str | bytes) -> Path:
 
 def _paths(root: Path, **kwargs: object) -> set[str]:
     return {f.path for f in walk_directory(root, **kwargs).files}  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def fails_if_blocked(seconds: int = 20) -> Iterator[None]:
+    """A read that blocks on a FIFO fails the test after ``seconds`` instead of hanging CI."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise TimeoutError(f"blocked for {seconds} s: a FIFO was opened")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_default_ignores_and_extensions(tmp_path: Path) -> None:
@@ -95,15 +116,15 @@ def test_binary_large_non_utf8_unreadable_are_counted(
     _write(tmp_path, "empty.py", "\n\n")
     locked = _write(tmp_path, "locked.py", "y = 2\n")
 
-    real_read = Path.read_bytes
+    real_read = index.read_user_file
 
-    def read_bytes(self: Path) -> bytes:
+    def read_user_file(path: str | Path, what: str, max_bytes: int) -> bytes:
         # Root ignores file modes, so an unreadable file is simulated at the read itself.
-        if self == locked:
+        if Path(path) == locked.resolve():
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_read(path, what, max_bytes)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(index, "read_user_file", read_user_file)
     result = walk_directory(tmp_path, max_bytes=100_000)
     assert [f.path for f in result.files] == ["ok.py"]
     assert (result.skipped_binary, result.skipped_non_utf8, result.skipped_large) == (1, 1, 1)
@@ -125,6 +146,68 @@ def test_check_directory_rejects_bad_input(tmp_path: Path) -> None:
 def test_parse_exts() -> None:
     assert parse_exts(None) == (".py", ".md")
     assert parse_exts(" py, .MD,,txt ") == (".py", ".md", ".txt")
+    assert parse_exts("tar.gz,c++") == (".tar.gz", ".c++")
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        ("", "names no extension"),
+        (" , ,", "names no extension"),
+        ("*", "'\\*' is not a file extension"),
+        ("py,src/x", "'src/x' is not a file extension"),
+        ("..", "'..' is not a file extension"),
+    ],
+)
+def test_parse_exts_refuses_what_is_not_an_extension(value: str, match: str) -> None:
+    with pytest.raises(IndexError_, match=match):
+        parse_exts(value)
+
+
+def test_names_that_are_not_utf8_are_skipped_and_counted(tmp_path: Path) -> None:
+    _write(tmp_path, "ok.py", "a = 1\n")
+    root = os.fsencode(tmp_path)
+    with open(os.path.join(root, b"caf\xe9.py"), "wb") as handle:
+        handle.write(b"b = 2\n")
+    os.mkdir(os.path.join(root, b"d\xff"))
+    with open(os.path.join(root, b"d\xff", b"inner.py"), "wb") as handle:
+        handle.write(b"c = 3\n")
+    result = walk_directory(tmp_path)
+    assert [f.path for f in result.files] == ["ok.py"]
+    assert result.skipped_bad_name == 2 and result.skipped == 2
+    assert "caf\\xe9.py" in result.skipped_paths  # printable, not a lone surrogate
+    for path in result.skipped_paths:
+        path.encode("utf-8")
+
+
+def test_links_that_leave_the_folder_are_never_read(tmp_path: Path) -> None:
+    outside = tmp_path / "home"
+    _write(outside, ".ssh/id_rsa.py", "PRIVATE = 'KEY'\n")
+    repo = tmp_path / "repo"
+    _write(repo, "main.py", "a = 1\n")
+    (repo / "same.py").symlink_to("main.py")  # inside the folder: read
+    (repo / "key.py").symlink_to(outside / ".ssh" / "id_rsa.py")
+    (repo / "up.py").symlink_to("../home/.ssh/id_rsa.py")
+    (repo / "ssh").symlink_to(outside / ".ssh")  # a folder link that leaves
+    result = walk_directory(repo)
+    assert sorted(f.path for f in result.files) == ["main.py", "same.py"]
+    assert all("PRIVATE" not in f.text for f in result.files)
+    assert result.skipped_outside == 3
+    assert sorted(result.skipped_paths) == ["key.py", "ssh/", "up.py"]
+
+
+def test_fifos_and_devices_are_never_opened(tmp_path: Path) -> None:
+    _write(tmp_path, "ok.py", "a = 1\n")
+    os.mkfifo(tmp_path / "pipe.py")  # opening it for reading would block
+    os.mkfifo(tmp_path / ".gitignore")  # so would this one
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "null.py").symlink_to("/dev/null")
+    with fails_if_blocked():
+        result = walk_directory(tmp_path)  # returns: nothing blocked
+    assert [f.path for f in result.files] == ["ok.py"]
+    assert result.skipped_special == 1 and result.skipped_outside == 1
+    assert "1 not regular files" in index.IndexStats(**result.skip_counts()).summary_line()
 
 
 SAMPLE = textwrap.dedent(
