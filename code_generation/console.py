@@ -31,6 +31,9 @@ class ConsoleProgress:
             self.console.print(f"  attempt {attempt.label}: [yellow]static check: {first}[/yellow], tests not run")
         elif attempt.result is None:
             self.console.print(f"  attempt {attempt.label}: [yellow]no code in the reply[/yellow], asking again")
+        elif attempt.result.status == "tampered":
+            self.console.print(f"  attempt {attempt.label}: [red]rejected, it tampered with the tests[/red]: "
+                               f"{attempt.result.message.split(': ', 1)[-1]}")
         else:
             r = attempt.result
             colour = "green" if r.success else "red"

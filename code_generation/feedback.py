@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from code_generation.arguments import ignored_arguments
 from code_generation.extract import is_empty_body
+from code_generation.prompts import TAMPERED_NOTE
 from code_generation.runner import CaseResult, SandboxResult
 from code_generation.skeleton import definitions, plain
 
@@ -33,6 +34,8 @@ def verdict(result: SandboxResult) -> str:
     """One clause for the feedback's first line."""
     if result.success:
         return "passes every test"
+    if result.status == "tampered":
+        return "was rejected: it modified the testing framework instead of passing the tests"
     if result.status == "timeout":
         return "did not finish: the tests were stopped at the time limit"
     if result.status == "import_error":
@@ -148,6 +151,8 @@ def type_note(message: str, test_source: str = "", test_filename: str = "") -> s
 
 def details(result: SandboxResult, budget: int = 3500, test_source: str = "", test_filename: str = "") -> str:
     """Each failing test with its message, then any stderr that explains a crash."""
+    if result.status == "tampered":
+        return tampered_note(result)
     if result.status == "timeout":
         return (
             "The tests did not finish in time. The code probably loops forever (check loop "
@@ -178,6 +183,12 @@ def details(result: SandboxResult, budget: int = 3500, test_source: str = "", te
     if passed:
         parts.append("These tests already pass; keep them passing: " + ", ".join(passed[:20]))
     return "\n\n".join(parts) if parts else _trim(result.message or result.stderr, budget)
+
+
+def tampered_note(result: SandboxResult) -> str:
+    """What the model is told when its module tampered with the tests (status ``tampered``)."""
+    reason = result.message.split(": ", 1)[-1] if ": " in result.message else result.message
+    return TAMPERED_NOTE.format(reason=_trim(reason, PER_CASE_CHARS))
 
 
 def unimplemented(code: str) -> list[str]:

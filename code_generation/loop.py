@@ -105,6 +105,11 @@ class Attempt:
     def success(self) -> bool:
         return bool(self.result and self.result.success)
 
+    @property
+    def tampered(self) -> bool:
+        """The code changed the testing framework (or forged its report): ranked below everything."""
+        return bool(self.result and self.result.status == "tampered")
+
     def summary(self) -> dict[str, Any]:
         return {
             "iteration": self.iteration,
@@ -219,18 +224,18 @@ def call_model_many(
 
 def better(candidate: Attempt, best: Attempt | None) -> bool:
     """Strictly more tests passing; on a tie the earlier attempt stays, so a later one never regresses it."""
-    if candidate.result is None:
-        return False
-    if best is None or best.result is None:
+    if candidate.result is None or candidate.tampered:
+        return False  # tampering never becomes the best, not even the first attempt
+    if best is None or best.result is None or best.tampered:
         return True
     if candidate.success != best.success:
         return candidate.success
     return candidate.passed > best.passed
 
 
-def rank(attempt: Attempt) -> tuple[bool, int, int, int]:
-    """Order of a round's candidates: passing, most tests passed, fewest static findings, shortest."""
-    return (attempt.success, attempt.passed, -len(attempt.findings), -len(attempt.code or ""))
+def rank(attempt: Attempt) -> tuple[bool, bool, int, int, int]:
+    """Order of a round's candidates: honest, passing, most tests passed, fewest static findings, shortest."""
+    return (not attempt.tampered, attempt.success, attempt.passed, -len(attempt.findings), -len(attempt.code or ""))
 
 
 def passed_names(attempt: Attempt) -> set[str]:
@@ -286,7 +291,8 @@ def combine(
     if len(functions) < 2:
         return None
     failing = {c.name for c in best.result.cases if c.outcome in {"failed", "error"}}
-    donors = sorted((a for a in attempts if a is not best and a.code and a.result and a.result.status != "timeout"),
+    donors = sorted((a for a in attempts if a is not best and a.code and a.result
+                     and a.result.status not in {"timeout", "tampered"}),
                     key=lambda a: (not passed_names(a) & failing, -a.passed))
     current, taken, runs = best, [], 0
     for donor in donors:
@@ -441,7 +447,7 @@ def run_loop(
             params: dict[str, Any] = dict(stop)
             if temp != settings.temperature:
                 params["temperature"] = temp
-            if k and base_seed is not None:  # the same seed would sample the same program
+            if (k or iteration > 1) and base_seed is not None:  # the same seed would sample the same program
                 params["seed"] = base_seed + iteration * (MAX_ESCALATED_CANDIDATES + 1) + k
             if prefix and module_asked[k]:
                 request = [*request, AIMessage(prefix)]
@@ -534,7 +540,8 @@ def run_loop(
         signature = _failure_signature(top)
         repeats = repeats + 1 if signature == last_signature else 0
         last_signature = signature
-        if arbiter is not None and repeats == 1 and arbitrations < MAX_ARBITRATIONS and top.code is not None:
+        if (arbiter is not None and repeats == 1 and arbitrations < MAX_ARBITRATIONS and top.code is not None
+                and not top.tampered):
             arbitrations += 1
             revised = arbiter(task, top)
             if revised is not None:
@@ -591,6 +598,9 @@ def run_loop(
                 details = f"{note}\n\n{details}"
         if missing := feedback.missing_module(shown.result, task.module_name):
             details = f"{prompts.MISSING_MODULE_NOTE.format(name=missing)}\n\n{details}"
+        if top.tampered and shown is not top:  # the feedback shows the best's failures: say why the last was rejected
+            assert top.result is not None
+            details = f"{feedback.tampered_note(top.result)}\n\n{details}"
         if shown.findings:
             details = f"{details}\n\n{static_checks.render(shown.findings)}"
         if name:

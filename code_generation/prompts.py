@@ -101,6 +101,12 @@ passing. Reply with the complete {kind} `{short}` in one ```python code block.
 MISSING_MODULE_NOTE = """The package `{name}` is not installed where the tests run. Use only the \
 Python standard library instead."""
 
+# A module that makes the tests pass by changing unittest, the harness or builtins (or by
+# returning values that compare equal to anything) is rejected; the model is told so plainly.
+TAMPERED_NOTE = """Do not modify the testing framework (unittest, the test runner, builtins, the test \
+file or its report), and do not return objects that compare equal to anything: write code that \
+computes the right results. The sandbox rejected the module because {reason}"""
+
 NO_CODE_FEEDBACK = """Your last reply could not be used: {problem}. Reply with the complete module `{module_name}.py` in \
 one ```python code block that implements {names}; do not repeat the tests."""
 

@@ -30,7 +30,7 @@ MAX_TEMPERATURE = 2.0  # OpenAI's range; llama.cpp accepts it too
 MAX_SEED = 2**31 - 1  # the loop adds small offsets per candidate; llama.cpp seeds are 32-bit
 MAX_TEST_BYTES = 1 * MB
 MAX_PROMPT_CHARS = 100_000
-RESERVED_MODULES = frozenset({"_sandbox_harness"})  # the sandbox's own file
+RESERVED_PREFIX = "_sandbox_"  # the sandbox's own modules (_sandbox_harness.py, ...)
 
 # argparse types: a bad number is refused while the options are parsed, before anything runs.
 max_iterations_type = int_in(1, MAX_ITERATIONS)
@@ -98,7 +98,7 @@ def _module_file_name(path: Path, what: str, example: str) -> None:
     """A .py file whose name is a Python module name: the sandbox imports both files by name."""
     if not utf8_name(path):
         raise MyLLMError(f"the {what} path {path} is not valid UTF-8: rename it")
-    if path.stem in RESERVED_MODULES:
+    if path.stem.startswith(RESERVED_PREFIX):
         raise MyLLMError(f"{what} {path} has the name of the sandbox's own module: choose another name")
     if path.suffix != ".py" or not path.stem.isidentifier():
         raise MyLLMError(f"{what} {path} must be a .py file named like a Python module (e.g. {example})")

@@ -38,6 +38,9 @@ BATCH_RECORDS = 500
 BATCH_BYTES = 4_000_000
 MAX_MESSAGE_BYTES = 9_000_000  # Pub/Sub refuses messages over 10 MB; such a line is skipped
 LOCK_POLL_S = 0.05
+# A publish given less time than this (the end of an exit budget, say) would often reach
+# Pub/Sub without our hearing the acknowledgement, to be resent later: the batch waits instead.
+MIN_SEND_S = 0.5
 
 # send(topic, records, timeout_s) publishes the batch or raises.
 Send = Callable[[str, list[Record], float], None]
@@ -107,7 +110,7 @@ class Outbox:
                 if chunk.end is None or (not chunk.records and chunk.end == pos):
                     break
                 remaining = deadline - time.monotonic()
-                if chunk.records and remaining <= 0:
+                if chunk.records and remaining < MIN_SEND_S:
                     result.error = "out of time"
                     return result
                 batch = [r for r in chunk.records if self._fits(r)]

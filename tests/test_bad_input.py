@@ -133,14 +133,14 @@ def test_numbers_out_of_range_are_refused_while_parsing(
 
 def test_fifo_as_test_file_does_not_hang(env: Env) -> None:
     os.mkfifo(env.work / "test_prime_numbers.py")
-    proc = create_script(env, "Sum primes", "prime_numbers.py", timeout=20)
+    proc = create_script(env, "Sum primes", "prime_numbers.py")  # a hang fails at the 60 s limit
     assert_one_line(proc, "test file test_prime_numbers.py is a named pipe (FIFO): give a regular file")
     assert_nothing_left(env, {"test_prime_numbers.py"})
 
 
 def test_device_as_test_file_is_not_read(env: Env) -> None:
     (env.work / "test_prime_numbers.py").symlink_to("/dev/zero")
-    proc = create_script(env, "Sum primes", "prime_numbers.py", timeout=20)
+    proc = create_script(env, "Sum primes", "prime_numbers.py")  # a hang fails at the 60 s limit
     assert_one_line(proc, "test file test_prime_numbers.py is a device: give a regular file")
 
 
@@ -325,7 +325,7 @@ def test_a_file_that_is_not_an_export_imports_nothing(env: Env, content: str, ex
 def test_import_of_something_not_a_file_is_one_line(env: Env, target: str, expected: str) -> None:
     os.mkfifo(env.work / "fifo")
     (env.work / "folder").mkdir()
-    proc = env.run("my_llm.cli", "import-chatgpt", target, "-N", "nothing", "--no-index", timeout=20)
+    proc = env.run("my_llm.cli", "import-chatgpt", target, "-N", "nothing", "--no-index")
     assert_one_line(proc, expected)
     assert not (env.history / "nothing").exists()
 
