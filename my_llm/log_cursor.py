@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from my_llm.message_log import LOG_NAME, Record, locked_append_fd, utc_now
+from my_llm.message_log import LOG_NAME, Record, locked_append_fd, parse_record, utc_now
 
 log = logging.getLogger("my_llm.memory")
 
@@ -193,11 +193,8 @@ def _read_lines(path: Path, pos: Position, max_records: int, max_bytes: int) -> 
             offset += len(line)
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict) or "id" not in record or "role" not in record:
-                    raise ValueError("not a message record")
-            except ValueError:
+            record = parse_record(line)
+            if record is None:
                 log.warning(
                     "%s: incomplete or corrupt line at byte %d skipped", path, offset - len(line)
                 )

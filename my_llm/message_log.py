@@ -202,14 +202,20 @@ def iter_records(path: Path) -> Iterator[Record]:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict) or "id" not in record or "role" not in record:
-                    raise ValueError("not a message record")
-            except ValueError:
+            record = parse_record(line)
+            if record is None:
                 log.warning("%s line %d is incomplete or corrupt; skipped", path, number)
                 continue
             yield record
+
+
+def parse_record(line: str | bytes) -> Record | None:
+    """One log line as a record, or None for a torn or corrupt line (the caller says where)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and "id" in record and "role" in record else None
 
 
 class MessageLog:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import os
 import shutil
-import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,24 +22,11 @@ from my_llm.chatgpt_export import (
     parse_export,
 )
 from my_llm.langchain_class import PubSubChatMessageHistory
+from tests.helpers import fails_if_blocked
 
 FIXTURE = Path(__file__).parent / "fixtures" / "chatgpt_export" / "conversations.json"
 
 
-@contextlib.contextmanager
-def fails_if_blocked(seconds: int = 20) -> Iterator[None]:
-    """A read that blocks on a FIFO fails the test after ``seconds`` instead of hanging CI."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise TimeoutError(f"blocked for {seconds} s: a FIFO was opened")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_imports_only_the_active_branch_and_twice_adds_nothing(memory_env: Path) -> None:

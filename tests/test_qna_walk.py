@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
-import signal
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from qna.index import (
     parse_exts,
     walk_directory,
 )
+from tests.helpers import fails_if_blocked
 
 
 def _write(root: Path, rel: str, content: str | bytes) -> Path:
@@ -36,20 +34,6 @@ def _paths(root: Path, **kwargs: object) -> set[str]:
     return {f.path for f in walk_directory(root, **kwargs).files}  # type: ignore[arg-type]
 
 
-@contextlib.contextmanager
-def fails_if_blocked(seconds: int = 20) -> Iterator[None]:
-    """A read that blocks on a FIFO fails the test after ``seconds`` instead of hanging CI."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise TimeoutError(f"blocked for {seconds} s: a FIFO was opened")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_default_ignores_and_extensions(tmp_path: Path) -> None:
