@@ -5,7 +5,8 @@
 Each configuration loads its own llama.cpp server and sends the same fixed, greedy requests, built
 the way the create-script loop builds them: the first request of an example task, three feedback
 rounds (each the conversation of the loop with the model's own previous answer and a fixed test
-report), and a summary of a fixed text. Prints per configuration prompt and generation tokens per
+report; `:append` builds them as the loop's "append" conversation does, extending the history,
+otherwise as "latest"), and a summary of a fixed text. Prints per configuration prompt and generation tokens per
 second, the share of prompt tokens served from the prompt cache in the feedback rounds, drafted
 tokens accepted, and whether the greedy replies are byte-identical to the plain configuration's.
 `Nx` configurations send N first requests at once on N slots (throughput in all).
@@ -36,7 +37,8 @@ from my_llm.model_tiers import TIERS
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK = ROOT / "examples" / "roman_numerals"
-CONFIGS = ("0.5b", "0.5b@2x", "1.5b", "1.5b@2x", "1.5b+ngram_simple", "1.5b+ngram_map_k", "1.5b+draft")
+CONFIGS = ("0.5b", "0.5b@2x", "1.5b", "1.5b@2x", "1.5b+ngram_simple", "1.5b+ngram_map_k", "1.5b+draft",
+           "1.5b:append", "1.5b+ngram_simple:append")
 # Fixed test reports for the three feedback rounds: what a round of failures reads like.
 REPORTS = (
     "test_round_trip FAILED:\nAssertionError: 'IIII' != 'IV'\n- IIII\n+ IV",
@@ -48,8 +50,9 @@ console = Console()
 
 
 def parse_config(name: str) -> tuple[ServerConfig, int]:
-    """`1.5b`, `1.5b@2x` (two requests at once), `1.5b+ngram_simple`, `1.5b+draft` (the 0.5B drafts)."""
-    base, _, copies = name.partition("@")
+    """`1.5b`, `1.5b@2x` (two requests at once), `1.5b+ngram_simple`, `1.5b+draft` (the 0.5B drafts);
+    a `:append` suffix only changes how feedback rounds are built (see `conversation`)."""
+    base, _, copies = name.split(":")[0].partition("@")
     tier_name, _, spec = base.partition("+")
     path = str(ensure_tier_file(TIERS[tier_name]))
     draft = str(ensure_tier_file(TIERS["0.5b"])) if spec == "draft" else None
@@ -79,22 +82,26 @@ def ask(server: Any, messages: list) -> dict:
     return {"text": text, "seconds": time.monotonic() - started, **(response.get("timings") or {})}
 
 
-def conversation(server: Any) -> list[dict]:
+def conversation(server: Any, append: bool) -> list[dict]:
     """The first request, three feedback rounds on the model's own answers, a summary."""
     from langchain_core.messages import AIMessage, HumanMessage
 
     first, reference, module, names, tests = opening()
     prefix = prompts.reply_prefix(reference) or ""
-    rows, messages = [], [*first, AIMessage(prefix)]
+    rows, request = [], first
     for round_ in range(4):
-        row = ask(server, messages)
+        row = ask(server, [*request, AIMessage(prefix)])
         rows.append({"request": "first" if round_ == 0 else f"feedback {round_}", **row})
         if round_ == 3:
             break
+        reply = prompts.fenced_reply(prefix + row["text"])
+        if append and reply is not None:
+            request = prompts.continued_messages([*request, AIMessage(reply)], module, "fails 1 of its tests",
+                                                 REPORTS[round_])
+            continue
         code = extract_module(prefix + row["text"], module, names, tests, reference).code or row["text"]
         shown = prompts.shown_code(code, reference)
-        messages = [*prompts.feedback_messages(first, module, shown, "fails 1 of its tests", REPORTS[round_]),
-                    AIMessage(prefix)]
+        request = prompts.feedback_messages(first, module, shown, "fails 1 of its tests", REPORTS[round_])
     text = SUMMARY_SOURCE.read_text()[:6000]
     summary = [HumanMessage(f"Summarise what this Python module does in five sentences:\n\n{text}")]
     rows.append({"request": "summary", **ask(server, summary)})
@@ -119,7 +126,7 @@ def measure(name: str) -> dict:
     started = time.monotonic()
     server = _load_server(config, show_progress=False)
     load = time.monotonic() - started
-    rows = parallel(server, copies) if copies > 1 else conversation(server)
+    rows = parallel(server, copies) if copies > 1 else conversation(server, name.endswith(":append"))
     del server
     gc.collect()
     return {"config": name, "load_seconds": round(load, 1), "rows": rows}

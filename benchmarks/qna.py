@@ -57,6 +57,28 @@ QUESTIONS: list[tuple[str, str]] = [
     ("How is the response content streamed in chunks?", "models.py"),
 ]  # fmt: skip
 
+# What a right answer names, per question (same order as QUESTIONS): identifiers and terms from
+# the answer file. An answer's score is the share of its question's terms it mentions; a weak
+# model answers in generalities and names few of them.
+KEY_TERMS: list[tuple[str, ...]] = [
+    ("HTTPDigestAuth", "nonce", "qop"), ("_basic_auth_str", "base64"), ("HTTPError", "status_code"),
+    ("json", "encoding"), ("resolve_redirects", "location"), ("merge_setting",),
+    ("HTTPAdapter", "pool_connections", "max_retries"), ("cert_verify", "verify", "cert"),
+    ("CaseInsensitiveDict",), ("certifi", "where"), ("cookiejar_from_dict", "RequestsCookieJar"),
+    ("ConnectTimeout",), ("dispatch_hook", "hooks"), ("codes", "LookupDict"), ("request", "Session"),
+    ("get_netrc_auth", "netrc"), ("get_encoding_from_headers", "charset"), ("should_bypass_proxies", "no_proxy"),
+    ("info", "platform"), ("__version__",), ("prepare_url", "idna"), ("_encode_files", "multipart"),
+    ("check_compatibility", "urllib3"), ("to_native_string", "unicode_is_ascii"), ("iter_content", "chunk_size"),
+]  # fmt: skip
+assert len(KEY_TERMS) == len(QUESTIONS)
+
+
+def term_score(answer: str, terms: tuple[str, ...]) -> float:
+    """The share of the question's key terms the answer names (case-insensitive)."""
+    text = answer.lower()
+    return sum(t.lower() in text for t in terms) / len(terms)
+
+
 TARGET_NO_CHANGE = 0.05
 TARGET_RECALL = 0.85
 
@@ -85,6 +107,92 @@ def recall_at(collection: Any, k: int) -> tuple[float, float, list[dict[str, Any
     return hits / len(QUESTIONS), rr / len(QUESTIONS), misses
 
 
+def _index_figures(root: Path, client: Any, embedding: Any) -> dict[str, Any]:
+    """A full index, then a no-change reindex (which must embed nothing)."""
+    full = index_directory(root, client=client, embedding_function=embedding)
+    again = index_directory(root, client=client, embedding_function=embedding)
+    assert again.chunks_added == 0, "a no-change reindex embedded something"
+    return {
+        "files": full.files_seen,
+        "chunks": full.chunks_total,
+        "full_index_s": round(full.seconds, 2),
+        "files_per_s": round(full.files_seen / full.seconds, 1),
+        "chunks_per_s": round(full.chunks_total / full.seconds, 1),
+        "no_change_reindex_s": round(again.seconds, 3),
+        "no_change_fraction": round(again.seconds / full.seconds, 4),
+    }
+
+
+def _answer_figures(collection: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Seconds per answer and how much of what a right answer names each answer names."""
+    from my_llm.models import describe_model, get_chat_model
+
+    chat = get_chat_model(args.model, max_tokens=256)
+    chat.invoke("Say OK.")  # load the model outside the timed answers
+    timings, samples = [], []
+    for (question, expected), terms in list(zip(QUESTIONS, KEY_TERMS, strict=True))[: args.answers]:
+        started = time.perf_counter()
+        result = answer_question(collection, question, chat, k=args.k, repo=args.package)
+        timings.append(time.perf_counter() - started)
+        samples.append({
+            "question": question,
+            "answer": result.answer[:300],
+            "sources": [str(s) for s in result.sources],
+            "key_terms": round(term_score(result.answer, terms), 3),
+            "names_file": expected in result.answer,
+            "words": len(result.answer.split()),
+        })
+    return {
+        "model": describe_model(chat),
+        "seconds_per_answer": round(sum(timings) / len(timings), 2),
+        "key_term_score": round(sum(s["key_terms"] for s in samples) / len(samples), 3),
+        "names_answer_file": sum(s["names_file"] for s in samples),
+        "answers": samples,
+    }
+
+
+def _measure(args: argparse.Namespace) -> dict[str, Any]:
+    from my_llm.embeddings import default_embedding_function
+
+    embedding = default_embedding_function()
+    figures: dict[str, Any] = {"package": args.package, "questions": len(QUESTIONS), "k": args.k}
+    with tempfile.TemporaryDirectory(prefix="qna-bench-") as tmp:
+        root = copy_tree(Path(tmp) / args.package, args.package)
+        client = get_client(Path(tmp) / "db")
+        started = time.perf_counter()
+        embedding(["warm up"])  # load the ONNX model outside the timed index
+        figures["embedding_load_s"] = round(time.perf_counter() - started, 2)
+        figures.update(_index_figures(root, client, embedding))
+        collection = open_collection(root, client=client, embedding_function=embedding)
+        started = time.perf_counter()
+        recall, mrr, misses = recall_at(collection, args.k)
+        per_question = 1000 * (time.perf_counter() - started) / len(QUESTIONS)
+        figures.update(recall_at_k=round(recall, 3), mrr=round(mrr, 3),
+                       retrieval_ms_per_question=round(per_question, 1), misses=misses)
+        if args.answers > 0:
+            figures.update(_answer_figures(collection, args))
+    return figures
+
+
+def _print(figures: dict[str, Any], k: int, ok_no_change: bool, ok_recall: bool) -> None:
+    print(f"tree                 {figures['package']}: {figures['files']} files, {figures['chunks']} chunks")
+    print(f"full index           {figures['full_index_s']} s ({figures['files_per_s']} files/s, "
+          f"{figures['chunks_per_s']} chunks/s; embedding model load {figures['embedding_load_s']} s not included)")
+    print(f"no-change reindex    {figures['no_change_reindex_s']} s = {100 * figures['no_change_fraction']:.2f}% "
+          f"of full [target < {100 * TARGET_NO_CHANGE:.0f}%: {'PASS' if ok_no_change else 'FAIL'}]")
+    print(f"recall@{k}             {figures['recall_at_k']} on {len(QUESTIONS)} questions, MRR {figures['mrr']}, "
+          f"{figures['retrieval_ms_per_question']} ms/question [target >= {TARGET_RECALL}: "
+          f"{'PASS' if ok_recall else 'FAIL'}]")
+    for miss in figures["misses"]:
+        print(f"  miss: {miss['question']!r} wanted {miss['expected']}, got {miss['got']}")
+    if "seconds_per_answer" in figures:
+        print(f"answers              {figures['seconds_per_answer']} s per answer with {figures['model']}; "
+              f"key terms named {figures['key_term_score']:.2f}; the answer file named in "
+              f"{figures['names_answer_file']} of {len(figures['answers'])}")
+        for sample in figures["answers"]:
+            print(f"  Q: {sample['question']}\n  A: {sample['answer'][:200]!r}\n  S: {sample['sources']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--package", default="requests", help="installed package to copy")
@@ -93,95 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--json", dest="json_out", default=None, help="write the figures here")
     args = parser.parse_args(argv)
-
-    from my_llm.embeddings import default_embedding_function
-
-    embedding = default_embedding_function()
-    figures: dict[str, Any] = {"package": args.package, "questions": len(QUESTIONS), "k": args.k}
-    with tempfile.TemporaryDirectory(prefix="qna-bench-") as tmp:
-        root = copy_tree(Path(tmp) / args.package, args.package)
-        client = get_client(Path(tmp) / "db")
-
-        started = time.perf_counter()
-        embedding(["warm up"])  # load the ONNX model outside the timed index
-        figures["embedding_load_s"] = round(time.perf_counter() - started, 2)
-
-        full = index_directory(root, client=client, embedding_function=embedding)
-        again = index_directory(root, client=client, embedding_function=embedding)
-        assert again.chunks_added == 0, "a no-change reindex embedded something"
-        figures.update(
-            files=full.files_seen,
-            chunks=full.chunks_total,
-            full_index_s=round(full.seconds, 2),
-            files_per_s=round(full.files_seen / full.seconds, 1),
-            chunks_per_s=round(full.chunks_total / full.seconds, 1),
-            no_change_reindex_s=round(again.seconds, 3),
-            no_change_fraction=round(again.seconds / full.seconds, 4),
-        )
-
-        collection = open_collection(root, client=client, embedding_function=embedding)
-        started = time.perf_counter()
-        recall, mrr, misses = recall_at(collection, args.k)
-        figures.update(
-            recall_at_k=round(recall, 3),
-            mrr=round(mrr, 3),
-            retrieval_ms_per_question=round(
-                1000 * (time.perf_counter() - started) / len(QUESTIONS), 1
-            ),
-            misses=misses,
-        )
-
-        if args.answers > 0:
-            from my_llm.models import describe_model, get_chat_model
-
-            chat = get_chat_model(args.model, max_tokens=256)
-            figures["model"] = describe_model(chat)
-            chat.invoke("Say OK.")  # load the model outside the timed answers
-            timings, samples = [], []
-            for question, _expected in QUESTIONS[: args.answers]:
-                started = time.perf_counter()
-                result = answer_question(collection, question, chat, k=args.k, repo=args.package)
-                timings.append(time.perf_counter() - started)
-                samples.append(
-                    {
-                        "question": question,
-                        "answer": result.answer[:300],
-                        "sources": [str(s) for s in result.sources],
-                    }
-                )
-            figures["seconds_per_answer"] = round(sum(timings) / len(timings), 2)
-            figures["answers"] = samples
-
+    figures = _measure(args)
     ok_no_change = figures["no_change_fraction"] < TARGET_NO_CHANGE
     ok_recall = figures["recall_at_k"] >= TARGET_RECALL
-    print(
-        f"tree                 {args.package}: {figures['files']} files, {figures['chunks']} chunks"
-    )
-    print(
-        f"full index           {figures['full_index_s']} s "
-        f"({figures['files_per_s']} files/s, {figures['chunks_per_s']} chunks/s; "
-        f"embedding model load {figures['embedding_load_s']} s not included)"
-    )
-    print(
-        f"no-change reindex    {figures['no_change_reindex_s']} s = "
-        f"{100 * figures['no_change_fraction']:.2f}% of full "
-        f"[target < {100 * TARGET_NO_CHANGE:.0f}%: {'PASS' if ok_no_change else 'FAIL'}]"
-    )
-    print(
-        f"recall@{args.k}             {figures['recall_at_k']} on {len(QUESTIONS)} questions, "
-        f"MRR {figures['mrr']}, {figures['retrieval_ms_per_question']} ms/question "
-        f"[target >= {TARGET_RECALL}: {'PASS' if ok_recall else 'FAIL'}]"
-    )
-    for miss in figures["misses"]:
-        print(f"  miss: {miss['question']!r} wanted {miss['expected']}, got {miss['got']}")
-    if "seconds_per_answer" in figures:
-        print(
-            f"answers              {figures['seconds_per_answer']} s per answer with {figures['model']}"
-        )
-        for sample in figures["answers"]:
-            print(
-                f"  Q: {sample['question']}\n  A: {sample['answer'][:200]!r}\n  S: {sample['sources']}"
-            )
+    _print(figures, args.k, ok_no_change, ok_recall)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2))
     return 0 if ok_no_change and ok_recall else 1

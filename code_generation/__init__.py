@@ -5,8 +5,9 @@
 """
 
 from code_generation.api import ScriptResult, ScriptSettings, generate_script
-from code_generation.loop import CodeTask, LoopOutcome, LoopSettings, run_loop
+from code_generation.loop import run_loop
 from code_generation.pseudo import PseudoFunctionError, pseudo_function
+from code_generation.types import CodeTask, LoopOutcome, LoopSettings
 
 __all__ = ["CodeTask", "LoopOutcome", "LoopSettings", "PseudoFunctionError", "ScriptResult", "ScriptSettings",
            "generate_script", "pseudo_function", "run_loop"]

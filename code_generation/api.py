@@ -20,11 +20,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.feedback import failure_reason
-from code_generation.loop import Attempt, CodeTask, LoopOutcome, LoopSettings, Observer, run_loop
+from code_generation.loop import run_loop
 from code_generation.run_folder import RunFolder, atomic_write
 from code_generation.runner import SandboxLimits, install_package, make_dependency_venv
+from code_generation.script_settings import ScriptSettings
 from code_generation.testgen import arbitrate, generate_test_file
 from code_generation.testspec import TestFileError
+from code_generation.types import Attempt, CodeTask, LoopOutcome, LoopSettings, Observer
 from code_generation.validate_input import check_settings
 from my_llm.errors import MyLLMError
 from my_llm.models import describe_model, get_chat_model, profile_of
@@ -32,39 +34,6 @@ from my_llm.response_cache import CachedChatModel, ResponseCache
 from my_llm.usage import CallUsage, UsageTracker
 
 MEMORY_NAMESPACE = "create_script"
-
-
-@dataclass
-class ScriptSettings:
-    """Everything one run needs; the CLI fills it from its arguments."""
-
-    prompt: str
-    output_file: Path
-    test_file: Path | None = None
-    model: str | None = None
-    base_url: str | None = None
-    max_iterations: int = 5
-    temperature: float = 0.2
-    timeout: float = 30.0
-    seed: int | None = None
-    candidates: int | None = None  # None: 2 on the embedded model (it has two slots), else 1
-    static_checks: bool = False
-    typecheck: bool = False  # mypy too; implies static_checks
-    allow_install: bool = False  # install missing third-party packages into a per-run venv
-    cache: bool = True  # answer deterministic requests (temperature 0 or a seed) from the disk cache
-    yes: bool = False
-    run_dir: Path | None = None
-    runs_base: Path | None = None
-    verbose: bool = False
-    memory: bool = True
-
-    @property
-    def module_name(self) -> str:
-        return self.output_file.stem
-
-    @property
-    def resolved_test_file(self) -> Path:
-        return self.test_file or self.output_file.with_name(f"test_{self.output_file.name}")
 
 
 @dataclass
@@ -217,15 +186,54 @@ class DependencyInstaller:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def generate_script(
-    settings: ScriptSettings,
-    chat: BaseChatModel | None = None,
-    observer: Observer | None = None,
-    history: Any = None,
-) -> ScriptResult:
-    """Run create_script end to end; raises `MyLLMError` for bad input or configuration."""
-    test_source = check_inputs(settings)
-    test_file = settings.resolved_test_file
+class TestFileGuard:
+    """The test file as the run started with it: any change stops the run, except a correction
+    the run itself writes (`replace`). The loop's guard and the arbiter share one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.digest = _sha256(path)
+
+    def __call__(self) -> None:
+        if not self.path.exists() or _sha256(self.path) != self.digest:
+            raise TestFileError(f"{self.path} changed during the run: rerun once it is final")
+
+    def replace(self, source: str) -> None:
+        """Write the run's own correction of the file; it is the one to guard from now on."""
+        atomic_write(self.path, source)
+        self.digest = _sha256(self.path)
+
+
+class TestArbiter:
+    """Asks the model whether a failing generated test is wrong; a corrected file replaces it.
+
+    Only tests generated in this run may be corrected: the file is ours, never the user's.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, settings: ScriptSettings, chat: BaseChatModel, usage: UsageTracker, observer: Observer,
+                 folder: RunFolder, guard: TestFileGuard) -> None:
+        self.settings, self.chat, self.usage, self.observer = settings, chat, usage, observer
+        self.folder, self.guard = folder, guard
+        self.corrections: list[str] = []
+
+    def __call__(self, task: CodeTask, attempt: Attempt) -> str | None:
+        assert attempt.code is not None and attempt.result is not None
+        revised = arbitrate(self.settings.prompt, task.module_name, task.test_filename, task.test_source,
+                            attempt.code, attempt.result, self.chat, self.usage, self.observer,
+                            limits=SandboxLimits(timeout=self.settings.timeout))
+        if revised is None:
+            return None
+        self.guard()
+        self.corrections.append(revised)
+        self.folder.write_text(f"corrected_{len(self.corrections)}_{self.guard.path.name}", revised)
+        self.guard.replace(revised)
+        return revised
+
+
+def _build_model(settings: ScriptSettings, chat: BaseChatModel | None) -> tuple[BaseChatModel, int]:
+    """The model (a cached one when built here) and the candidates per round."""
     built = chat is None
     if chat is None:
         chat = get_chat_model(
@@ -238,21 +246,15 @@ def generate_script(
     candidates = settings.candidates or default_candidates(chat)
     if built and settings.cache:  # a model handed in by the caller is used as it is
         chat = CachedChatModel(inner=chat, store=ResponseCache())
-    model_label = describe_model(chat)
-    if observer is not None:
-        observer.event(f"Model: {model_label}")
-    folder = RunFolder.create(settings.prompt, base=settings.runs_base, exact=settings.run_dir)
-    usage = UsageTracker(model_name=getattr(chat, "model_name", None) or model_label)
-    history = history if history is not None else _history(settings.memory)
-    observers = Observers(
-        _Recorder(folder),
-        *([_MemoryLog(history, folder.path.name)] if history is not None else []),
-        *([observer] if observer else []),
-    )
-    request = {
+    return chat, candidates
+
+
+def _request_record(settings: ScriptSettings, model_label: str, candidates: int) -> dict[str, Any]:
+    """What the run was asked to do, for the run folder's request.json."""
+    return {
         "prompt": settings.prompt,
         "output_file": str(settings.output_file),
-        "test_file": str(test_file),
+        "test_file": str(settings.resolved_test_file),
         "module_name": settings.module_name,
         "model": model_label,
         "settings": {
@@ -265,12 +267,51 @@ def generate_script(
             "typecheck": settings.typecheck,
             "allow_install": settings.allow_install,
             "cache": settings.cache,
+            **({"tactics": list(settings.tactics)} if settings.tactics is not None else {}),
         },
     }
-    folder.write_json("request.json", request)
 
-    def result(status: str, outcome: LoopOutcome | None, message: str, generated: bool) -> ScriptResult:
+
+def _ensure_tests(
+    settings: ScriptSettings, test_source: str | None, chat: BaseChatModel, usage: UsageTracker,
+    observer: Observer, folder: RunFolder,
+) -> tuple[str, bool]:
+    """The test source, written from the prompt when there is none (then True)."""
+    test_file = settings.resolved_test_file
+    if test_source is not None:
+        return test_source, False
+    test_source = generate_test_file(
+        settings.prompt, settings.module_name, test_file.name, chat, usage, observer,
+        limits=SandboxLimits(timeout=settings.timeout),
+    )
+    try:
+        test_file.parent.mkdir(parents=True, exist_ok=True)  # checked creatable before the model call
+        with test_file.open("x", encoding="utf-8") as handle:  # never replace a user's file
+            handle.write(test_source)
+    except FileExistsError as exc:
+        raise MyLLMError(f"{test_file} appeared while the tests were written: review it and rerun") from exc
+    folder.write_text(f"generated_{test_file.name}", test_source)
+    return test_source, True
+
+
+@dataclass
+class _Run:
+    """One run's model, records and what it has done so far, for the steps of `generate_script`."""
+
+    settings: ScriptSettings
+    chat: BaseChatModel
+    candidates: int
+    model_label: str
+    folder: RunFolder
+    usage: UsageTracker
+    observers: Observers
+    generated: bool = False
+    corrections: list[str] = field(default_factory=list)
+
+    def result(self, status: str, outcome: LoopOutcome | None, message: str) -> ScriptResult:
+        """The run's result, also written to the run folder's run.json."""
         best = outcome.best if outcome else None
+        usage = self.usage
         res = ScriptResult(
             status=status,
             success=status == "passed",
@@ -281,99 +322,104 @@ def generate_script(
             tokens_out=usage.tokens_out,
             cost_usd=usage.cost_usd,
             seconds=round(outcome.seconds if outcome else usage.seconds, 3),
-            output_file=str(settings.output_file),
-            test_file=str(test_file),
-            run_dir=str(folder.path),
-            model=model_label,
-            test_file_generated=generated,
-            tests_corrected=len(corrections),
+            output_file=str(self.settings.output_file),
+            test_file=str(self.settings.resolved_test_file),
+            run_dir=str(self.folder.path),
+            model=self.model_label,
+            test_file_generated=self.generated,
+            tests_corrected=len(self.corrections),
             stop_reason=outcome.stop_reason if outcome else status,
             message=message,
             cache_hit_rate=usage.cache_hit_rate,
             calls=[asdict(c) for c in usage.calls],
         )
-        folder.write_json("run.json", {**res.to_dict(), "attempts": [a.summary() for a in outcome.attempts] if outcome else []})
+        attempts = [a.summary() for a in outcome.attempts] if outcome else []
+        self.folder.write_json("run.json", {**res.to_dict(), "attempts": attempts})
         return res
 
-    generated = False
-    corrections: list[str] = []
-    outcome: LoopOutcome | None = None
-    try:
-        if test_source is None:
-            test_source = generate_test_file(
-                settings.prompt, settings.module_name, test_file.name, chat, usage, observers,
-                limits=SandboxLimits(timeout=settings.timeout),
-            )
-            try:
-                test_file.parent.mkdir(parents=True, exist_ok=True)  # checked creatable before the model call
-                with test_file.open("x", encoding="utf-8") as handle:  # never replace a user's file
-                    handle.write(test_source)
-            except FileExistsError as exc:
-                raise MyLLMError(f"{test_file} appeared while the tests were written: review it and rerun") from exc
-            generated = True
-            folder.write_text(f"generated_{test_file.name}", test_source)
-            if not settings.yes:
-                return result("tests_written", None, f"review {test_file}, then rerun", generated)
-        folder.write_text(test_file.name, test_source)
-        digest = _sha256(test_file)
-
-        def guard() -> None:
-            if not test_file.exists() or _sha256(test_file) != digest:
-                raise TestFileError(f"{test_file} changed during the run: rerun once it is final")
-
+    def run(self, test_source: str) -> LoopOutcome:
+        """The engine on the tests, guarded against changes to the test file."""
+        settings, test_file = self.settings, self.settings.resolved_test_file
+        self.folder.write_text(test_file.name, test_source)
+        guard = TestFileGuard(test_file)
+        arbiter = TestArbiter(settings, self.chat, self.usage, self.observers, self.folder, guard)
+        self.corrections = arbiter.corrections
         task = CodeTask(settings.prompt, settings.module_name, test_source, test_file.name)
         loop_settings = LoopSettings(
             max_iterations=settings.max_iterations,
             temperature=settings.temperature,
             limits=SandboxLimits(timeout=settings.timeout),
-            candidates=candidates,
+            candidates=self.candidates,
             static_checks=settings.static_checks,
             typecheck=settings.typecheck,
+            tactics=settings.tactics,
         )
-        installer = DependencyInstaller(observers) if settings.allow_install else None
-
-        def arbiter(task: CodeTask, attempt: Attempt) -> str | None:
-            """Only tests generated in this run may be corrected: the file is ours, never the user's."""
-            nonlocal digest
-            assert attempt.code is not None and attempt.result is not None
-            revised = arbitrate(settings.prompt, task.module_name, task.test_filename, task.test_source,
-                                attempt.code, attempt.result, chat, usage, observers,
-                                limits=SandboxLimits(timeout=settings.timeout))
-            if revised is None:
-                return None
-            guard()
-            corrections.append(revised)
-            folder.write_text(f"corrected_{len(corrections)}_{test_file.name}", revised)
-            atomic_write(test_file, revised)
-            digest = _sha256(test_file)
-            return revised
-
+        installer = DependencyInstaller(self.observers) if settings.allow_install else None
         try:
-            outcome = run_loop(task, chat, loop_settings, observer=observers, guard=guard, usage=usage,
-                               installer=installer, arbiter=arbiter if generated else None)
+            outcome = run_loop(task, self.chat, loop_settings, observer=self.observers, guard=guard, usage=self.usage,
+                               installer=installer, arbiter=arbiter if self.generated else None)
         finally:
             if installer is not None:
                 installer.remove()
         guard()
+        return outcome
+
+    def finish(self, outcome: LoopOutcome) -> ScriptResult:
+        """Write the output when every test passed; the result either way."""
+        settings, folder = self.settings, self.folder
         if outcome.success and outcome.best and outcome.best.code is not None:
             if settings.output_file.exists():
                 folder.keep_previous(settings.output_file)
             atomic_write(settings.output_file, outcome.best.code)
-            corrected = f"; {len(corrections)} generated test(s) corrected in {test_file}" if corrections else ""
-            return result("passed", outcome, f"wrote {settings.output_file}{corrected}", generated)
-        best = outcome.best
+            corrected = (f"; {len(self.corrections)} generated test(s) corrected in {settings.resolved_test_file}"
+                         if self.corrections else "")
+            return self.result("passed", outcome, f"wrote {settings.output_file}{corrected}")
         message = (
             f"no attempt passed every test ({failure_reason(outcome)}); the best is in {folder.path / 'best.py'}"
-            if best
+            if outcome.best
             else "the model produced no runnable code"
         )
-        return result("failed", outcome, message, generated)
-    except KeyboardInterrupt:
-        folder.write_json(
+        return self.result("failed", outcome, message)
+
+    def interrupted(self) -> None:
+        """Record what an interrupted run spent."""
+        usage = self.usage
+        self.folder.write_json(
             "run.json",
-            {"status": "interrupted", "model": model_label, "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out,
-             "calls": [asdict(c) for c in usage.calls]},
+            {"status": "interrupted", "model": self.model_label, "tokens_in": usage.tokens_in,
+             "tokens_out": usage.tokens_out, "calls": [asdict(c) for c in usage.calls]},
         )
+
+
+def generate_script(
+    settings: ScriptSettings,
+    chat: BaseChatModel | None = None,
+    observer: Observer | None = None,
+    history: Any = None,
+) -> ScriptResult:
+    """Run create_script end to end; raises `MyLLMError` for bad input or configuration."""
+    test_source = check_inputs(settings)
+    chat, candidates = _build_model(settings, chat)
+    model_label = describe_model(chat)
+    if observer is not None:
+        observer.event(f"Model: {model_label}")
+    folder = RunFolder.create(settings.prompt, base=settings.runs_base, exact=settings.run_dir)
+    usage = UsageTracker(model_name=getattr(chat, "model_name", None) or model_label)
+    history = history if history is not None else _history(settings.memory)
+    observers = Observers(
+        _Recorder(folder),
+        *([_MemoryLog(history, folder.path.name)] if history is not None else []),
+        *([observer] if observer else []),
+    )
+    folder.write_json("request.json", _request_record(settings, model_label, candidates))
+    run = _Run(settings, chat, candidates, model_label, folder, usage, observers)
+    try:
+        test_source, run.generated = _ensure_tests(settings, test_source, chat, usage, observers, folder)
+        if run.generated and not settings.yes:
+            return run.result("tests_written", None, f"review {settings.resolved_test_file}, then rerun")
+        return run.finish(run.run(test_source))
+    except KeyboardInterrupt:
+        run.interrupted()
         raise
     finally:
         if history is not None and hasattr(history, "flush"):

@@ -1,15 +1,16 @@
 """Arguments a function is given and ignores: named for the feedback, and undone for a retry.
 
-A small model that has just written ``def hours_since(date_string, now):`` goes on with
-``now = datetime.now()``; every test passes its own ``now`` and gets hours since today. Shown
-that in the feedback, the 0.5B model kept the line for five rounds (how_many_hours).
+A small model that has just written a function taking ``now`` goes on with
+``now = datetime.now()``: every test passes its own ``now`` and gets the present instead. Told so
+in the feedback, a small model often keeps the line, so the loop can also take it out itself
+(the `restore_arguments` tactic; evidence in docs/tactics.md).
 """
 
 from __future__ import annotations
 
 import ast
 
-from code_generation.extract import is_empty_body
+from code_generation.syntax_tree import is_empty_body
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -61,8 +62,8 @@ def _functions(code: str) -> list[Function]:
 
 def ignored_arguments(code: str) -> list[tuple[str, str, bool]]:
     """(function, parameter, overwritten) for each argument a function overwrites before it reads
-    it, or never reads at all (a `from_roman(s)` converting an undefined `n`, copied from
-    `to_roman(n)`)."""
+    it, or never reads at all (a body copied from a sibling function that names its parameter
+    differently)."""
     found = []
     for function in _functions(code):
         for param in _parameters(function):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage, BaseMessage
 from rich.console import Console
 
-from code_generation.loop import Attempt
+from code_generation.types import Attempt
 from my_llm.usage import CallUsage
 
 

@@ -28,6 +28,7 @@ from code_generation.validate_input import (
     candidates_type,
     max_iterations_type,
     seed_type,
+    tactics_type,
     temperature_type,
     timeout_type,
 )
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--typecheck", action="store_true", help="also run mypy on each program; its findings join the feedback (implies --static-checks)")
     parser.add_argument("--static-checks", action="store_true", help="check each program with pyflakes first: undefined names and syntax errors skip the test run, findings join the feedback")
     parser.add_argument("--allow-install", action="store_true", help="when the code imports a missing third-party package, pip-install it (wheels only) into a temporary per-run environment, never yours, and rerun the tests there")
+    parser.add_argument("--tactics", type=tactics_type, default=None, help="comma list of the loop's small-model tactics, e.g. skeleton,prefill,focus (default: the model's own set; 'none' for none; see docs/tactics.md)")
     parser.add_argument("--timeout", type=timeout_type, default=30.0, help="seconds allowed for each test run (at most 3600)")
     parser.add_argument("--yes", action="store_true", help="when the test file is generated, use it without stopping for review")
     parser.add_argument("--run-dir", type=Path, default=None, help="folder for this run's record (default .create_script/runs/<time>-<slug>/)")
@@ -113,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_dir=args.run_dir,
         verbose=args.verbose,
         memory=not args.no_memory,
+        tactics=args.tactics,
     )
     try:
         result = generate_script(settings, observer=ConsoleProgress(err, args.verbose))

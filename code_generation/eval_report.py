@@ -11,18 +11,23 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from code_generation.run_folder import atomic_write
 
+if TYPE_CHECKING:
+    from code_generation.types import LoopOutcome
+
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
 PLOT = "summary.png"
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
 
 
 class ResultsLog:
@@ -175,3 +180,29 @@ def plot_summary(summary: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
     return path
+
+
+def failure_reason(outcome: LoopOutcome) -> str | None:
+    """Why a pair is unsolved, in one line (None when solved)."""
+    if outcome.success:
+        return None
+    best = outcome.best
+    if best is None or best.result is None:
+        notes = "; ".join(outcome.attempts[-1].notes) if outcome.attempts else "no attempt was made"
+        return f"no usable code in the reply ({notes})"
+    result = best.result
+    if result.status != "ok":
+        line = _error_line(result.message or result.stderr or "")
+        return f"{result.status}: {line}" if line else result.status
+    failing = [c for c in result.cases if c.outcome in {"failed", "error"}]
+    reason = f"{result.passed}/{result.tests_run} tests passed"
+    if failing:
+        reason += f"; {failing[0].name}: {_error_line(failing[0].message) or failing[0].outcome}"
+    return reason
+
+
+def _error_line(message: str) -> str:
+    """The exception line of a traceback (``AssertionError: 1 != 2``), else its last line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return (errors[0] if errors else lines[-1] if lines else "")[:200]

@@ -35,13 +35,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from code_generation import eval_report
-from code_generation.eval_report import ResultsLog
-from code_generation.feedback import failure_reason
-from code_generation.loop import Attempt, LoopOutcome, LoopSettings, Sandbox
+from code_generation.eval_report import ResultsLog, failure_reason
 from code_generation.run_folder import atomic_write
 from code_generation.runner import SandboxLimits, run_tests
-from code_generation.strategies import StrategyContext, get_strategy, parse_strategies
+from code_generation.strategies import Strategy, StrategyContext, get_strategy, parse_strategies
+from code_generation.tactics import parse_tactics
 from code_generation.tasks import EvalTask, load_tasks, slug
+from code_generation.types import Attempt, LoopOutcome, LoopSettings, Sandbox
 from my_llm.errors import MyLLMError
 from my_llm.models import describe_model, get_chat_model
 
@@ -49,7 +49,7 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 RUN_FILE = "run.json"
 # Settings that change what a result means: a rerun into the same folder must keep them.
-SAME_RUN_KEYS = ("tasks_source", "model", "max_iterations", "temperature", "timeout", "seed")
+SAME_RUN_KEYS = ("tasks_source", "model", "max_iterations", "temperature", "timeout", "seed", "tactics")
 
 
 ChatFactory = Callable[[EvalTask, str], BaseChatModel]
@@ -68,12 +68,14 @@ class EvalSettings:
     timeout: float = 30.0
     seed: int | None = None
     jobs: int = 1
+    tactics: tuple[str, ...] | None = None  # the loop's tactics by name; None: the model's default set
 
     def loop_settings(self) -> LoopSettings:
         return LoopSettings(
             max_iterations=self.max_iterations,
             temperature=self.temperature,
             limits=SandboxLimits(timeout=self.timeout),
+            tactics=self.tactics,
         )
 
 
@@ -181,6 +183,95 @@ class _ProgressView:
             self.progress.update(self.bars[strategy], advance=1, solved=self.solved[strategy])
 
 
+def _check_request(tasks: Sequence[EvalTask], strategies: Sequence[str], settings: EvalSettings) -> dict[str, Strategy]:
+    """Refuse a run that cannot work before anything runs; the strategies by name."""
+    if settings.jobs < 1:
+        raise MyLLMError("--jobs must be at least 1")
+    if settings.max_iterations < 1:
+        raise MyLLMError("--max-iterations must be at least 1")
+    if not tasks:
+        raise MyLLMError("no tasks selected")
+    functions = {name: get_strategy(name) for name in strategies}
+    ids = [t.id for t in tasks]
+    if len(set(ids)) != len(ids):
+        raise MyLLMError("task ids must be unique")
+    return functions
+
+
+def _run_record(tasks: Sequence[EvalTask], strategies: Sequence[str], settings: EvalSettings, model: str,
+                tasks_source: str) -> dict[str, Any]:
+    """The settings that make a run what it is, for ``run.json``."""
+    return {
+        "tasks_source": tasks_source,
+        "model": model,
+        "model_short": model.split("/")[-1].split(" (")[0],
+        "max_iterations": settings.max_iterations,
+        "temperature": settings.temperature,
+        "timeout": settings.timeout,
+        "seed": settings.seed,
+        **({"tactics": list(settings.tactics)} if settings.tactics is not None else {}),
+        "jobs": settings.jobs,
+        "strategies": list(strategies),
+        "tasks": len(tasks),
+    }
+
+
+@dataclass
+class _PairRunner:
+    """Runs one (task, strategy) pair and records it: its run file, then its results line."""
+
+    functions: dict[str, Strategy]
+    chat: BaseChatModel | ChatFactory
+    loop_settings: LoopSettings
+    sandbox: Sandbox
+    model: str
+    out: Path
+    log: ResultsLog
+    stop: threading.Event
+
+    def guard(self) -> None:
+        if self.stop.is_set():
+            raise _Stopped
+
+    def __call__(self, task: EvalTask, strategy: str) -> dict[str, Any]:
+        chat = self.chat
+        model_for_pair = chat if isinstance(chat, BaseChatModel) else chat(task, strategy)
+        context = StrategyContext(model_for_pair, replace(self.loop_settings), self.sandbox, None, self.guard)
+        self.guard()
+        started = time.monotonic()
+        try:
+            outcome = self.functions[strategy](task.task, context)
+            row = _row(task, strategy, outcome, self.model)
+            record = {"task": task.id, "strategy": strategy, **row, "module": task.task.module_name,
+                      "attempts": [_attempt_record(a) for a in outcome.attempts],
+                      "best_code": outcome.best.code if outcome.best else None}
+        except MyLLMError:
+            raise  # the model or configuration is broken: stop the run, keep what is done
+        except Exception as exc:  # a harness bug on one task must not lose hours of results
+            row = {"task": task.id, "strategy": strategy, "solved": False, "iterations": 0, "tokens_in": 0,
+                   "tokens_out": 0, "calls": 0, "seconds": round(time.monotonic() - started, 3),
+                   "model_seconds": 0.0, "tests_passed": 0, "tests_total": 0, "stop_reason": "error",
+                   "failure": f"harness error: {type(exc).__name__}: {exc}"[:300], "model": self.model,
+                   "error": True, "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            record = dict(row)
+        atomic_write(self.out / "runs" / slug(strategy) / f"{slug(task.id)}.json",
+                     json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
+        self.log.append(row)
+        return row
+
+
+def _summarise(out: Path, log: ResultsLog, ids: list[str], strategies: Sequence[str], run: dict[str, Any],
+               console: Console | None) -> dict[str, Any]:
+    """The summary of every finished pair, written with its plot, and shown."""
+    summary = eval_report.summarize(log.rows(), ids, strategies, run)
+    eval_report.write_summary(out, summary)
+    if any(s["total"] for s in summary["strategies"].values()):
+        eval_report.plot_summary(summary, out / eval_report.PLOT)
+    if console is not None:
+        console.print(eval_report.summary_table(summary))
+    return summary
+
+
 def evaluate(
     tasks: Sequence[EvalTask],
     strategies: Sequence[str],
@@ -201,67 +292,18 @@ def evaluate(
     the run after the pairs in flight reach their next model call; finished pairs are kept.
     """
     settings = settings or EvalSettings()
-    if settings.jobs < 1:
-        raise MyLLMError("--jobs must be at least 1")
-    if settings.max_iterations < 1:
-        raise MyLLMError("--max-iterations must be at least 1")
-    if not tasks:
-        raise MyLLMError("no tasks selected")
-    functions = {name: get_strategy(name) for name in strategies}
+    functions = _check_request(tasks, strategies, settings)
     ids = [t.id for t in tasks]
-    if len(set(ids)) != len(ids):
-        raise MyLLMError("task ids must be unique")
     shared = chat if isinstance(chat, BaseChatModel) else None
     model = model_label or (describe_model(shared) if shared is not None else "custom")
-    run = {
-        "tasks_source": tasks_source,
-        "model": model,
-        "model_short": model.split("/")[-1].split(" (")[0],
-        "max_iterations": settings.max_iterations,
-        "temperature": settings.temperature,
-        "timeout": settings.timeout,
-        "seed": settings.seed,
-        "jobs": settings.jobs,
-        "strategies": list(strategies),
-        "tasks": len(tasks),
-    }
+    run = _run_record(tasks, strategies, settings, model, tasks_source)
     out.mkdir(parents=True, exist_ok=True)
     _check_run_file(out, run)
     log = ResultsLog(out / eval_report.RESULTS)
     finished = {k: r for k, r in eval_report.latest(log.rows()).items() if not r.get("error")}
     pending = [(t, s) for t in tasks for s in strategies if (t.id, s) not in finished]
-    loop_settings = settings.loop_settings()
     stop = threading.Event()
-
-    def guard() -> None:
-        if stop.is_set():
-            raise _Stopped
-
-    def run_pair(task: EvalTask, strategy: str) -> dict[str, Any]:
-        model_for_pair = shared if shared is not None else chat(task, strategy)  # type: ignore[operator]
-        context = StrategyContext(model_for_pair, replace(loop_settings), sandbox, None, guard)
-        guard()
-        started = time.monotonic()
-        try:
-            outcome = functions[strategy](task.task, context)
-            row = _row(task, strategy, outcome, model)
-            record = {"task": task.id, "strategy": strategy, **row, "module": task.task.module_name,
-                      "attempts": [_attempt_record(a) for a in outcome.attempts],
-                      "best_code": outcome.best.code if outcome.best else None}
-        except MyLLMError:
-            raise  # the model or configuration is broken: stop the run, keep what is done
-        except Exception as exc:  # a harness bug on one task must not lose hours of results
-            row = {"task": task.id, "strategy": strategy, "solved": False, "iterations": 0, "tokens_in": 0,
-                   "tokens_out": 0, "calls": 0, "seconds": round(time.monotonic() - started, 3),
-                   "model_seconds": 0.0, "tests_passed": 0, "tests_total": 0, "stop_reason": "error",
-                   "failure": f"harness error: {type(exc).__name__}: {exc}"[:300], "model": model,
-                   "error": True, "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
-            record = dict(row)
-        atomic_write(out / "runs" / slug(strategy) / f"{slug(task.id)}.json",
-                     json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
-        log.append(row)
-        return row
-
+    run_pair = _PairRunner(functions, chat, settings.loop_settings(), sandbox, model, out, log, stop)
     view = _ProgressView(strategies, dict.fromkeys(strategies, len(tasks)), console)
     selected = set(ids)
     for (task_id, strategy), row in finished.items():
@@ -277,12 +319,7 @@ def evaluate(
                 _run_parallel(pending, run_pair, settings.jobs, view, stop, console)
     except BaseException as exc:  # interrupted or failed: still summarise what is finished
         failure = exc
-    summary = eval_report.summarize(log.rows(), ids, strategies, run)
-    eval_report.write_summary(out, summary)
-    if any(s["total"] for s in summary["strategies"].values()):
-        eval_report.plot_summary(summary, out / eval_report.PLOT)
-    if console is not None:
-        console.print(eval_report.summary_table(summary))
+    summary = _summarise(out, log, ids, strategies, run, console)
     if isinstance(failure, _Stopped):
         raise KeyboardInterrupt from failure
     if failure is not None:
@@ -337,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--temperature", type=float, default=0.2, help="sampling temperature")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
     parser.add_argument("--seed", type=int, default=None, help="sampling seed, for reproducible runs")
+    parser.add_argument("--tactics", default=None, help="comma list of the loop's tactics (default: the model's own set; 'none' for none)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", action="store_true", help="tracebacks on errors")
     return parser
@@ -347,10 +385,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=True)
     try:
         strategies = parse_strategies(args.strategies)
+        tactics = parse_tactics(args.tactics) if args.tactics is not None else None
         ids = [i for item in args.ids or [] for i in item.split(",") if i.strip()] or None
         tasks = load_tasks(args.tasks, args.limit, ids)
         source = "humaneval" if args.tasks.lower() == "humaneval" else str(Path(args.tasks).resolve())
-        settings = EvalSettings(args.max_iterations, args.temperature, args.timeout, args.seed, args.jobs)
+        settings = EvalSettings(args.max_iterations, args.temperature, args.timeout, args.seed, args.jobs, tactics)
         if settings.jobs < 1 or settings.max_iterations < 1 or settings.timeout <= 0:
             raise MyLLMError("--jobs and --max-iterations must be at least 1, --timeout positive")
         chat = get_chat_model(args.model, base_url=args.base_url, temperature=args.temperature, seed=args.seed)
@@ -368,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MyLLMError as exc:
         if args.verbose:
             console.print_exception()
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {' '.join(str(exc).split())}", soft_wrap=True)  # one line
         return EXIT_BAD_INPUT
     console.print(f"results: {args.out / eval_report.RESULTS} · summary: {args.out / eval_report.SUMMARY} · plot: {args.out / eval_report.PLOT}")
     return 0

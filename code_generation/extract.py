@@ -9,11 +9,28 @@ from __future__ import annotations
 
 import ast
 import re
-import textwrap
 from dataclasses import dataclass, field
 
-from code_generation.imports import add_missing_imports, import_position
-from code_generation.skeleton import definitions
+from code_generation import syntax_tree
+from code_generation.imports import add_missing_imports
+from code_generation.syntax_tree import (  # re-exported: callers import them from here
+    Function,
+    defined_names,
+    definitions,
+    empty_functions,
+    functions,
+    header,
+    is_empty_body,
+    parses,
+    span,
+    split_function,
+)
+
+__all__ = [
+    "Extraction", "Function", "choose_code", "clean_module", "code_blocks", "definitions", "drop_broken_blocks",
+    "empty_functions", "extract_module", "functions", "header", "is_empty_body", "span", "splice_function",
+    "split_function",
+]
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _CODE_LANGS = {"", "python", "py", "python3", "py3"}
@@ -33,32 +50,6 @@ def code_blocks(reply: str) -> list[str]:
     return [body for lang, body in _FENCE.findall(reply) if lang.lower() in _CODE_LANGS and body.strip()]
 
 
-def _parses(code: str) -> bool:
-    try:
-        ast.parse(code)
-    except SyntaxError:
-        return False
-    return True
-
-
-def _defined_names(code: str) -> set[str]:
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-    return names
-
-
 def _is_test_code(code: str) -> bool:
     return bool(re.search(r"^\s*class \w+\((unittest\.)?TestCase\)", code, re.MULTILINE)) and not re.search(
         r"^\s*def (?!test)\w+", code, re.MULTILINE
@@ -66,7 +57,7 @@ def _is_test_code(code: str) -> bool:
 
 
 def _looks_like_code(text: str) -> bool:
-    return bool(re.search(r"^\s*(def|class|import|from)\s", text, re.MULTILINE)) and _parses(text)
+    return bool(re.search(r"^\s*(def|class|import|from)\s", text, re.MULTILINE)) and parses(text)
 
 
 def choose_code(reply: str, required: list[str]) -> str | None:
@@ -76,14 +67,14 @@ def choose_code(reply: str, required: list[str]) -> str | None:
         stripped = reply.strip()
         return stripped if stripped and _looks_like_code(stripped) else None
     if required:
-        complete = [b for b in blocks if set(required) <= _defined_names(b)]
+        complete = [b for b in blocks if set(required) <= defined_names(b)]
         if complete:
             return max(complete, key=len)
     useful = [b for b in blocks if not _is_test_code(b)] or blocks
     if len(useful) == 1:
         return useful[0]
     joined = "\n\n".join(b.rstrip() for b in useful)
-    return joined if _parses(joined) else max(useful, key=len)
+    return joined if parses(joined) else max(useful, key=len)
 
 
 def _is_testcase_class(node: ast.stmt) -> bool:
@@ -169,7 +160,7 @@ def clean_module(
         line for number, line in enumerate(lines, start=1) if not any(a <= number <= b for a, b in drop)
     ]
     cleaned = re.sub(r"\n{3,}", "\n\n\n", "\n".join(kept)).strip() + "\n"
-    if not _parses(cleaned):  # e.g. a dropped block was the only body of something: keep the original
+    if not parses(cleaned):  # e.g. a dropped block was the only body of something: keep the original
         return Extraction(code=code.strip() + "\n", notes=["cleaning skipped: it broke the syntax"])
     return Extraction(code=cleaned, notes=notes)
 
@@ -208,7 +199,7 @@ def drop_broken_blocks(code: str, keep: set[str], tries: int = 3) -> tuple[str, 
             notes.append(f"removed lines {first + 1}-{last}, which did not parse ({exc.msg})")
             code = "\n".join(lines[:first] + lines[last:])
         else:
-            return (code, notes) if wanted <= _defined_names(code) else None
+            return (code, notes) if wanted <= defined_names(code) else None
     return None
 
 
@@ -218,10 +209,12 @@ def extract_module(
     required: list[str] | None = None,
     test_names: set[str] | None = None,
     reference: str | None = None,
+    add_imports: bool = True,
 ) -> Extraction:
     """The whole job: choose the block(s), clean, add forgotten imports; `code` is None when the reply has no code.
 
     `reference` is the code the request showed: an import it used binds the same name here.
+    The loop passes ``add_imports=False`` and leaves that to its `imports` tactic.
     """
     code = choose_code(reply, required or [])
     if code is None or not code.strip():
@@ -229,163 +222,20 @@ def extract_module(
     result = clean_module(code, module_name, test_names, set(required or []))
     if result.code is None or result.syntax_error is not None:
         return result
-    defined = _defined_names(result.code)
+    defined = defined_names(result.code)
     if not defined:
         return Extraction(code=None, notes=[*result.notes, "the code defines nothing"])
     if required and not defined & set(required):
         wanted = ", ".join(f"`{name}`" for name in required)
         return Extraction(code=None, notes=[*result.notes, f"the code does not define {wanted}"])
+    if not add_imports:
+        return result
     result.code, added = add_missing_imports(result.code, reference)
     result.notes.extend(f"added the missing `{statement}`" for statement in added)
     return result
 
 
-def is_empty_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """A stub: only a docstring, ``pass`` or ``...`` (it returns None)."""
-    return all(
-        isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
-        for stmt in node.body
-    )
-
-
-Function = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-def _is_dunder(name: str) -> bool:
-    return name.startswith("__") and name.endswith("__")
-
-
-def functions(code: str, names: list[str]) -> dict[str, Function]:
-    """The module-level functions among `names` and the methods of the classes among them.
-
-    A method is named ``"Class.method"``; dunder methods are left out (``__init__`` with ``pass``
-    is a real body, and the tests never call one by name). In the order of `names`.
-    """
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return {}
-    found: dict[str, Function] = {}
-    defined = definitions(tree)
-    for name in names:
-        node = defined.get(name)
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, Function) and not _is_dunder(item.name):
-                    found[f"{name}.{item.name}"] = item
-        elif node is not None:
-            found[name] = node
-    return found
-
-
-def empty_functions(code: str, names: list[str]) -> list[str]:
-    """Functions and methods (see `functions`) whose body is still only a docstring, ``pass`` or ``...``."""
-    return [name for name, node in functions(code, names).items() if is_empty_body(node)]
-
-
-def span(node: ast.stmt) -> tuple[int, int]:
-    """First and last line of a statement, decorators included (1-based, inclusive)."""
-    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return start, node.end_lineno or node.lineno
-
-
-def _function_of(module: str, name: str) -> tuple[ast.Module, Function] | None:
-    try:
-        tree = ast.parse(module)
-    except SyntaxError:
-        return None
-    node = definitions(tree).get(name)
-    return (tree, node) if isinstance(node, Function) else None
-
-
-def split_function(module: str, name: str) -> tuple[str, str]:
-    """The module without the function (or ``"Class.method"``) `name`, and its source, dedented."""
-    found = _function_of(module, name)
-    if found is None:
-        return module, ""
-    lines = module.splitlines()
-    first, last = span(found[1])
-    rest = re.sub(r"\n{3,}", "\n\n\n", "\n".join([*lines[:first - 1], *lines[last:]]))
-    return rest.strip() + "\n", textwrap.dedent("\n".join(lines[first - 1:last])) + "\n"
-
-
-def header(module: str, name: str) -> str:
-    """The function (or ``"Class.method"``) `name` with its body left out: decorators, the
-    ``def`` line and the docstring, dedented, then ``...``. Empty when there is no such function."""
-    found = _function_of(module, name)
-    if found is None:
-        return ""
-    node = found[1]
-    first = span(node)[0]
-    body = node.body[0]
-    docstring = isinstance(body, ast.Expr) and isinstance(body.value, ast.Constant) and isinstance(body.value.value, str)
-    end = (body.end_lineno or body.lineno) if docstring else body.lineno - 1
-    if end < node.lineno:  # `def f(): return 1` on one line
-        return ""
-    lines = module.splitlines()[first - 1:end]
-    return textwrap.dedent("\n".join(lines)) + "\n    ...\n"
-
-
-def _written(new: ast.Module, name: str) -> tuple[Function | None, list[Function]]:
-    """The reply's version of `name` (top level, or inside its class for a method), and the other
-    methods the reply's class has (new helper methods come along with a method)."""
-    owner, _, member = name.rpartition(".")
-    top = [n for n in new.body if isinstance(n, Function) and n.name == member]
-    if owner:
-        cls = next((n for n in new.body if isinstance(n, ast.ClassDef) and n.name == owner), None)
-        methods = [i for i in cls.body if isinstance(i, Function)] if cls else []
-        inside = [m for m in methods if m.name == member]
-        if inside:
-            return inside[0], [m for m in methods if m.name != member]
-    return (top[0] if top else None), []
-
-
 def splice_function(module: str, reply: str, name: str) -> str | None:
-    """`module` with its function (or ``"Class.method"``) `name` replaced by the one the reply wrote.
-
-    The reply's new imports go to the top and its new helpers before the function (before the
-    class, for a method; a helper method the reply's class adds goes after the method). None when
-    the reply holds no non-empty `name`, or the result does not parse: the caller then reads the
-    reply as a whole module.
-    """
-    found = _function_of(module, name)
-    if found is None:
-        return None
-    tree, target = found
-    owner = name.rpartition(".")[0]
-    holder = definitions(tree).get(owner) if owner else target
-    assert holder is not None
-    for block in code_blocks(reply) or [reply]:
-        try:
-            new = ast.parse(block)
-        except SyntaxError:
-            continue
-        function, siblings = _written(new, name)
-        if function is None or is_empty_body(function):
-            continue
-        block_lines = block.splitlines()
-
-        def source(node: ast.stmt, lines: list[str] = block_lines) -> str:
-            start, end = span(node)
-            return textwrap.dedent("\n".join(lines[start - 1:end]))
-
-        defined = _defined_names(module)
-        present = {ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)}
-        imports = [source(n) for n in new.body if isinstance(n, ast.Import | ast.ImportFrom) and ast.unparse(n) not in present]
-        helpers = [source(n) for n in new.body if isinstance(n, Function | ast.ClassDef)
-                   and n.name not in defined and n is not function]
-        known = {n.name for n in getattr(holder, "body", []) if isinstance(n, Function)}
-        extra = [source(m) for m in siblings if m.name not in known]
-        gap = "\n\n" if owner else "\n\n\n"
-        body = textwrap.indent(gap.join([source(function), *extra]), " " * target.col_offset)
-        lines = module.splitlines()
-        first, last = span(target)
-        spliced = [*lines[:first - 1], body, *lines[last:]]
-        if helpers:
-            at = span(holder)[0] - 1
-            spliced[at:at] = ["\n\n\n".join(helpers) + "\n\n"]
-        at = import_position(tree)
-        spliced[at:at] = imports
-        code = "\n".join(spliced).strip() + "\n"
-        return code if _parses(code) else None
-    return None
+    """`module` with its function (or ``"Class.method"``) `name` replaced by the one the reply wrote
+    (see `syntax_tree.splice_function`); None when the reply holds none or the result does not parse."""
+    return syntax_tree.splice_function(module, code_blocks(reply) or [reply], name)

@@ -6,20 +6,20 @@ import ast
 import re
 import sys
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from code_generation.arguments import ignored_arguments
-from code_generation.extract import is_empty_body
+from code_generation.eval_report import failure_reason  # re-exported: it used to live here
 from code_generation.prompts import TAMPERED_NOTE
 from code_generation.runner import CaseResult, SandboxResult
-from code_generation.skeleton import definitions, plain
+from code_generation.skeleton import plain
+from code_generation.syntax_tree import definitions, is_empty_body
 
-if TYPE_CHECKING:
-    from code_generation.loop import LoopOutcome
+__all__ = ["culprit", "details", "failure_reason", "failures_of", "failing_check", "ignored_note", "missing_module",
+           "stub_note", "tampered_note", "type_note", "unimplemented", "verdict"]
 
 PER_CASE_CHARS = 900
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
 
 
 def _trim(text: str, limit: int) -> str:
@@ -118,8 +118,8 @@ def _is_expected(node: ast.expr) -> bool:
 def type_note(message: str, test_source: str = "", test_filename: str = "") -> str | None:
     """A sentence on a difference of type that an ``X != Y`` line hides from a small model.
 
-    ``{'args': ('-m', 'pytest')} != {'args': ['-m', 'pytest']}`` reads as equal to the 0.5B
-    model: it rewrote everything but the tuple (cloud_build, five rounds). Named, it is one fix.
+    ``{'args': ('-m', 'pytest')} != {'args': ['-m', 'pytest']}`` reads as equal to a small
+    model, which then rewrites everything but the tuple. Named, it is one fix.
     """
     line = re.search(r"^AssertionError: (.+?) != (.+)$", message, re.MULTILINE)
     if line is None:
@@ -149,8 +149,19 @@ def type_note(message: str, test_source: str = "", test_filename: str = "") -> s
             f"where the test expects {_KINDS[type(wanted)]}, `{wanted!r}`.")
 
 
-def details(result: SandboxResult, budget: int = 3500, test_source: str = "", test_filename: str = "") -> str:
-    """Each failing test with its message, then any stderr that explains a crash."""
+CaseNote = Callable[[str, str, str], str | None]  # (message, test source, test filename) -> a sentence
+
+
+def details(
+    result: SandboxResult, budget: int = 3500, test_source: str = "", test_filename: str = "",
+    case_notes: Sequence[CaseNote] | None = None,
+) -> str:
+    """Each failing test with its message, then any stderr that explains a crash.
+
+    Under each message: the whole failing check when the traceback quotes only its first line,
+    then each of `case_notes` (None: the note on a difference of type, `type_note`).
+    """
+    notes: Sequence[CaseNote] = (type_note,) if case_notes is None else case_notes
     if result.status == "tampered":
         return tampered_note(result)
     if result.status == "timeout":
@@ -172,8 +183,9 @@ def details(result: SandboxResult, budget: int = 3500, test_source: str = "", te
         block = f"{kind}: {case.name}\n{_trim(case.message, PER_CASE_CHARS)}"
         if test_source and (check := failing_check(case.message, test_source, test_filename)):
             block += f"\n{_trim(check, PER_CASE_CHARS)}"
-        if note := type_note(case.message, test_source, test_filename):
-            block += f"\n{_trim(note, PER_CASE_CHARS)}"
+        for case_note in notes:
+            if note := case_note(case.message, test_source, test_filename):
+                block += f"\n{_trim(note, PER_CASE_CHARS)}"
         if used + len(block) > budget:
             parts.append(f"... and {len(failing) - number + 1} more failing tests")
             break
@@ -234,32 +246,6 @@ def missing_module(result: SandboxResult, module_name: str) -> str | None:
             if top != module_name and top not in sys.stdlib_module_names and not top.startswith("test_"):
                 return top
     return None
-
-
-def failure_reason(outcome: LoopOutcome) -> str | None:
-    """Why a pair is unsolved, in one line (None when solved)."""
-    if outcome.success:
-        return None
-    best = outcome.best
-    if best is None or best.result is None:
-        notes = "; ".join(outcome.attempts[-1].notes) if outcome.attempts else "no attempt was made"
-        return f"no usable code in the reply ({notes})"
-    result = best.result
-    if result.status != "ok":
-        line = _error_line(result.message or result.stderr or "")
-        return f"{result.status}: {line}" if line else result.status
-    failing = [c for c in result.cases if c.outcome in {"failed", "error"}]
-    reason = f"{result.passed}/{result.tests_run} tests passed"
-    if failing:
-        reason += f"; {failing[0].name}: {_error_line(failing[0].message) or failing[0].outcome}"
-    return reason
-
-
-def _error_line(message: str) -> str:
-    """The exception line of a traceback (``AssertionError: 1 != 2``), else its last line."""
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
-    return (errors[0] if errors else lines[-1] if lines else "")[:200]
 
 
 def _called_by_test(tree: ast.Module) -> dict[str, set[str]]:

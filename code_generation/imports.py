@@ -2,8 +2,7 @@
 
 A small model writes ``@dataclasses.dataclass`` under ``from dataclasses import dataclass``, or
 ``List[int]`` with no ``typing`` import, and then copies the same import line back round after
-round: on the inventory example every attempt of a 5-round run failed at import for that one
-name. The missing name is found by pyflakes (it reads the syntax tree; nothing runs) and bound
+round, every attempt failing at import for that one name. The missing name is found by pyflakes (it reads the syntax tree; nothing runs) and bound
 by the import the request's own skeleton used, else by the standard library module or the well-
 known standard-library name it is.
 """
@@ -16,6 +15,10 @@ import sys
 from functools import cache, lru_cache
 
 from pyflakes import checker, messages
+
+from code_generation.syntax_tree import import_position
+
+__all__ = ["add_missing_imports", "import_for", "import_position", "undefined_names"]
 
 # Modules whose public names a model uses bare; on a clash the earlier module wins (collections'
 # Counter, not typing's deprecated alias).
@@ -95,15 +98,3 @@ def add_missing_imports(code: str, reference: str | None = None) -> tuple[str, l
     at = import_position(tree)
     lines[at:at] = added
     return "\n".join(lines).strip() + "\n", added
-
-
-def import_position(tree: ast.Module) -> int:
-    """The line index after the module docstring and ``from __future__`` imports."""
-    at = 0
-    for node in tree.body:
-        is_docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node is tree.body[0]
-        if is_docstring or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
-            at = node.end_lineno or node.lineno
-        else:
-            break
-    return at

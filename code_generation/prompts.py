@@ -12,8 +12,8 @@ import re
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from code_generation.extract import header, is_empty_body, split_function
 from code_generation.skeleton import module_skeleton, restore_docstrings
+from code_generation.syntax_tree import header, is_empty_body, split_function
 
 # The tests are shown as a skeleton with doctest examples (see code_generation/skeleton.py):
 # a small model pastes a unittest file back, but completes a skeleton the way it was trained to.
@@ -23,6 +23,18 @@ exactly these. Use only the standard library, and do not add tests or code that 
 
 ```python
 {skeleton}
+```
+
+Reply with the complete module `{module_name}.py` in one ```python code block."""
+
+# Without the skeleton tactic: the request and the test file as they are.
+CODE_REQUEST_TESTS = """{prompt}
+
+Write the Python module `{module_name}.py` so that every test in `{test_filename}` passes. Use only \
+the standard library, and do not add tests or code that runs on import.
+
+```python
+{test_source}
 ```
 
 Reply with the complete module `{module_name}.py` in one ```python code block."""
@@ -42,9 +54,8 @@ The module is `{module_name}.py`, and the tests in `{test_filename}` check these
 
 Reply with the complete module `{module_name}.py` in one ```python code block."""
 
-# The code tested is the model's own last message just above. Repeated here, every feedback
-# round sent it twice: on the examples benchmark the feedback prompts took 1,869 tokens on
-# average with it and 1,409 without (32 calls each).
+# The code tested is the model's own last message just above: repeated here, every feedback
+# round would send it twice (the cost is in docs/tactics.md).
 FEEDBACK = """Your module `{module_name}.py` above {verdict}.
 
 {details}
@@ -54,7 +65,7 @@ keep what already works, and reply with the complete corrected module in one ```
 
 # A stub the model keeps leaving empty is asked for alone: a small model that writes one
 # function of several well often skips another when it must write the whole module. Shown the
-# whole module, a 0.5B model copies it back with the stub still empty; shown the rest of the
+# whole module, a small model copies it back with the stub still empty; shown the rest of the
 # module as context and the stub on its own, it completes the stub (HumanEval's shape).
 FILL_FUNCTION = """The module `{module_name}.py` has these other definitions:
 
@@ -89,9 +100,8 @@ expect. Reply with the complete {kind} `{short}` in one ```python code block.
 {function}
 ```"""
 
-# The same request without the old body: shown its own code, a 0.5B model copies it back
-# unchanged (inventory: `stock` raising KeyError for an unknown name, round after round), so
-# one candidate of a focused round writes the function afresh from its header.
+# The same request without the old body: shown its own code, a small model often copies it
+# back unchanged, so one candidate of a focused round writes the function afresh from its header.
 FOCUS_AFRESH = _FOCUS_HEAD + """Write {what} again from scratch, so that these tests pass and the tests that already pass keep \
 passing. Reply with the complete {kind} `{short}` in one ```python code block.
 
@@ -217,11 +227,18 @@ def code_messages(
     return [HumanMessage(request)]
 
 
+def tests_messages(prompt: str, module_name: str, test_filename: str, test_source: str) -> list[BaseMessage]:
+    """The opening request that shows the test file itself (the skeleton tactic turned off)."""
+    return [HumanMessage(CODE_REQUEST_TESTS.format(
+        prompt=prompt.strip(), module_name=module_name, test_filename=test_filename, test_source=test_source.strip(),
+    ))]
+
+
 def reply_prefix(skeleton: str | None) -> str | None:
     """The start of a whole-module reply, written for the model: the skeleton up to its first empty body.
 
     A small model copies the skeleton back before the first line of code, docstrings and
-    examples included: three quarters of its output on the examples. A model that continues a
+    examples included, which is most of its output. A model that continues a
     final assistant message (llama.cpp does) starts at the first body instead. None when the
     skeleton has no empty function to start in.
     """

@@ -38,8 +38,9 @@ from rich.syntax import Syntax
 
 from code_generation import prompts
 from code_generation.console import ConsoleProgress
-from code_generation.loop import CodeTask, LoopSettings, run_loop
+from code_generation.loop import run_loop
 from code_generation.run_folder import atomic_write
+from code_generation.types import CodeTask, LoopSettings
 from my_llm.errors import MyLLMError
 
 

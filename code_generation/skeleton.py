@@ -1,7 +1,7 @@
 """The module to write, as a skeleton with doctest examples, inferred from the user's tests.
 
 Small code models are trained on "complete this function" (HumanEval's shape): a signature and a
-docstring with ``>>>`` examples. Shown a whole unittest file instead, a 0.5B model mostly pastes
+docstring with ``>>>`` examples. Shown a whole unittest file instead, a small model tends to paste
 the tests back. So we turn the tests into that familiar shape: one stub per name the tests import,
 the request as the docstring, and every test body rewritten as an interactive example
 (``self.assertEqual(f(2), 4)`` becomes ``>>> f(2)`` / ``4``). The result is only shown to the
@@ -16,6 +16,8 @@ import re
 import sys
 import textwrap
 from dataclasses import dataclass, field
+
+from code_generation.syntax_tree import definitions
 
 MAX_EXAMPLE_LINES = 60  # per stub: enough for a typical test file, short for a small model
 _PLACEHOLDER_ARGS = ("x", "y", "z", "w")
@@ -132,12 +134,109 @@ def _condition(call: ast.Call) -> str | None:
 
 
 class _PlainAsserts(ast.NodeTransformer):
-    """``assertEqual(a, b)`` -> ``assert a == b`` inside compound statements (valid doctest)."""
+    """Test code made into code that runs on its own inside compound statements (valid doctest):
+    ``assertEqual(a, b)`` -> ``assert a == b``, ``with subTest(...):`` -> its body, and
+    ``with assertRaises(E): f()`` -> a ``try`` that fails unless ``f()`` raises ``E``."""
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         if isinstance(node.value, ast.Call) and (condition := _condition(node.value)) is not None:
             return ast.copy_location(ast.Assert(test=ast.parse(condition, mode="eval").body), node)
         return node
+
+    def visit_With(self, node: ast.With) -> ast.AST | list[ast.stmt]:
+        self.generic_visit(node)
+        if _is_subtest(node):
+            return node.body
+        if (expected := _expected_exception(node)) is not None:
+            calls = "; ".join(_unparse(s) for s in node.body)
+            fail = ast.parse(f"raise AssertionError({f'{calls} should raise {_unparse(expected)}'!r})").body
+            handler = ast.ExceptHandler(type=expected, name=None, body=[ast.Pass()])
+            return ast.copy_location(ast.Try(body=node.body, handlers=[handler], orelse=fail, finalbody=[]), node)
+        return node
+
+
+def _is_subtest(stmt: ast.stmt) -> bool:
+    """``with subTest(...):``: it only labels the failures of its body."""
+    return isinstance(stmt, ast.With) and len(stmt.items) == 1 and _call_name(stmt.items[0].context_expr) == "subTest"
+
+
+def _expected_exception(stmt: ast.stmt) -> ast.expr | None:
+    """The exception of a ``with assertRaises(E):`` block (``Exception`` when it names none)."""
+    if not (isinstance(stmt, ast.With) and len(stmt.items) == 1):
+        return None
+    ctx = stmt.items[0].context_expr
+    if _call_name(ctx) not in {"assertRaises", "assertRaisesRegex"}:
+        return None
+    assert isinstance(ctx, ast.Call)
+    return ctx.args[0] if ctx.args else ast.Name(id="Exception", ctx=ast.Load())
+
+
+def _without_subtests(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements with each ``with subTest(...):`` replaced by its body."""
+    return [inner for s in stmts
+            for inner in (_without_subtests(s.body) if isinstance(s, ast.With) and _is_subtest(s) else [s])]
+
+
+class _Substitute(ast.NodeTransformer):
+    """Each loaded name of `values` replaced by its value: one pass of a loop, written out."""
+
+    def __init__(self, values: dict[str, ast.expr]) -> None:
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and node.id in self.values:
+            return ast.copy_location(copy.deepcopy(self.values[node.id]), node)
+        return node
+
+
+MAX_UNROLLED = 8  # passes of a loop written out as examples of their own
+
+
+def _passes(stmt: ast.For) -> list[dict[str, ast.expr]] | None:
+    """The loop variables' values, pass by pass, when the loop runs over a short literal."""
+    items = stmt.iter
+    if not isinstance(items, ast.List | ast.Tuple | ast.Set) or not 0 < len(items.elts) <= MAX_UNROLLED:
+        return None
+    target = stmt.target
+    if isinstance(target, ast.Name):
+        return [{target.id: value} for value in items.elts]
+    if not (isinstance(target, ast.Tuple) and all(isinstance(t, ast.Name) for t in target.elts)):
+        return None
+    names = [t.id for t in target.elts if isinstance(t, ast.Name)]
+    if not all(isinstance(v, ast.Tuple) and len(v.elts) == len(names) for v in items.elts):
+        return None
+    return [dict(zip(names, v.elts, strict=True)) for v in items.elts if isinstance(v, ast.Tuple)]
+
+
+def _sentence(stmt: ast.For, body: list[ast.stmt]) -> list[str]:
+    """A loop of checks as one plain sentence, a doctest comment: ``# For each x in xs: f(x) raises ValueError.``"""
+    checks = []
+    for inner in body:
+        expected = _expected_exception(inner)
+        condition = _condition(inner.value) if isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Call) else None
+        if expected is not None and isinstance(inner, ast.With):
+            checks.append(f"{'; '.join(_unparse(s) for s in inner.body)} raises {_unparse(expected)}")
+        else:
+            checks.append(condition or _unparse(_PlainAsserts().visit(copy.deepcopy(inner))))
+    text = " ".join(f"For each {_unparse(stmt.target)} in {_unparse(stmt.iter)}: {'; '.join(checks)}.".split())
+    return [f">>> # {text}"]
+
+
+def _loop(stmt: ast.For, consts: dict[str, str]) -> list[str] | None:
+    """A loop of checks as examples: ``all(...)`` for one assertion, each pass written out when
+    it expects an exception (else a sentence); None for a plain loop of code."""
+    body = _without_subtests(stmt.body)
+    if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Call):
+        if cond := _condition(body[0].value):
+            # ``for n in ...: assertEqual(f(n), n)`` -> ``all(f(n) == n for n in ...)`` / ``True``
+            return _prompt_line(f"all({cond} for {_unparse(stmt.target)} in {_unparse(stmt.iter)})", "True")
+    if not any(_expected_exception(s) is not None for s in body):
+        return None
+    passes = _passes(stmt)
+    if passes is None:
+        return _sentence(stmt, body)
+    return [line for values in passes for s in body
+            for line in _statement(_Substitute(values).visit(copy.deepcopy(s)), consts)]
 
 
 def _is_value(node: ast.expr, consts: dict[str, str]) -> bool:
@@ -186,14 +285,11 @@ def _statement(stmt: ast.stmt, consts: dict[str, str]) -> list[str]:
             return out
         if ctx_name == "subTest":
             return [line for inner in stmt.body for line in _statement(inner, consts)]
-    if isinstance(stmt, ast.For) and not stmt.orelse and len(stmt.body) == 1:
-        inner = stmt.body[0]
-        if isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Call) and (cond := _condition(inner.value)):
-            # ``for n in ...: assertEqual(f(n), n)`` -> ``all(f(n) == n for n in ...)`` / ``True``
-            return _prompt_line(f"all({cond} for {_unparse(stmt.target)} in {_unparse(stmt.iter)})", "True")
+    if isinstance(stmt, ast.For) and not stmt.orelse and (lines := _loop(stmt, consts)) is not None:
+        return lines
     if isinstance(stmt, ast.Pass):
         return []
-    return _prompt_line(_unparse(_PlainAsserts().visit(stmt)), None)
+    return _prompt_line(_unparse(ast.fix_missing_locations(_PlainAsserts().visit(stmt))), None)
 
 
 def _test_bodies(tree: ast.Module) -> list[tuple[str, list[ast.stmt], list[ast.stmt]]]:
@@ -493,8 +589,8 @@ def _render(stub: _Stub, description: str, prompt: str) -> str:
     if stub.dataclass:
         lines.append("\n" + "\n".join(f"    {_field(p, prompt)}" for p in stub.params))
     elif stub.params or stub.methods:
-        # Shown even without parameters: asked to fill only the methods the tests call, the 0.5B
-        # model wrote `self.items[...]` with no __init__ to create it (inventory, every attempt).
+        # Shown even without parameters: asked to fill only the methods the tests call, a small
+        # model uses state (`self.items[...]`) that no __init__ creates.
         lines.append(f"\n    def __init__({', '.join(['self', *stub.params])}):\n        ...")
     notes = _method_notes(list(stub.methods), description)
     for method, params in stub.methods.items():
@@ -506,9 +602,9 @@ def _render(stub: _Stub, description: str, prompt: str) -> str:
 def _method_notes(methods: list[str], description: str) -> dict[str, str]:
     """Each method's own part of its class's description, when the request describes every one.
 
-    Shown the whole class's description once, the 0.5B model gave `stock` the KeyError that
-    the request gives `remove` (inventory, every attempt); the clause under the method's own
-    ``def`` keeps each rule with its method. A request that lists the methods and describes them
+    Shown the whole class's description once, a small model hands one method's rule (an error
+    to raise) to another; the clause under the method's own ``def`` keeps each rule with its
+    method. A request that lists the methods and describes them
     together ("methods a(x), b(y) and c(z) that ...") gives no note at all: the note would hand
     the shared rule to the last method only.
     """
@@ -523,19 +619,6 @@ def _method_notes(methods: list[str], description: str) -> dict[str, str]:
     if any(len(words.split()) < 2 for words in own_words.values()):
         return {}
     return {m: notes[m] for m in named}
-
-
-def definitions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
-    """Top-level functions and classes and their methods, by ``"Class.method"`` style name."""
-    found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            found[node.name] = node
-            if isinstance(node, ast.ClassDef):
-                for item in node.body:
-                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                        found[f"{node.name}.{item.name}"] = item
-    return found
 
 
 def _docstring_node(node: ast.AST | None) -> ast.Expr | None:

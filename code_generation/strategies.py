@@ -16,12 +16,13 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-import code_generation
-from code_generation.loop import CodeTask, LoopOutcome, LoopSettings, Observer, Sandbox, run_loop
+from code_generation.loop import run_loop
 from code_generation.runner import run_tests
+from code_generation.types import CodeTask, LoopOutcome, LoopSettings, Observer, Sandbox
 from my_llm.errors import MyLLMError
 
 
@@ -64,7 +65,7 @@ def register_strategy(name: str, description: str = "") -> Callable[[Strategy], 
 
 def load_strategy_modules() -> None:
     """Import ``code_generation.strategy_*`` modules so their strategies register themselves."""
-    for module in pkgutil.iter_modules(code_generation.__path__):
+    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if module.name.startswith("strategy_"):
             importlib.import_module(f"code_generation.{module.name}")
 

@@ -8,8 +8,8 @@ request or hotter repairs. The best by tests passed is kept and its failures are
 
 from __future__ import annotations
 
-from code_generation.loop import CodeTask, LoopOutcome
 from code_generation.strategies import StrategyContext, register_strategy, run_with
+from code_generation.types import CodeTask, LoopOutcome
 
 
 @register_strategy("candidates2", "the loop with 2 candidates per round, best kept")

@@ -29,8 +29,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from code_generation.loop import CodeTask
 from code_generation.testspec import analyse_test_source
+from code_generation.types import CodeTask
 from my_llm.errors import MyLLMError
 
 HUMANEVAL = "humaneval"

@@ -11,10 +11,12 @@ from langchain_core.messages import BaseMessage
 
 from code_generation import prompts
 from code_generation.extract import code_blocks, span
-from code_generation.loop import Observer, Sandbox, call_model
+from code_generation.model_calls import call_model
 from code_generation.runner import SandboxLimits, SandboxResult, run_tests
-from code_generation.skeleton import definitions, module_skeleton
+from code_generation.skeleton import module_skeleton
+from code_generation.syntax_tree import definitions
 from code_generation.testspec import TestFileError, analyse_test_source
+from code_generation.types import Observer, Sandbox
 from my_llm.errors import MyLLMError
 from my_llm.usage import UsageTracker
 

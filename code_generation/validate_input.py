@@ -9,6 +9,7 @@ argparse types, so a bad number is refused while the options are parsed.
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import stat
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from code_generation.run_folder import DEFAULT_RUNS_DIR
+from code_generation.tactics import check_tactics, parse_tactics
 from code_generation.testspec import TestFileError, analyse_test_source
 from my_llm.errors import MyLLMError
 from my_llm.user_input import MB, float_in, int_in, kind_of, read_user_text, utf8_name
 
 if TYPE_CHECKING:
-    from code_generation.api import ScriptSettings
+    from code_generation.script_settings import ScriptSettings
 
 MAX_CANDIDATES = 8
 MAX_ITERATIONS = 100
@@ -38,6 +40,14 @@ candidates_type = int_in(1, MAX_CANDIDATES)
 seed_type = int_in(0, MAX_SEED)
 temperature_type = float_in(0.0, MAX_TEMPERATURE)
 timeout_type = float_in(0.0, MAX_TIMEOUT, low_open=True)
+
+
+def tactics_type(text: str) -> tuple[str, ...]:
+    """An argparse type: a comma list of tactic names (``none`` for none), each one known."""
+    try:
+        return parse_tactics(text)
+    except MyLLMError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _number(value: object, name: str, low: float, high: float, low_open: bool = False, whole: bool = False) -> None:
@@ -170,6 +180,8 @@ def check_settings(settings: ScriptSettings) -> str | None:
     check_prompt(settings.prompt)
     check_output(settings.output_file)
     check_numbers(settings)
+    if settings.tactics is not None:
+        check_tactics(settings.tactics)
     test_source = check_test_file(settings)
     check_run_dir(settings)
     return test_source

@@ -38,6 +38,25 @@ MAX_EXPORT_BYTES = 1024 * MB  # large exports run to hundreds of MB; a file beyo
 LOCK_NAME = ".import.lock"
 
 
+@dataclass
+class ImportReport:
+    """What ``load_chatgpt_export`` did (`PubSubChatMessageHistory.load_chatgpt_export`)."""
+
+    conversations: int = 0
+    added: int = 0
+    already_present: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = (
+            f"imported {self.added} messages from {self.conversations} conversations "
+            f"({self.already_present} already present)"
+        )
+        if self.errors:
+            text += f"; {len(self.errors)} conversations skipped: " + "; ".join(self.errors)
+        return text
+
+
 class ChatGPTExportError(MemoryStoreError):
     """The export file, or one conversation in it, is not what ChatGPT writes."""
 
@@ -363,14 +382,12 @@ def conversation_records(conv: ChatGPTConversation, namespace: str) -> list[Reco
 
 def store_conversations(
     history: Any, conversations: list[ChatGPTConversation], errors: list[str] | None = None
-) -> Any:
+) -> ImportReport:
     """Append the messages not yet in the history's log, once each, and return an ``ImportReport``.
 
     Under the namespace's import lock the ids present are read and the new messages appended in
     one write (then published), so concurrent imports of one file add each message once.
     """
-    from my_llm.langchain_class import ImportReport
-
     report = ImportReport(conversations=len(conversations), errors=list(errors or []))
     records = [r for conv in conversations for r in conversation_records(conv, history.namespace)]
     with import_lock(history.log.dir):

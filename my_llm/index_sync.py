@@ -20,13 +20,25 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from my_llm.log_cursor import LogCursor, Position, cursor_dir
-from my_llm.message_log import LOG_NAME
+from my_llm.message_log import LOG_NAME, Record
 
-if TYPE_CHECKING:
-    from my_llm.vectorstore import MemoryIndex
+
+class MemoryIndex(Protocol):
+    """What syncing needs of an index (`my_llm.vectorstore.MemoryIndex`), named here so this
+    module need not import the vector store, which imports it."""
+
+    root: Path
+    namespace: str
+
+    @property
+    def target(self) -> str: ...
+
+    def count(self) -> int: ...
+
+    def add_records(self, records: list[Record]) -> int: ...
 
 BATCH_RECORDS = 256
 

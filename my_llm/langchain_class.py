@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from my_llm import pubsub
+from my_llm.chatgpt_export import ImportReport
 from my_llm.message_log import (
     MemoryStoreError,
     MessageLog,
@@ -37,25 +37,6 @@ log = logging.getLogger("my_llm.memory")
 __all__ = ["ImportReport", "MemoryAnswer", "PubSubChatMessageHistory", "request_llm"]
 
 DOCUMENT_ROLE = "document"
-
-
-@dataclass
-class ImportReport:
-    """What ``load_chatgpt_export`` did."""
-
-    conversations: int = 0
-    added: int = 0
-    already_present: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        text = (
-            f"imported {self.added} messages from {self.conversations} conversations "
-            f"({self.already_present} already present)"
-        )
-        if self.errors:
-            text += f"; {len(self.errors)} conversations skipped: " + "; ".join(self.errors)
-        return text
 
 
 class PubSubChatMessageHistory(BaseChatMessageHistory):

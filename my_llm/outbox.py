@@ -178,3 +178,11 @@ def short_error(exc: BaseException | None) -> str:
         return "unknown error"
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:200]
+
+
+def rpc_timeout() -> float:
+    """Seconds one Pub/Sub call may take (``MY_LLM_PUBSUB_TIMEOUT``, default 5)."""
+    try:
+        return max(0.2, float(os.environ.get("MY_LLM_PUBSUB_TIMEOUT", "5")))
+    except ValueError:
+        return 5.0

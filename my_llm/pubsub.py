@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from my_llm.message_log import MemoryStoreError, Record, encode
-from my_llm.outbox import DrainResult, Outbox, find_outboxes
+from my_llm.outbox import DrainResult, Outbox, find_outboxes, rpc_timeout
 
 if TYPE_CHECKING:
     from my_llm.pubsub_worker import BackgroundPublisher
@@ -75,14 +75,6 @@ def topic_for(namespace: str, pubsub_topic: str | None = None) -> str:
             f"bad Pub/Sub topic {topic!r}: 3-255 letters, digits or -_.~+%, starting with a letter"
         )
     return topic
-
-
-def rpc_timeout() -> float:
-    """Seconds one Pub/Sub call may take (``MY_LLM_PUBSUB_TIMEOUT``, default 5)."""
-    try:
-        return max(0.2, float(os.environ.get("MY_LLM_PUBSUB_TIMEOUT", "5")))
-    except ValueError:
-        return 5.0
 
 
 def _attribute(value: Any) -> str:

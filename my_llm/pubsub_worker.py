@@ -16,14 +16,19 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from my_llm.outbox import Outbox, find_outboxes
-
-if TYPE_CHECKING:
-    from my_llm.pubsub import Sender
+from my_llm.message_log import Record
+from my_llm.outbox import Outbox, find_outboxes, rpc_timeout
 
 log = logging.getLogger("my_llm.memory")
+
+
+class Sender(Protocol):
+    """What the publisher needs of `my_llm.pubsub.Sender` (named here: pubsub imports this module)."""
+
+    def send(self, topic: str, records: list[Record], timeout: float) -> None: ...
+
 
 IDLE_POLL_S = 2.0
 BACKOFF_MIN_S = 0.5
@@ -164,7 +169,6 @@ class BackgroundPublisher:
 
     def _drain_spools(self) -> bool:
         from my_llm.legacy_spool import drain_legacy_spool, spool_files
-        from my_llm.pubsub import rpc_timeout
 
         for root in list(self._spool_roots):
             if spool_files(root):

@@ -110,6 +110,10 @@ class CachedChatModel(BaseChatModel):
     def temperature(self) -> float | None:
         return getattr(self.inner, "temperature", None)
 
+    @property
+    def continues_final_message(self) -> bool:  # the loop's reply prefill asks the model inside
+        return bool(getattr(self.inner, "continues_final_message", False))
+
     def _generate(
         self,
         messages: list[BaseMessage],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately, trim_messages
@@ -21,7 +21,6 @@ from my_llm.memory_prompts import QUESTION_PROMPT, SUMMARISE_PROMPT, label
 from my_llm.message_log import MemoryStoreError, Record, record_text
 
 if TYPE_CHECKING:
-    from my_llm.langchain_class import PubSubChatMessageHistory
     from my_llm.vectorstore import Hit
 
 __all__ = [
@@ -36,6 +35,16 @@ __all__ = [
 HISTORY_TOKENS = 2000
 SUMMARY_INPUT_TOKENS = 3000
 SNIPPET_CHARS = 160
+
+
+class ChatMemory(Protocol):
+    """What `request_llm` needs of a history (`PubSubChatMessageHistory` is one): named here
+    so this module need not import the history, which imports it."""
+
+    @property
+    def messages(self) -> list[BaseMessage]: ...
+
+    def add_messages(self, messages: Sequence[BaseMessage], metadata: Mapping[str, Any] | None = None) -> None: ...
 
 
 def model_name(chat: Any) -> str:
@@ -67,7 +76,7 @@ def _invoke(chat: Any, messages: Sequence[BaseMessage]) -> Any:
 def request_llm(
     prompt: str,
     chat: Any,
-    memory: PubSubChatMessageHistory,
+    memory: ChatMemory,
     metadata: Mapping[str, Any] | None = None,
     *,
     max_history_tokens: int = HISTORY_TOKENS,
@@ -80,7 +89,7 @@ def request_llm(
     if not isinstance(prompt, str) or not prompt.strip():
         raise MemoryStoreError("request_llm needs a non-empty prompt string")
     if getattr(memory, "chat", "absent") is None:
-        memory.chat = chat  # later summaries and questions use the same model
+        memory.chat = chat  # type: ignore[attr-defined]  # later summaries and questions use the same model
     history = [m for m in memory.messages if m.type in ("human", "ai", "system")]
     context = trim_messages(
         history,

@@ -1,0 +1,41 @@
+"""The settings of one create-script run, apart from the API that runs them, so the input checks
+(`validate_input`) can read them without importing the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class ScriptSettings:
+    """Everything one run needs; the CLI fills it from its arguments."""
+
+    prompt: str
+    output_file: Path
+    test_file: Path | None = None
+    model: str | None = None
+    base_url: str | None = None
+    max_iterations: int = 5
+    temperature: float = 0.2
+    timeout: float = 30.0
+    seed: int | None = None
+    candidates: int | None = None  # None: 2 on the embedded model (it has two slots), else 1
+    static_checks: bool = False
+    typecheck: bool = False  # mypy too; implies static_checks
+    allow_install: bool = False  # install missing third-party packages into a per-run venv
+    cache: bool = True  # answer deterministic requests (temperature 0 or a seed) from the disk cache
+    yes: bool = False
+    run_dir: Path | None = None
+    runs_base: Path | None = None
+    verbose: bool = False
+    memory: bool = True
+    tactics: tuple[str, ...] | None = None  # the loop's tactics by name; None: the model's default set
+
+    @property
+    def module_name(self) -> str:
+        return self.output_file.stem
+
+    @property
+    def resolved_test_file(self) -> Path:
+        return self.test_file or self.output_file.with_name(f"test_{self.output_file.name}")

@@ -1,0 +1,202 @@
+"""The engine's vocabulary: what a run is asked to build, its settings, its attempts and outcome,
+and the hooks it calls out through. Shared by the engine, the tactics, the strategies and the
+command line, so none of them needs to import the engine to talk about a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from langchain_core.messages import AIMessage, BaseMessage
+
+from code_generation import static_checks
+from code_generation.runner import SandboxLimits, SandboxResult
+from my_llm.usage import CallUsage, UsageTracker
+
+Sandbox = Callable[..., SandboxResult]
+# Installs a missing package (by import name) for the tests; returns the interpreter to use, or None.
+Installer = Callable[[str], str | None]
+# When the same tests keep failing: the corrected test file if a (generated) test was wrong, or None.
+Arbiter = Callable[["CodeTask", "Attempt"], str | None]
+
+
+@dataclass
+class CodeTask:
+    """What to build: the user's request and the tests that judge it."""
+
+    prompt: str
+    module_name: str
+    test_source: str
+    test_filename: str
+    skeleton: str | None = None  # the stub to complete; built from the tests when None
+
+
+@dataclass
+class LoopSettings:
+    """The budget and knobs of one run."""
+
+    max_iterations: int = 5
+    temperature: float = 0.2
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    feedback_budget: int = 3500
+    escalate_temperature: float = 0.4  # added when the model repeats an attempt verbatim
+    restart_after: int = 2  # attempts in a row without progress before a fresh start from the request
+    stop_at_fence: bool = True  # stop generating where the code ends (STOP_SEQUENCES)
+    candidates: int = 1  # programs sampled per round, at once on the model's parallel slots
+    static_checks: bool = False  # pyflakes before the tests; a critical finding skips the test run
+    typecheck: bool = False  # mypy as well (implies static_checks); its findings are advice
+    # A request holding its own code (a signature and docstring) also shows the tests' examples.
+    # Off by default: a small model does better in one shot on its own code alone (figures in
+    # docs/tactics.md). The feedback still shows every failing test.
+    show_tests: bool = False
+    # One function asked for alone, its reply spliced into the attempt: a function the tests
+    # import that the attempt left empty, or the one function that only failing tests call
+    # (at most MAX_FOCUS times each per function).
+    focus_functions: bool = True
+    # Whole-module replies start from the skeleton's first empty body, written into the reply for
+    # the model (prompts.reply_prefix). None: when the model continues a final assistant message
+    # (the embedded llama.cpp model does; the OpenAI API does not).
+    prefill: bool | None = None
+    # How a feedback round is built: "latest" sends the request, the attempt shown and its
+    # failures (short, and a small model is not distracted by older failures); "append" extends
+    # the conversation that produced the attempt with the model's own reply and the failures, so
+    # the runtime's prompt cache serves everything but the new feedback. None: the model's profile.
+    conversation: str | None = None
+    history_chars: int = 16000  # an appended conversation longer than this starts again from "latest"
+    # The small-model tactics to run, by name (code_generation/tactics). None: the model profile's
+    # `tactics`, and when that is None too, the default set.
+    tactics: tuple[str, ...] | None = None
+
+
+@dataclass
+class Attempt:
+    """One generation and its test run (no run when the reply held no usable code)."""
+
+    iteration: int
+    reply: str
+    code: str | None
+    notes: list[str]
+    result: SandboxResult | None
+    temperature: float
+    usage: CallUsage | None = None
+    candidate: int = 0  # 0 follows the conversation; others are extra samples of the same round
+    findings: list[static_checks.Finding] = field(default_factory=list)
+    # The whole-module request that produced the reply (None for spliced and repaired attempts):
+    # an "append" conversation continues from it.
+    request: list[BaseMessage] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def blocked(self) -> bool:
+        """Code that a static check showed cannot work, so its tests were not run."""
+        return self.result is None and any(f.critical for f in self.findings)
+
+    @property
+    def label(self) -> str:
+        """``"3"`` for round 3's main attempt, ``"3.2"`` for its second extra candidate."""
+        return f"{self.iteration}" if self.candidate == 0 else f"{self.iteration}.{self.candidate}"
+
+    @property
+    def passed(self) -> int:
+        return self.result.passed if self.result else 0
+
+    @property
+    def success(self) -> bool:
+        return bool(self.result and self.result.success)
+
+    @property
+    def tampered(self) -> bool:
+        """The code changed the testing framework (or forged its report): ranked below everything."""
+        return bool(self.result and self.result.status == "tampered")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "iteration": self.iteration,
+            "candidate": self.candidate,
+            "findings": [str(f) for f in self.findings],
+            "has_code": self.code is not None,
+            "notes": self.notes,
+            "status": self.result.status if self.result else "static_error" if self.blocked else "no_code",
+            "tests_run": self.result.tests_run if self.result else 0,
+            "passed": self.passed,
+            "success": self.success,
+            "temperature": self.temperature,
+        }
+
+
+@dataclass
+class LoopOutcome:
+    """The result of a run; `best` is the attempt with the most tests passing."""
+
+    success: bool
+    best: Attempt | None
+    attempts: list[Attempt]
+    usage: UsageTracker
+    seconds: float
+    stop_reason: str
+    tests_total: int
+
+    @property
+    def iterations(self) -> int:
+        """Rounds run; with several candidates a round holds several attempts."""
+        return max((a.iteration for a in self.attempts), default=0)
+
+
+class Observer(Protocol):
+    """Hooks the CLI uses to record the run folder, log to memory and show progress."""
+
+    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None: ...
+
+    def attempt(self, attempt: Attempt, best: Attempt | None) -> None: ...
+
+    def event(self, message: str) -> None: ...
+
+
+class Silent:
+    """The observer of a run nobody watches."""
+
+    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
+        pass
+
+    def attempt(self, attempt: Attempt, best: Attempt | None) -> None:
+        pass
+
+    def event(self, message: str) -> None:
+        pass
+
+
+def better(candidate: Attempt, best: Attempt | None) -> bool:
+    """Strictly more tests passing; on a tie the earlier attempt stays, so a later one never regresses it."""
+    if candidate.result is None or candidate.tampered:
+        return False  # tampering never becomes the best, not even the first attempt
+    if best is None or best.result is None or best.tampered:
+        return True
+    if candidate.success != best.success:
+        return candidate.success
+    return candidate.passed > best.passed
+
+
+def rank(attempt: Attempt) -> tuple[bool, bool, int, int, int]:
+    """Order of a round's candidates: honest, passing, most tests passed, fewest static findings, shortest."""
+    return (not attempt.tampered, attempt.success, attempt.passed, -len(attempt.findings), -len(attempt.code or ""))
+
+
+def passed_names(attempt: Attempt) -> set[str]:
+    return {c.name for c in attempt.result.cases if c.outcome == "passed"} if attempt.result else set()
+
+
+def digest(code: str) -> str:
+    """The identity of a program, whitespace around it aside: the same digest is the same program."""
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+def variant(base: Attempt, code: str, label: tuple[int, int], test: Callable[[str], SandboxResult]) -> Attempt:
+    """`base` with its code changed by the loop itself (no model call), tested."""
+    return replace(base, iteration=label[0], candidate=label[1], reply="", code=code, result=test(code), usage=None)
+
+
+def improves(trial: Attempt, base: Attempt) -> bool:
+    """A repair is kept only when it passes more tests and breaks none that passed."""
+    return passed_names(base) <= passed_names(trial) and better(trial, base)
