@@ -49,6 +49,8 @@ def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
     ]
     if args.candidates is not None:
         command += ["--candidates", str(args.candidates)]
+    if args.tactics is not None:
+        command += ["--tactics", args.tactics]
     if args.seed is not None:
         command += ["--seed", str(args.seed)]
     env = {k: v for k, v in os.environ.items() if k != "MY_LLM_MODEL"}
@@ -146,6 +148,7 @@ def main() -> int:
     parser.add_argument("--max-iterations", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--candidates", type=int, default=None, help="programs sampled per iteration (default: the CLI's)")
+    parser.add_argument("--tactics", default=None, help="the loop's tactics, comma list (default: the model's own set)")
     parser.add_argument("--only", default="", help="comma list of task folder names")
     parser.add_argument("--tasks", "--examples", dest="examples", type=Path, default=ROOT / "examples", metavar="DIR",
                         help="folder of task folders: examples/ (tuning set) or benchmarks/validation")
@@ -190,6 +193,7 @@ def run_all(folders: list[Path], args: argparse.Namespace) -> list[dict]:
 def _save(rows: list[dict], args: argparse.Namespace) -> None:
     rate = sum(r["solved"] for r in rows) / len(rows) if rows else 0.0
     args.out.write_text(json.dumps({"model": args.model, "seed": args.seed, "tasks": str(args.examples.name),
+                                    "candidates": args.candidates, "tactics": args.tactics,
                                     "rows": rows, "solved_rate": rate}, indent=2))
 
 
