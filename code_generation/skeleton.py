@@ -452,6 +452,10 @@ def _mentioned_at(name: str, prompt: str) -> int:
 _TRAILING = re.compile(r"[\s,;:]*(\band\b)?\s*(\b(a|an|the|two|one)\b)?\s*(\b(class|function|method|dataclass)\b)?[\s,;:]*$")
 
 
+# The end of a sentence inside a request: ". ", ".) ", '." ' or a line break after the stop.
+_SENTENCE_END = re.compile(r"[.!?][)\]\"']*\s+(?=\S)")
+
+
 def _descriptions(names: list[str], prompt: str) -> dict[str, str]:
     """The part of a request about each stub: from its first mention to the next stub's."""
     found = sorted((at, name) for name in names if (at := _mentioned_at(name, prompt)) >= 0)
@@ -460,11 +464,13 @@ def _descriptions(names: list[str], prompt: str) -> dict[str, str]:
         return out
     for (at, name), following in zip(found, [*found[1:], (len(prompt), "")], strict=True):
         clause = _TRAILING.sub("", prompt[at : following[0]]).strip()
-        head, stop, tail = clause.rpartition(". ")
-        if stop and len(tail.split()) <= 4 and not tail.endswith("."):  # "... a separator. Also write"
-            clause = head
+        ends = list(_SENTENCE_END.finditer(clause))
+        tail = clause[ends[-1].end():] if ends else ""
+        if tail and len(tail.split()) <= 4 and not tail.endswith("."):  # "... a separator. Also write"
+            clause = clause[: ends[-1].end()].rstrip()
         if clause and clause != name:
-            out[name] = clause.rstrip(",;") + ("" if clause.endswith(".") else ".")
+            ended = clause.rstrip(")]\"'").endswith((".", "!", "?"))
+            out[name] = clause.rstrip(",;") + ("" if ended else ".")
     return out
 
 

@@ -105,3 +105,16 @@ def test_a_loop_over_a_name_becomes_a_sentence() -> None:
     assert ">>> # For each score in BAD: letter_grade(score) raises ValueError." in skeleton
     assert "subTest" not in skeleton and "assertRaises" not in skeleton
     assert _examples(skeleton).failed == 0  # a comment is an example with no output
+
+
+def test_a_stub_description_ends_before_the_next_stubs_sentence_across_a_line_break() -> None:
+    tests = (
+        "import unittest\nfrom calc import double, halve\n\n\nclass T(unittest.TestCase):\n"
+        "    def test_double(self):\n        self.assertEqual(double(2), 4)\n\n"
+        "    def test_halve(self):\n        self.assertEqual(halve(4), 2)\n"
+    )
+    prompt = "Write double(x) that returns twice x (the value added to itself.)\nAlso write halve(x) that returns x // 2."
+    skeleton = module_skeleton(tests, "calc", ["double", "halve"], prompt)
+    double_doc = skeleton.split("def double")[1].split("def halve")[0]
+    assert "(the value added to itself.)" in double_doc
+    assert "Also write" not in double_doc and "itself.)." not in double_doc
