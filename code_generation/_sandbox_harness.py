@@ -37,6 +37,7 @@ import _sandbox_collect as sandbox_collect  # noqa: E402
 import _sandbox_guard as sandbox_guard  # noqa: E402
 import _sandbox_init as sandbox_init  # noqa: E402
 import _sandbox_root as sandbox_root  # noqa: E402
+import _sandbox_trace as sandbox_trace  # noqa: E402
 
 while _here in sys.path:  # the tests must not import the harness's files
     sys.path.remove(_here)
@@ -500,7 +501,12 @@ def main(cfg: dict, secret: dict, cgroups: Callable[[], list[str]]) -> None:
     _forget_shadowed([os.path.splitext(os.path.basename(cfg["target"]))[0], cfg["module_name"],
                       *cfg.get("extra_modules", [])])
     guard.baseline()
+    tracing = cfg["mode"] == "trace"  # read before the untrusted module runs: it cannot change the mode
     module = _import_target(cfg, source, guard)
+    if tracing:  # feedback only: no verdict, so nothing to check for tampering
+        if module is not None:
+            _trace(cfg, module, guard)
+        _finish(int(secret["exit_ok"]))
     problem = guard.check(full=True)
     if problem:
         _tampered(problem)
@@ -542,6 +548,18 @@ def _run(cfg: dict, module: types.ModuleType, guard: sandbox_guard.Guard, exit_o
         _tampered(problem)
     emit({"event": "done", "count": collector.count, "collected": len(tests), "proof": proof})
     _finish(exit_ok)
+
+
+def _trace(cfg: dict, module: types.ModuleType, guard: sandbox_guard.Guard) -> None:
+    """Run the one test named in the config with the line tracer on the module; report what it saw."""
+    tests = _all_tests(sandbox_collect.collect(module, _workdir))
+    namer = Collector(module.__name__, guard, quiet=True)
+    chosen = [t for t in tests if namer.name_of(t) == cfg.get("trace_test")]
+    if not chosen:
+        emit({"event": "trace", "found": False})
+        return
+    filename = os.path.join(_workdir, cfg["module_name"] + ".py")
+    emit({"event": "trace", "found": True, **sandbox_trace.trace_case(chosen[0], filename)})
 
 
 def _finish(code: int) -> None:

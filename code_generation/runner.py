@@ -42,6 +42,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from code_generation.trace_report import Trace, parse_trace
 from code_generation.verdict import (
     CaseResult,
     RunFacts,
@@ -50,12 +51,14 @@ from code_generation.verdict import (
     content_hash,
     defined_tests,
     interpret,
+    read_events,
 )
 
-__all__ = ["CaseResult", "SandboxLimits", "SandboxResult", "run_doctests", "run_mypy", "run_tests"]
+__all__ = ["CaseResult", "SandboxLimits", "SandboxResult", "Trace", "run_doctests", "run_mypy", "run_tests",
+           "run_trace"]
 
 HARNESS = Path(__file__).with_name("_sandbox_harness.py")
-HARNESS_MODULES = [Path(__file__).with_name(f"_sandbox_{n}.py") for n in ("collect", "guard", "init", "root")]
+HARNESS_MODULES = [Path(__file__).with_name(f"_sandbox_{n}.py") for n in ("collect", "guard", "init", "root", "trace")]
 MESSAGE_BUDGET = 2000  # characters per test case message
 RESULTS_CAP = 8_000_000  # bytes of JSON events we are prepared to read
 EXIT_GRACE = 1.0  # seconds to wait for pipes after the child exited or reported "done"
@@ -102,6 +105,28 @@ def run_tests(module_source: str, module_name: str, test_source: str, test_filen
     e.g. ``test_prime_numbers.py``; ``extra_files`` maps relative paths to contents (data
     files, helper modules) written beside them.
     """
+    files = _test_files(module_source, module_name, test_source, test_filename, extra_files)
+    return _run_sandbox("unittest", files, module_name, test_filename, limits or SandboxLimits())
+
+
+def run_trace(module_source: str, module_name: str, test_source: str, test_filename: str, test_name: str,
+              limits: SandboxLimits | None = None, extra_files: dict[str, str] | None = None) -> Trace:
+    """Run one test again with a line tracer on the module, for feedback only (_sandbox_trace.py).
+
+    A run of its own with the same sandbox and limits as `run_tests`, which judges nothing: the
+    guard's tampering checks are skipped (they forbid tracers), so its report is read as the
+    untrusted data it is (`trace_report.parse_trace`), and a timeout or a crash gives no trace.
+    """
+    files = _test_files(module_source, module_name, test_source, test_filename, extra_files)
+    events: list[dict] = []
+    result = _run_sandbox("trace", files, module_name, test_filename, limits or SandboxLimits(),
+                          {"trace_test": test_name}, events)
+    return parse_trace(events, test_name, result.status, result.message)
+
+
+def _test_files(module_source: str, module_name: str, test_source: str, test_filename: str,
+                extra_files: dict[str, str] | None) -> dict[str, str]:
+    """The files of a test run by relative path, their names checked."""
     _check_identifier(module_name, "module_name")
     if not test_filename.endswith(".py") or os.path.basename(test_filename) != test_filename:
         raise ValueError(f"test_filename must be a plain file name ending in .py, not {test_filename!r}")
@@ -113,7 +138,7 @@ def run_tests(module_source: str, module_name: str, test_source: str, test_filen
         if rel in files:
             raise ValueError(f"extra file {rel!r} would replace the module or the test file")
         files[_check_relative(rel)] = content
-    return _run_sandbox("unittest", files, module_name, test_filename, limits or SandboxLimits())
+    return files
 
 
 def run_doctests(module_source: str, module_name: str,
@@ -565,7 +590,9 @@ def _secret_pipe(secret: Secret) -> int:
 
 
 def _run_sandbox(mode: str, files: dict[str, str], module_name: str, test_filename: str | None,
-                 limits: SandboxLimits) -> SandboxResult:
+                 limits: SandboxLimits, extra: dict | None = None, events: list[dict] | None = None) -> SandboxResult:
+    """Prepare, run and clean up one sandboxed run; `extra` goes into the harness's config, and the
+    signed events of its report are added to `events` when given."""
     start = time.monotonic()
     plan = _plan(limits.network)
     drop = _drop_target()
@@ -579,7 +606,7 @@ def _run_sandbox(mode: str, files: dict[str, str], module_name: str, test_filena
         raise
     try:
         return _launch(mode, files, module_name, test_filename, limits, (plan, drop, cgroups, top, workdir),
-                       isolation, start)
+                       isolation, start, extra or {}, events)
     except BaseException:
         _clean_up(None, cgroups, plan, top)  # nothing of a run that never started is left behind
         raise
@@ -587,7 +614,7 @@ def _run_sandbox(mode: str, files: dict[str, str], module_name: str, test_filena
 
 def _launch(mode: str, files: dict[str, str], module_name: str, test_filename: str | None, limits: SandboxLimits,
             prepared: tuple[_Plan, tuple[int, int, str] | None, _Cgroups, str, str], isolation: list[str],
-            start: float) -> SandboxResult:
+            start: float, extra: dict, events: list[dict] | None) -> SandboxResult:
     """Start the prepared sandbox, pump its output, clean up, and read its verdict."""
     plan, drop, cgroups, top, workdir = prepared
     rlimits = _rlimits(limits, drop, isolation)
@@ -618,6 +645,7 @@ def _launch(mode: str, files: dict[str, str], module_name: str, test_filename: s
         "max_file_mb": limits.max_file_mb,
         "message_budget": MESSAGE_BUDGET,
     }
+    config = {**extra, **config}  # the run's own settings win over a mode's extras
     config_path = os.path.join(top, "config")
     fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -651,6 +679,8 @@ def _launch(mode: str, files: dict[str, str], module_name: str, test_filename: s
                      cpu_seconds=limits.effective_cpu_seconds, target=target,
                      expected=defined_tests(files[target]) if mode == "unittest" else None)
     result = interpret(res.data, secret, facts)
+    if events is not None:
+        events.extend(read_events(res.data, secret)[0])
     result.stdout, result.stderr = out.text(workdir), err.text(workdir)
     result.duration = time.monotonic() - start
     result.isolation = isolation + result.isolation

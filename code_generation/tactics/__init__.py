@@ -21,7 +21,7 @@ from code_generation.loop_state import (
     register_tactic,
     tactic_names,
 )
-from code_generation.tactics import code, notes, repairs, request, rounds  # noqa: F401  (registers them)
+from code_generation.tactics import code, notes, repairs, request, rounds, tracing  # noqa: F401  (registers them)
 
 __all__ = [
     "DEFAULT_TACTICS", "Tactic", "available_tactics", "check_tactics", "make_tactics", "parse_tactics",
