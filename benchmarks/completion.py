@@ -1,0 +1,187 @@
+"""Benchmark complete-file: one model call (`single`) against the analyzer search, tests hidden.
+
+    flock /tmp/model.lock .venv/bin/python benchmarks/completion.py --set humaneval
+    flock /tmp/model.lock .venv/bin/python benchmarks/completion.py --set tasks
+    .venv/bin/python benchmarks/completion.py --report            # the tables, from the results file
+
+Two task sets: HumanEval as completion (the partial file is the problem's prompt, a signature
+and docstring; the completion goes at its end) and benchmarks/completion_tasks/ (21 functions
+cut from installed packages after their first lines, see its build.py). The tests judge only
+at the end: the search never sees them. Each configuration runs the real search
+(`code_generation.completion.complete_source`) with its analyzers; `single` is the first
+candidate of the first round, the one call a plain completion would make (the same request and
+parameters), so it costs no extra run. Configurations: `analyzers` (pyflakes, mypy, signature,
+hallucination) and `analyzers+doctest` (also the examples in the file's own docstrings).
+
+Rows go to benchmarks/results/completion_<commit>.jsonl as they finish; a rerun skips the
+(set, task, config) rows already there, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from code_generation.eval_report import ResultsLog, read_rows  # noqa: E402
+from code_generation.runner import SandboxLimits, run_tests  # noqa: E402
+
+TASKS_DIR = ROOT / "benchmarks" / "completion_tasks"
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+BASE = ("pyflakes", "mypy", "signature", "hallucination")
+CONFIGS = {"analyzers": BASE, "analyzers+doctest": (*BASE, "doctest")}
+
+
+@dataclass(frozen=True)
+class Task:
+    set: str
+    id: str
+    source: str
+    line: int | None
+    module: str
+    test_source: str
+    test_filename: str
+
+
+def commit() -> str:
+    """The commit the figures belong to (read only), with + when the work tree differs."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return (head or "unknown") + ("+" if dirty else "")
+
+
+def humaneval_tasks() -> list[Task]:
+    from code_generation.tasks import humaneval_problems, humaneval_test_source
+
+    return [Task("humaneval", p["task_id"], p["prompt"], None, "solution", humaneval_test_source(p, "solution"),
+                 "test_solution.py") for p in humaneval_problems()]
+
+
+def folder_tasks() -> list[Task]:
+    tasks = []
+    for folder in sorted(p for p in TASKS_DIR.iterdir() if (p / "task.json").exists()):
+        meta = json.loads((folder / "task.json").read_text())
+        test = folder / f"test_{folder.name}.py"
+        tasks.append(Task("tasks", folder.name, (folder / "partial.py").read_text(), meta["line"], folder.name,
+                          test.read_text(), test.name))
+    return tasks
+
+
+def hidden_tests(task: Task, text: str | None) -> bool:
+    if text is None:
+        return False
+    return run_tests(text, task.module, task.test_source, task.test_filename, limits=SandboxLimits(timeout=30)).success
+
+
+def run_one(task: Task, config: str, chat: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from code_generation.completion import SearchSettings, complete_source
+
+    started = time.monotonic()
+    outcome, doc = complete_source(task.source, chat, line=task.line, analyzers=CONFIGS[config],
+                                   settings=SearchSettings(args.max_iterations, args.candidates, 0.2),
+                                   module_name=task.module)
+    first, best = outcome.first, outcome.best
+    first_call = first.usage if first else None
+    return {
+        "set": task.set, "task": task.id, "strategy": config,
+        "single_solved": hidden_tests(task, doc.text(first.completion) if first and first.completion else None),
+        "solved": hidden_tests(task, doc.text(best.completion) if best and best.completion else None),
+        "accepted": outcome.accepted, "rounds": outcome.rounds, "candidates": len(outcome.candidates),
+        "backtracks": outcome.backtracks, "stop_reason": outcome.stop_reason,
+        "errors_left": len(best.analysis.errors) if best and best.analysis else None,
+        "tokens_in": outcome.usage.tokens_in, "tokens_out": outcome.usage.tokens_out,
+        "single_tokens_out": first_call.tokens_out if first_call else 0,
+        "single_seconds": round(first_call.seconds, 2) if first_call else 0,
+        "seconds": round(time.monotonic() - started, 2), "model": args.model, "commit": args.commit,
+        "max_iterations": args.max_iterations, "candidates_per_round": args.candidates, "seed": args.seed,
+    }
+
+
+def report(rows: list[dict[str, Any]], console: Console) -> None:
+    """Per set: single (from the first config's rows) and each config, solved and cost."""
+    latest = {(r["set"], r["task"], r["strategy"]): r for r in rows}
+    by_set: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for (set_, _, config), row in sorted(latest.items()):
+        by_set[set_][config].append(row)
+    for set_, configs in by_set.items():
+        table = Table(title=f"{set_} as completion ({', '.join(sorted({r['commit'] for c in configs.values() for r in c}))})")
+        for column in ("strategy", "tasks", "solved", "rate", "accepted", "tokens out / task", "s / task"):
+            table.add_column(column, justify="left" if column == "strategy" else "right")
+        first_config = next(iter(configs.values()))
+        n = len(first_config)
+        single = sum(r["single_solved"] for r in first_config)
+        table.add_row("single", str(n), str(single), f"{100 * single / n:.1f}%", "-",
+                      f"{sum(r['single_tokens_out'] for r in first_config) / n:.0f}",
+                      f"{sum(r['single_seconds'] for r in first_config) / n:.1f}")
+        for config, items in configs.items():
+            k = len(items)
+            solved = sum(r["solved"] for r in items)
+            table.add_row(config, str(k), str(solved), f"{100 * solved / k:.1f}%", str(sum(r["accepted"] for r in items)),
+                          f"{sum(r['tokens_out'] for r in items) / k:.0f}", f"{sum(r['seconds'] for r in items) / k:.1f}")
+        console.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=["humaneval", "tasks", "both"], default="both")
+    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated, from {', '.join(CONFIGS)}")
+    parser.add_argument("--limit", type=int, default=None, help="the first N tasks of each set")
+    parser.add_argument("--ids", nargs="*", default=None, help="only these task ids (HumanEval/3, shlex_quote)")
+    parser.add_argument("--model", default="local")
+    parser.add_argument("--max-iterations", type=int, default=4)
+    parser.add_argument("--candidates", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None, help="results file (default benchmarks/results/completion_<commit>.jsonl)")
+    parser.add_argument("--report", action="store_true", help="only print the tables of the results file")
+    args = parser.parse_args(argv)
+    args.commit = commit()
+    console = Console()
+    out = args.out or RESULTS_DIR / f"completion_{args.commit.rstrip('+')}.jsonl"
+    if args.report:
+        report(read_rows(out), console)
+        return 0
+    configs = [c for c in args.configs.split(",") if c]
+    tasks = (humaneval_tasks() if args.set in ("humaneval", "both") else []) + (folder_tasks() if args.set in ("tasks", "both") else [])
+    if args.ids:
+        tasks = [t for t in tasks if t.id in args.ids]
+    if args.limit:
+        per: dict[str, int] = defaultdict(int)
+        tasks = [t for t in tasks if (per.__setitem__(t.set, per[t.set] + 1) or per[t.set] <= args.limit)]
+    log = ResultsLog(out)
+    done = {(r["set"], r["task"], r["strategy"]) for r in log.rows()}
+    todo = [(t, c) for t in tasks for c in configs if (t.set, t.id, c) not in done]
+    console.print(f"{len(todo)} runs to do, {len(tasks) * len(configs) - len(todo)} already in {out} (commit {args.commit})")
+    if todo:
+        from my_llm.models import get_chat_model
+
+        chat = get_chat_model(args.model, temperature=0.2, seed=args.seed)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as progress:
+            bar = progress.add_task("completion", total=len(todo))
+            for task, config in todo:
+                progress.update(bar, description=f"{task.id} {config}")
+                row = run_one(task, config, chat, args)
+                log.append(row)
+                mark = "[green]solved[/green]" if row["solved"] else "[red]not solved[/red]"
+                progress.console.print(f"{task.id} {config}: single {'ok' if row['single_solved'] else 'no'}, "
+                                       f"loop {mark} ({row['rounds']} rounds, {row['seconds']} s)")
+                progress.advance(bar)
+    report(log.rows(), console)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
