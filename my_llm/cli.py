@@ -55,12 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     _namespace_arg(p)
     p.add_argument("--model", help="model spec: local, local:/path.gguf, openai:<model>")
+    p.add_argument("--base-url", help="an OpenAI-compatible server (default: $MY_LLM_BASE_URL, e.g. my-llm serve)")
     p.add_argument("-k", type=int, default=6, help="past messages to retrieve (default 6)")
 
     p = sub.add_parser("summarise", aliases=["summarize"], help="summarise recent messages")
     _namespace_arg(p)
     p.add_argument("-n", type=int, default=None, help="last N messages (default: all)")
     p.add_argument("--model", help="model spec: local, local:/path.gguf, openai:<model>")
+    p.add_argument("--base-url", help="an OpenAI-compatible server (default: $MY_LLM_BASE_URL, e.g. my-llm serve)")
 
     p = sub.add_parser("log", help="print stored messages")
     _namespace_arg(p)
@@ -74,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--namespace", "-N", default=None, help="one namespace (default: every namespace)"
     )
+    from my_llm.serve import add_parser as add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 
@@ -122,7 +127,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from my_llm.models import get_chat_model
 
     memory = _history(args, args.namespace)
-    memory.chat = get_chat_model(args.model, verbose=args.verbose)
+    memory.chat = get_chat_model(args.model, base_url=args.base_url, verbose=args.verbose)
     pending = memory.index(progress=True)
     if pending:
         print(f"indexed {pending} new messages", file=sys.stderr)
@@ -137,7 +142,7 @@ def cmd_summarise(args: argparse.Namespace) -> int:
 
     memory = _history(args, args.namespace)
     summary = memory.apply_summarise_to_memory(
-        args.n, chat=get_chat_model(args.model, verbose=args.verbose)
+        args.n, chat=get_chat_model(args.model, base_url=args.base_url, verbose=args.verbose)
     )
     print(summary)
     memory.flush()
@@ -196,6 +201,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from my_llm.serve import run
+
+    return run(args)
+
+
 COMMANDS = {
     "import-chatgpt": cmd_import,
     "ask": cmd_ask,
@@ -204,6 +215,7 @@ COMMANDS = {
     "log": cmd_log,
     "flush": cmd_flush,
     "reindex": cmd_reindex,
+    "serve": cmd_serve,
 }
 
 

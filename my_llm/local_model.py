@@ -234,7 +234,8 @@ def _speculation(params: Any, config: ServerConfig) -> None:
     spec.draft.n_max = config.draft_max
 
 
-def _load_server(config: ServerConfig, show_progress: bool) -> Any:
+def server_params(config: ServerConfig) -> Any:
+    """llama.cpp's parameters for a configuration (`my-llm serve` adds the network ones)."""
     import xllamacpp
 
     path = config.path
@@ -250,6 +251,14 @@ def _load_server(config: ServerConfig, show_progress: bool) -> Any:
     params.verbosity = -1
     params.warmup = False
     _speculation(params, config)
+    return params
+
+
+def _load_server(config: ServerConfig, show_progress: bool) -> Any:
+    import xllamacpp
+
+    path = config.path
+    params = server_params(config)
     started = time.monotonic()
     with _stderr.status(f"Loading model {Path(path).name} ...", spinner="dots") if show_progress else _null():
         try:

@@ -61,6 +61,14 @@ def get_chat_model(
     resolved = resolve_model_spec(spec)
     provider, _, name = resolved.partition(":")
     provider = provider.lower()
+    from my_llm.server_route import local_over_server, server_url_for
+
+    served = server_url_for(spec, base_url)  # MY_LLM_BASE_URL / --base-url: a server holds the model
+    if served and provider in ("local", "openai"):
+        chat = local_over_server(served, name if provider == "local" else "", temperature, max_tokens, seed,
+                                 show_progress)
+        if chat is not None:
+            return chat  # type: ignore[return-value]
     if provider == "local":
         return _local_model(name, temperature, max_tokens, seed, show_progress)
     if provider == "openai":
@@ -148,7 +156,8 @@ def _free_disk(path: Path) -> float | None:
 def _openai_model(
     name: str, base_url: str | None, temperature: float, max_tokens: int | None, seed: int | None
 ) -> BaseChatModel:
-    from langchain_openai import ChatOpenAI
+    from my_llm.server_chat import ServerChatModel
+    from my_llm.server_route import SERVER_RETRIES, SERVER_TIMEOUT
 
     base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
     api_key = os.environ.get("OPENAI_API_KEY")
@@ -163,8 +172,8 @@ def _openai_model(
         "model": name,
         "temperature": temperature,
         "api_key": api_key or "not-needed",
-        "max_retries": 2,
-        "timeout": 120,
+        "max_retries": SERVER_RETRIES,  # the OpenAI client backs off between tries (429, 5xx, connection)
+        "timeout": SERVER_TIMEOUT if base_url else 120,  # a local server may queue a request
         "stream_usage": True,
     }
     if base_url:
@@ -173,7 +182,7 @@ def _openai_model(
         kwargs["max_tokens"] = max_tokens
     if seed is not None:
         kwargs["seed"] = seed
-    return ChatOpenAI(**kwargs)
+    return ServerChatModel(**kwargs)
 
 
 def profile_of(chat: BaseChatModel) -> ModelProfile:
@@ -182,7 +191,9 @@ def profile_of(chat: BaseChatModel) -> ModelProfile:
 
     if isinstance(chat, CachedChatModel):
         return profile_of(chat.inner)
-    profile = getattr(chat, "profile", None)
+    profile = getattr(chat, "tool_profile", None)  # a server's chat model: what the server says it is
+    if not isinstance(profile, ModelProfile):
+        profile = getattr(chat, "profile", None)
     return profile if isinstance(profile, ModelProfile) else REMOTE_PROFILE
 
 
@@ -200,7 +211,7 @@ def describe_model(chat: BaseChatModel) -> str:
     if name and base:
         return f"openai:{name} at {base}"
     if name:
-        return f"openai:{name}" if type(chat).__name__ == "ChatOpenAI" else f"{chat._llm_type}:{name}"
+        return f"openai:{name}" if chat._llm_type == "openai-chat" else f"{chat._llm_type}:{name}"
     return chat._llm_type
 
 
@@ -209,17 +220,7 @@ def explain_error(exc: BaseException) -> str | None:
     if isinstance(exc, ModelError):
         return str(exc)
     try:
-        import openai
-    except ImportError:  # langchain-openai always brings it
+        from my_llm.http_errors import explain
+    except ImportError:  # langchain-openai always brings openai and httpx
         return None
-    if isinstance(exc, openai.APIConnectionError):
-        return "cannot reach the model server: check --base-url / OPENAI_BASE_URL and that the server runs"
-    if isinstance(exc, openai.AuthenticationError):
-        return "the model server refused the API key: check OPENAI_API_KEY"
-    if isinstance(exc, openai.NotFoundError):
-        return "the model server does not know this model: check the name after 'openai:'"
-    if isinstance(exc, openai.RateLimitError):
-        return "the model server is rate limiting or out of quota: wait, or check your plan"
-    if isinstance(exc, openai.APIStatusError):
-        return f"the model server answered {exc.status_code}: {str(exc)[:150]}"
-    return None
+    return explain(exc)
