@@ -28,7 +28,7 @@ from code_generation.testgen import arbitrate, generate_test_file
 from code_generation.testspec import TestFileError
 from code_generation.types import Attempt, CodeTask, LoopOutcome, LoopSettings, Observer
 from code_generation.validate_input import check_settings
-from my_llm.errors import MyLLMError
+from my_llm.errors import ModelError, MyLLMError
 from my_llm.models import describe_model, get_chat_model, profile_of
 from my_llm.response_cache import CachedChatModel, ResponseCache
 from my_llm.usage import CallUsage, UsageTracker
@@ -381,12 +381,12 @@ class _Run:
         )
         return self.result("failed", outcome, message)
 
-    def interrupted(self) -> None:
-        """Record what an interrupted run spent."""
+    def interrupted(self, status: str = "interrupted", message: str = "") -> None:
+        """Record what a run that stopped early (Ctrl-C, a model error) spent, and why."""
         usage = self.usage
         self.folder.write_json(
             "run.json",
-            {"status": "interrupted", "model": self.model_label, "tokens_in": usage.tokens_in,
+            {"status": status, "message": message, "model": self.model_label, "tokens_in": usage.tokens_in,
              "tokens_out": usage.tokens_out, "calls": [asdict(c) for c in usage.calls]},
         )
 
@@ -420,6 +420,9 @@ def generate_script(
         return run.finish(run.run(test_source))
     except KeyboardInterrupt:
         run.interrupted()
+        raise
+    except ModelError as exc:  # the server went away, a quota ran out: the folder says so
+        run.interrupted("model_error", str(exc))
         raise
     finally:
         if history is not None and hasattr(history, "flush"):

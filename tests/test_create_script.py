@@ -197,3 +197,27 @@ def test_cli_script_path_and_help_work() -> None:
     for option in ("--test_file", "--model", "--base-url", "--max-iterations", "--temperature", "--timeout", "--yes", "--run-dir", "--verbose", "--json",
                    "--candidates", "--static-checks", "--typecheck", "--allow-install", "--no-cache"):
         assert option in proc.stdout
+
+
+class FailsSecondCall(FakeListChatModel):
+    """Answers once, then the server goes away: the error a real run meets mid-way."""
+
+    def _call(self, *args, **kwargs):  # type: ignore[override]
+        if self.i >= 1:
+            from my_llm.errors import ModelError
+
+            raise ModelError("the model server at http://127.0.0.1:9/v1 refused the connection")
+        return super()._call(*args, **kwargs)
+
+
+def test_a_model_error_mid_run_is_recorded_in_the_run_folder(tmp_path: Path) -> None:
+    from my_llm.errors import ModelError
+
+    write_tests(tmp_path)
+    with pytest.raises(ModelError):
+        generate_script(settings(tmp_path), chat=FailsSecondCall(responses=[WRONG, RIGHT]))
+    (run,) = (tmp_path / "runs").iterdir()
+    summary = json.loads((run / "run.json").read_text())
+    assert summary["status"] == "model_error" and summary["message"]
+    assert len(summary["calls"]) == 1 and (run / "attempts" / "01" / "attempt.py").exists()
+    assert not (tmp_path / "primes" / "prime_numbers.py").exists()
