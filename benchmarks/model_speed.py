@@ -94,12 +94,13 @@ def conversation(server: Any, append: bool) -> list[dict]:
         rows.append({"request": "first" if round_ == 0 else f"feedback {round_}", **row})
         if round_ == 3:
             break
-        reply = prompts.fenced_reply(prefix + row["text"])
+        text = row["text"] if row["text"].startswith(prefix) else prefix + row["text"]  # llama.cpp returns both
+        reply = prompts.fenced_reply(text)
         if append and reply is not None:
             request = prompts.continued_messages([*request, AIMessage(reply)], module, "fails 1 of its tests",
                                                  REPORTS[round_])
             continue
-        code = extract_module(prefix + row["text"], module, names, tests, reference).code or row["text"]
+        code = extract_module(text, module, names, tests, reference).code or text
         shown = prompts.shown_code(code, reference)
         request = prompts.feedback_messages(first, module, shown, "fails 1 of its tests", REPORTS[round_])
     text = SUMMARY_SOURCE.read_text()[:6000]
