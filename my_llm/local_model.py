@@ -14,6 +14,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import secrets
 import shutil
 import threading
 import time
@@ -259,6 +260,9 @@ def _load_server(config: ServerConfig, show_progress: bool) -> Any:
 
     path = config.path
     params = server_params(config)
+    # xllamacpp always opens llama.cpp's HTTP server on a loopback port as well; in-process calls
+    # bypass it, so a key nobody knows keeps other local users (and processes) off the model.
+    params.api_keys = [secrets.token_urlsafe(32)]
     started = time.monotonic()
     with _stderr.status(f"Loading model {Path(path).name} ...", spinner="dots") if show_progress else _null():
         try:

@@ -122,3 +122,24 @@ def test_greedy_output_is_the_same_with_and_without_ngram_drafting() -> None:
     plain, drafted = replies[None], replies["ngram_simple"]
     assert drafted[1].get("draft_n", 0) > 0  # drafting really ran
     assert plain[0] == drafted[0]
+
+
+def test_the_in_process_model_refuses_requests_over_its_loopback_http_port() -> None:
+    # xllamacpp also listens on a loopback port: without a key any local process could use the model.
+    import urllib.error
+    import urllib.request
+
+    from my_llm.local_model import ServerConfig, _load_server
+    from my_llm.local_model import ensure_tier_file as ensure
+
+    server = _load_server(ServerConfig(str(ensure(TIERS["0.5b"], show_progress=False)), 1024, 1, 2),
+                          show_progress=False)
+    for path in ("/v1/models", "/v1/chat/completions"):
+        body = json.dumps({"messages": [{"role": "user", "content": "hi"}]}).encode() if "chat" in path else None
+        request = urllib.request.Request(f"{server.listening_address}{path}", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 401
+    reply = server.handle_chat_completions({"messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 3})
+    assert reply["choices"][0]["message"]["content"]  # the tools' own calls still work
