@@ -26,7 +26,7 @@ from code_generation.runner import SandboxLimits, install_package, make_dependen
 from code_generation.script_settings import ScriptSettings
 from code_generation.testgen import arbitrate, generate_test_file
 from code_generation.testspec import TestFileError
-from code_generation.types import Attempt, CodeTask, LoopOutcome, LoopSettings, Observer
+from code_generation.types import Attempt, CodeTask, FanOut, LoopOutcome, LoopSettings, Observer
 from code_generation.validate_input import check_settings
 from my_llm.errors import ModelError, MyLLMError
 from my_llm.models import describe_model, get_chat_model, profile_of
@@ -111,23 +111,12 @@ class _MemoryLog:
         pass
 
 
-class Observers:
+class Observers(FanOut):
     """Fan one event out to several observers."""
-
-    def __init__(self, *observers: Observer) -> None:
-        self.observers = [o for o in observers if o is not None]
-
-    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
-        for o in self.observers:
-            o.model_call(label, messages, reply, usage)
 
     def attempt(self, attempt: Attempt, best: Attempt | None) -> None:
         for o in self.observers:
             o.attempt(attempt, best)
-
-    def event(self, message: str) -> None:
-        for o in self.observers:
-            o.event(message)
 
 
 def _sha256(path: Path) -> str:

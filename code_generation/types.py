@@ -154,6 +154,22 @@ class Observer(Protocol):
     def event(self, message: str) -> None: ...
 
 
+class FanOut:
+    """Fan the calls every observer shares out to several observers (None entries are skipped);
+    an engine's own observer adds its specific hooks (`attempt`, `candidate`)."""
+
+    def __init__(self, *observers: Any) -> None:
+        self.observers = [o for o in observers if o is not None]
+
+    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
+        for o in self.observers:
+            o.model_call(label, messages, reply, usage)
+
+    def event(self, message: str) -> None:
+        for o in self.observers:
+            o.event(message)
+
+
 class Silent:
     """The observer of a run nobody watches."""
 

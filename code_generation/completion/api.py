@@ -25,6 +25,7 @@ from code_generation.completion.splice import Document, locate, unified_diff, wr
 from code_generation.completion.validate import check_settings
 from code_generation.run_folder import RunFolder
 from code_generation.runner import SandboxLimits
+from code_generation.types import FanOut
 from my_llm.errors import MyLLMError
 from my_llm.models import describe_model, get_chat_model, profile_of
 from my_llm.response_cache import CachedChatModel, ResponseCache
@@ -107,21 +108,10 @@ class _MemoryLog:
         pass
 
 
-class _Fanout:
-    def __init__(self, *observers: Any) -> None:
-        self.observers = [o for o in observers if o is not None]
-
-    def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
-        for o in self.observers:
-            o.model_call(label, messages, reply, usage)
-
+class _Fanout(FanOut):
     def candidate(self, candidate: Candidate, best: Candidate | None) -> None:
         for o in self.observers:
             o.candidate(candidate, best)
-
-    def event(self, message: str) -> None:
-        for o in self.observers:
-            o.event(message)
 
 
 class _Silent:
