@@ -199,7 +199,7 @@ def worker(args: argparse.Namespace) -> int:
 
 def throughput_own_copies(args: argparse.Namespace, rows: list[dict[str, Any]], progress: Progress) -> None:
     """Each client a process with its own copy of the model, started together."""
-    for clients in args.clients:
+    for clients in args.copies:
         if any(r["part"] == "throughput" and r["mode"] == "own copy" and r["clients"] == clients for r in rows):
             continue
         work = requests_for(args.requests)
@@ -274,6 +274,8 @@ def main() -> int:
     parser.add_argument("--model", default="local", help="the local spec served and loaded (default: local)")
     parser.add_argument("--requests", type=int, default=8, help="requests per configuration (default 8)")
     parser.add_argument("--clients", default="1,2,4", help="client counts (default 1,2,4)")
+    parser.add_argument("--copies", default=None,
+                        help="client counts for the own-copy rows (default: --clients; each copy holds the model)")
     parser.add_argument("--humaneval", type=int, default=20, help="HumanEval problems for part 2 (default 20)")
     parser.add_argument("--skip-eval", action="store_true", help="part 1 only")
     parser.add_argument("--out", type=Path, default=None, help="results JSON (resumable)")
@@ -287,6 +289,7 @@ def main() -> int:
         report(load_rows(args.report))
         return 0
     args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
+    args.copies = [int(c) for c in args.copies.split(",") if c.strip()] if args.copies else args.clients
     args.out = args.out or RESULTS / f"serve_{commit()}.json"
     rows = load_rows(args.out)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
