@@ -314,7 +314,7 @@ def _names_in(stmts: list[ast.stmt]) -> set[str]:
 
 
 def _signature_from_prompt(name: str, prompt: str) -> list[str] | None:
-    """``binary_search(items, target)`` written in the request names the parameters."""
+    """``find(items, target)`` written in the request names the parameters."""
     match = re.search(rf"\b{re.escape(name)}\(([^()]*)\)", prompt)
     if not match:
         return None
