@@ -14,13 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from code_generation.completion.analyzers import AnalysisInput, Analyzer, Report
+from code_generation.completion.analyzers.base import SortsFindings
 from code_generation.completion.splice import Document
 from code_generation.runner import SandboxLimits
 from code_generation.static_checks import Finding
 
 
 @dataclass
-class Analysis:
+class Analysis(SortsFindings):
     """Every analyzer's report on one completion, and how it ranks."""
 
     reports: list[Report] = field(default_factory=list)
@@ -28,14 +29,6 @@ class Analysis:
     @property
     def findings(self) -> list[Finding]:
         return [f for r in self.reports for f in r.findings]
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.critical]
-
-    @property
-    def advice(self) -> list[Finding]:
-        return [f for f in self.findings if not f.critical]
 
     @property
     def tests_run(self) -> int:

@@ -38,8 +38,22 @@ class AnalysisInput:
         return lines[line - 1].strip() if 1 <= line <= len(lines) else ""
 
 
+class SortsFindings:
+    """Errors and advice, split from `self.findings`, for every holder of findings."""
+
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.critical]
+
+    @property
+    def advice(self) -> list[Finding]:
+        return [f for f in self.findings if not f.critical]
+
+
 @dataclass
-class Report:
+class Report(SortsFindings):
     """What one analyzer found; `detail` is extra feedback text (a test run's failures)."""
 
     analyzer: str
@@ -49,14 +63,6 @@ class Report:
     detail: str = ""
     skipped: str = ""  # why the analyzer could not judge (mypy crashed, nothing to test)
     seconds: float = 0.0
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.critical]
-
-    @property
-    def advice(self) -> list[Finding]:
-        return [f for f in self.findings if not f.critical]
 
     def to_dict(self) -> dict[str, object]:
         return {
