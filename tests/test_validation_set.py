@@ -5,7 +5,8 @@ same kind and difficulty, to measure on problems that were not tuned for. Each f
 same checks as an example folder (`TaskFolderChecks` from tests/test_examples.py), plus: a
 meta.json marking it as a validation task, 3 to 6 tests, and a module name of its own (not an
 example's module, not a standard-library or installed module, not shared with another task).
-The reference solutions are kept outside the repository, so only the folder layout is checked.
+That each task can be solved from its prompt alone is checked by tests/test_reference_solutions.py
+(a reference solution per task, written from the prompt, run through the sandbox).
 """
 
 from __future__ import annotations
