@@ -105,7 +105,8 @@ def _attempt_record(attempt: Attempt) -> dict[str, Any]:
     }
 
 
-def _row(task: EvalTask, strategy: str, outcome: LoopOutcome, model: str) -> dict[str, Any]:
+def pair_row(task: EvalTask, strategy: str, outcome: LoopOutcome, model: str) -> dict[str, Any]:
+    """The results line of one finished pair (benchmarks/ablation.py writes it too)."""
     best = outcome.best
     return {
         "task": task.id,
@@ -241,7 +242,7 @@ class _PairRunner:
         started = time.monotonic()
         try:
             outcome = self.functions[strategy](task.task, context)
-            row = _row(task, strategy, outcome, self.model)
+            row = pair_row(task, strategy, outcome, self.model)
             record = {"task": task.id, "strategy": strategy, **row, "module": task.task.module_name,
                       "attempts": [_attempt_record(a) for a in outcome.attempts],
                       "best_code": outcome.best.code if outcome.best else None}
