@@ -2,6 +2,7 @@
 
     python benchmarks/create_script_examples.py [--model local] [--max-iterations 5] [--only primes,fizzbuzz]
     python benchmarks/create_script_examples.py --tasks benchmarks/validation   # the validation set
+    python benchmarks/create_script_examples.py --lang rust [--max-iterations 1]  # examples/rust/
     python benchmarks/create_script_examples.py --compare OLD.json NEW.json --plot compare.png
 
 Each task runs in a fresh temporary folder (a copy of its test file), through the same command a
@@ -34,15 +35,24 @@ def task_folders(examples: Path, only: set[str] | None) -> list[Path]:
     return [p for p in folders if not only or p.name in only]
 
 
-def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
+def task_files(folder: Path, lang: str) -> tuple[Path, str]:
+    """A task's test file and the output file's name: test_<module>.py gives <module>.py; a Rust
+    task's tests.rs gives <crate>.rs, the crate its meta.json names."""
+    if lang == "rust":
+        crate = json.loads((folder / "meta.json").read_text())["crate"]
+        return folder / "tests.rs", f"{crate}.rs"
     test_file = next(folder.glob("test_*.py"))
-    module = test_file.stem.removeprefix("test_")
+    return test_file, test_file.stem.removeprefix("test_") + ".py"
+
+
+def run_task(folder: Path, args: argparse.Namespace, scratch: Path) -> dict:
+    test_file, output_name = task_files(folder, args.lang)
     work = scratch / folder.name
     work.mkdir()
     shutil.copy(test_file, work)
     prompt = (folder / "prompt.txt").read_text().strip()
     command = [
-        sys.executable, "-m", "code_generation.create_script", prompt, str(work / f"{module}.py"),
+        sys.executable, "-m", "code_generation.create_script", prompt, str(work / output_name),
         "--test_file", str(work / test_file.name), "--json", "--no-memory", "--no-cache",  # every call real
         "--max-iterations", str(args.max_iterations), "--model", args.model,
         "--run-dir", str(work / "run"),
@@ -150,8 +160,11 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=None, help="programs sampled per iteration (default: the CLI's)")
     parser.add_argument("--tactics", default=None, help="the loop's tactics, comma list (default: the model's own set)")
     parser.add_argument("--only", default="", help="comma list of task folder names")
-    parser.add_argument("--tasks", "--examples", dest="examples", type=Path, default=ROOT / "examples", metavar="DIR",
-                        help="folder of task folders: examples/ (tuning set) or benchmarks/validation")
+    parser.add_argument("--tasks", "--examples", dest="examples", type=Path, default=None, metavar="DIR",
+                        help="folder of task folders: examples/ (tuning set, the default), benchmarks/validation, "
+                             "examples/rust (the default with --lang rust)")
+    parser.add_argument("--lang", choices=["python", "rust"], default="python",
+                        help="the tasks' language: python (test_<module>.py) or rust (tests.rs and meta.json's crate)")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
     parser.add_argument("--keep", type=Path, default=None, help="a new folder to keep each task's run folder in")
     parser.add_argument("--compare", type=Path, nargs="+", default=None,
@@ -160,6 +173,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.compare:
         return compare(args.compare, args.plot)
+    if args.examples is None:
+        args.examples = ROOT / "examples" / ("rust" if args.lang == "rust" else "")
     only = {name.strip() for name in args.only.split(",") if name.strip()} or None
     folders = task_folders(args.examples, only)
     rows = run_all(folders, args)
@@ -193,7 +208,7 @@ def run_all(folders: list[Path], args: argparse.Namespace) -> list[dict]:
 def _save(rows: list[dict], args: argparse.Namespace) -> None:
     rate = sum(r["solved"] for r in rows) / len(rows) if rows else 0.0
     args.out.write_text(json.dumps({"model": args.model, "seed": args.seed, "tasks": str(args.examples.name),
-                                    "candidates": args.candidates, "tactics": args.tactics,
+                                    "lang": args.lang, "max_iterations": args.max_iterations, "candidates": args.candidates, "tactics": args.tactics,
                                     "rows": rows, "solved_rate": rate}, indent=2))
 
 

@@ -381,3 +381,17 @@ def test_stub_fails_its_tests(folder: Path, cargo_workspace: CargoWorkspace) -> 
     # Each test must call the code: all fail, except #[should_panic] ones that any panic satisfies.
     assert passed + failed == n_tests, f"{folder.name}: the stub did not build or run:\n{output[-3000:]}"
     assert failed >= n_tests - n_should_panic, f"{folder.name}: only {failed} tests fail:\n{output[-3000:]}"
+
+
+def test_benchmark_script_finds_each_rust_task_and_its_output_name() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_bench", ROOT / "benchmarks" / "create_script_examples.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    folders = bench.task_folders(RUST_EXAMPLES_DIR, None)
+    assert folders == _task_dirs()
+    for folder in folders:
+        test_file, output = bench.task_files(folder, "rust")
+        assert test_file == folder / "tests.rs" and output == f"{_meta(folder)['crate']}.rs"
