@@ -167,14 +167,17 @@ def _filesystem(cfg: dict) -> str:
     failed = "filesystem: private root not asked for"
     if cfg.get("root"):
         try:
-            shown = sandbox_root.private_root(cfg["root"], cfg["workdir"], hide, size)
+            shown = sandbox_root.private_root(cfg["root"], cfg["workdir"], hide, size,
+                                              [tuple(b) for b in cfg.get("binds", ())])
             return ("filesystem: private root; visible read-only: " + ", ".join(shown) + "; private and empty: "
                     + ", ".join(sandbox_root.SCRATCH) + " (gone after the run); the home, other folders "
                     "and the host's socket files are not there")
         except OSError as exc:
             failed = f"filesystem: private root NOT built ({exc})"
+    binds = cfg.get("binds", ())  # cargo mode: shown where they are (no new root to place them elsewhere)
     try:
-        masked = sandbox_root.mask(cfg["workdir"], hide, size)
+        masked = sandbox_root.mask(cfg["workdir"], hide, size, [b[0] for b in binds if not b[2]],
+                                   [b[0] for b in binds if b[2] and b[0] != cfg["workdir"]])
         return (f"{failed}; tmpfs over " + ", ".join(masked)
                 + " instead (writes there vanish; the Python installation is bound back read-only)")
     except OSError as exc:

@@ -199,6 +199,9 @@ def start() -> None:
     secret.pop("init_key", None)
     channel = Channel(cfg["results_fd"], bytes.fromhex(secret["key"]))
     cgroups = join_cgroups(cfg.get("cgroups", []))
-    import _sandbox_harness  # the heavy imports happen here, in the harness's own process
+    if cfg.get("mode") == "cargo":  # cargo builds and runs the tests in processes of their own
+        import _sandbox_cargo as harness
+    else:
+        import _sandbox_harness as harness  # the heavy imports happen here, in the harness's own process
 
-    _sandbox_harness.entry(cfg, secret, channel, cgroups)
+    harness.entry(cfg, secret, channel, cgroups)

@@ -108,6 +108,11 @@ def _locked_flags(path: str) -> int:
     return kept | (MS_RELATIME if flag & ST_RELATIME else 0)
 
 
+def read_only(trees: list[str]) -> None:
+    """Make folders of the current root read-only from now on (every mount at or below them)."""
+    _read_only(trees)
+
+
 def _read_only(trees: list[str]) -> None:
     """Remount every mount at or below the given bind targets read-only."""
     for point in _mount_points():
@@ -129,8 +134,13 @@ def _devices(root: str) -> None:
         os.symlink(target, f"{dev}/{name}")
 
 
-def private_root(root: str, workdir: str, hide: list[str], size_mb: int) -> list[str]:
-    """Build the new root in the empty directory ``root`` and pivot into it; returns what is visible."""
+def private_root(root: str, workdir: str, hide: list[str], size_mb: int,
+                 binds: list[tuple[str, str, bool]] | tuple = ()) -> list[str]:
+    """Build the new root in the empty directory ``root`` and pivot into it; returns what is visible.
+
+    ``binds`` adds (source, where it appears, writable) folders: the cargo mode's toolchain and
+    crate source (read-only) and its build folder shared by the attempts of one run (writable).
+    """
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=755,size={size_mb}m")
     for scratch in SCRATCH:
@@ -153,6 +163,12 @@ def private_root(root: str, workdir: str, hide: list[str], size_mb: int) -> list
         mount(d, root + d, None, MS_BIND | MS_REC)
         read_only.append(root + d)
         shown.append(d)
+    for source, target, writable in binds:
+        os.makedirs(root + target, 0o755, exist_ok=True)
+        mount(source, root + target, None, MS_BIND | MS_REC)
+        if not writable:
+            read_only.append(root + target)
+            shown.append(target)
     _devices(root)
     os.makedirs(root + "/proc", 0o555)
     mount("/proc", root + "/proc", None, MS_BIND | MS_REC)
@@ -189,20 +205,23 @@ def _closed_ancestor(path: str) -> str | None:
     return None
 
 
-def mask(workdir: str, hide: list[str], size_mb: int) -> list[str]:
+def mask(workdir: str, hide: list[str], size_mb: int, keep_ro: list[str] | tuple = (),
+         keep_rw: list[str] | tuple = ()) -> list[str]:
     """Fallback without a new root: tmpfs over the writable and the private directories.
 
     Writes to /tmp-like directories land in throw-away tmpfs instances, /run (sockets, locks)
     and the hidden folders are covered, and the Python installation and the work directory
-    are bound back (the installation read-only) where a mask covers them.
+    are bound back (the installation read-only) where a mask covers them, as are `keep_ro`
+    (read-only) and `keep_rw` (the cargo mode's toolchain and crate source, and its build folder).
     """
-    keep_ro = python_dirs(hide)
+    keep_ro = [*python_dirs(hide), *keep_ro]
+    writable = [workdir, *keep_rw]
     masks = [d for d in (*SCRATCH, "/run", "/home") if os.path.isdir(d) and not os.path.islink(d)]
     masks += [os.path.realpath(h) for h in hide if h and h != "/" and os.path.isdir(h)]
-    masks += [c for k in [*keep_ro, workdir] if (c := _closed_ancestor(k))]
+    masks += [c for k in [*keep_ro, *writable] if (c := _closed_ancestor(k))]
     done: list[str] = []
     for target in _outermost(sorted(masks)):
-        keeps = [k for k in [workdir, *keep_ro] if inside(k, target)]
+        keeps = [k for k in [*writable, *keep_ro] if inside(k, target)]
         if target in keeps:
             continue  # the whole directory is needed: leave it as it is
         fds = {k: os.open(k, os.O_PATH | os.O_DIRECTORY) for k in keeps}
@@ -215,7 +234,7 @@ def mask(workdir: str, hide: list[str], size_mb: int) -> list[str]:
             for k, fd in fds.items():
                 os.makedirs(k, mode=0o755, exist_ok=True)
                 mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
-                if k != workdir:
+                if k not in writable:
                     mount(None, k, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _locked_flags(k))
         finally:
             for fd in fds.values():

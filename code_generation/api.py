@@ -20,13 +20,21 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.feedback import failure_reason
+from code_generation.languages import Language, close_sandbox, language_for
 from code_generation.loop import run_loop
 from code_generation.run_folder import RunFolder, atomic_write
 from code_generation.runner import SandboxLimits, install_package, make_dependency_venv
 from code_generation.script_settings import ScriptSettings
-from code_generation.testgen import arbitrate, generate_test_file
 from code_generation.testspec import TestFileError
-from code_generation.types import Attempt, CodeTask, FanOut, LoopOutcome, LoopSettings, Observer
+from code_generation.types import (
+    Attempt,
+    CodeTask,
+    FanOut,
+    LoopOutcome,
+    LoopSettings,
+    Observer,
+    Sandbox,
+)
 from code_generation.validate_input import check_settings
 from my_llm.errors import ModelError, MyLLMError
 from my_llm.models import describe_model, get_chat_model, profile_of
@@ -69,10 +77,11 @@ class ScriptResult:
 
 
 class _Recorder:
-    """Observer that writes the run folder as the run goes."""
+    """Observer that writes the run folder as the run goes (code files with the language's extension)."""
 
-    def __init__(self, folder: RunFolder) -> None:
+    def __init__(self, folder: RunFolder, suffix: str = ".py") -> None:
         self.folder = folder
+        self.suffix = suffix
 
     def model_call(self, label: str, messages: Sequence[BaseMessage], reply: AIMessage, usage: CallUsage) -> None:
         self.folder.record_call(label, messages, reply, usage)
@@ -85,9 +94,10 @@ class _Recorder:
             attempt.summary(),
             attempt.result.to_dict() if attempt.result else None,
             attempt.candidate,
+            self.suffix,
         )
         if best is attempt and attempt.code is not None:
-            self.folder.write_text("best.py", attempt.code)
+            self.folder.write_text(f"best{self.suffix}", attempt.code)
 
     def event(self, message: str) -> None:
         pass
@@ -202,16 +212,16 @@ class TestArbiter:
     __test__ = False  # not a pytest test class
 
     def __init__(self, settings: ScriptSettings, chat: BaseChatModel, usage: UsageTracker, observer: Observer,
-                 folder: RunFolder, guard: TestFileGuard) -> None:
+                 folder: RunFolder, guard: TestFileGuard, language: Language, sandbox: Sandbox) -> None:
         self.settings, self.chat, self.usage, self.observer = settings, chat, usage, observer
-        self.folder, self.guard = folder, guard
+        self.folder, self.guard, self.language, self.sandbox = folder, guard, language, sandbox
         self.corrections: list[str] = []
 
     def __call__(self, task: CodeTask, attempt: Attempt) -> str | None:
         assert attempt.code is not None and attempt.result is not None
-        revised = arbitrate(self.settings.prompt, task.module_name, task.test_filename, task.test_source,
-                            attempt.code, attempt.result, self.chat, self.usage, self.observer,
-                            limits=SandboxLimits(timeout=self.settings.timeout))
+        revised = self.language.arbitrate(self.settings.prompt, task.module_name, task.test_filename,
+                                          task.test_source, attempt.code, attempt.result, self.chat, self.usage,
+                                          self.observer, self.sandbox, SandboxLimits(timeout=self.settings.timeout))
         if revised is None:
             return None
         self.guard()
@@ -238,13 +248,15 @@ def _build_model(settings: ScriptSettings, chat: BaseChatModel | None) -> tuple[
     return chat, candidates
 
 
-def _request_record(settings: ScriptSettings, model_label: str, candidates: int) -> dict[str, Any]:
+def _request_record(settings: ScriptSettings, model_label: str, candidates: int, language: Language,
+                    module_name: str) -> dict[str, Any]:
     """What the run was asked to do, for the run folder's request.json."""
     return {
         "prompt": settings.prompt,
         "output_file": str(settings.output_file),
         "test_file": str(settings.resolved_test_file),
-        "module_name": settings.module_name,
+        "module_name": module_name,
+        **({"language": language.name} if language.name != "python" else {}),
         "model": model_label,
         "settings": {
             "max_iterations": settings.max_iterations,
@@ -257,21 +269,20 @@ def _request_record(settings: ScriptSettings, model_label: str, candidates: int)
             "allow_install": settings.allow_install,
             "cache": settings.cache,
             **({"tactics": list(settings.tactics)} if settings.tactics is not None else {}),
+            **({"crate_source": settings.crate_source} if settings.crate_source is not None else {}),
         },
     }
 
 
-def _ensure_tests(
-    settings: ScriptSettings, test_source: str | None, chat: BaseChatModel, usage: UsageTracker,
-    observer: Observer, folder: RunFolder,
-) -> tuple[str, bool]:
+def _ensure_tests(run: _Run, test_source: str | None) -> tuple[str, bool]:
     """The test source, written from the prompt when there is none (then True)."""
+    settings, folder = run.settings, run.folder
     test_file = settings.resolved_test_file
     if test_source is not None:
         return test_source, False
-    test_source = generate_test_file(
-        settings.prompt, settings.module_name, test_file.name, chat, usage, observer,
-        limits=SandboxLimits(timeout=settings.timeout),
+    test_source = run.language.generate_tests(
+        settings.prompt, run.module_name, test_file.name, run.chat, run.usage, run.observers, run.sandbox,
+        SandboxLimits(timeout=settings.timeout),
     )
     try:
         test_file.parent.mkdir(parents=True, exist_ok=True)  # checked creatable before the model call
@@ -294,6 +305,9 @@ class _Run:
     folder: RunFolder
     usage: UsageTracker
     observers: Observers
+    language: Language
+    module_name: str
+    sandbox: Sandbox
     generated: bool = False
     corrections: list[str] = field(default_factory=list)
 
@@ -331,22 +345,16 @@ class _Run:
         settings, test_file = self.settings, self.settings.resolved_test_file
         self.folder.write_text(test_file.name, test_source)
         guard = TestFileGuard(test_file)
-        arbiter = TestArbiter(settings, self.chat, self.usage, self.observers, self.folder, guard)
+        arbiter = TestArbiter(settings, self.chat, self.usage, self.observers, self.folder, guard, self.language,
+                              self.sandbox)
         self.corrections = arbiter.corrections
-        task = CodeTask(settings.prompt, settings.module_name, test_source, test_file.name)
-        loop_settings = LoopSettings(
-            max_iterations=settings.max_iterations,
-            temperature=settings.temperature,
-            limits=SandboxLimits(timeout=settings.timeout),
-            candidates=self.candidates,
-            static_checks=settings.static_checks,
-            typecheck=settings.typecheck,
-            tactics=settings.tactics,
-        )
+        task = CodeTask(settings.prompt, self.module_name, test_source, test_file.name, language=self.language.name)
+        loop_settings = loop_settings_of(settings, self.candidates)
         installer = DependencyInstaller(self.observers) if settings.allow_install else None
         try:
             outcome = run_loop(task, self.chat, loop_settings, observer=self.observers, guard=guard, usage=self.usage,
-                               installer=installer, arbiter=arbiter if self.generated else None)
+                               installer=installer, arbiter=arbiter if self.generated else None,
+                               sandbox=self.sandbox)
         finally:
             if installer is not None:
                 installer.remove()
@@ -364,7 +372,8 @@ class _Run:
                          if self.corrections else "")
             return self.result("passed", outcome, f"wrote {settings.output_file}{corrected}")
         message = (
-            f"no attempt passed every test ({failure_reason(outcome)}); the best is in {folder.path / 'best.py'}"
+            f"no attempt passed every test ({failure_reason(outcome)}); the best is in "
+            f"{folder.path / ('best' + self.language.extensions[0])}"
             if outcome.best
             else "the model produced no runnable code"
         )
@@ -380,6 +389,20 @@ class _Run:
         )
 
 
+def loop_settings_of(settings: ScriptSettings, candidates: int) -> LoopSettings:
+    """The engine's settings for a create-script run."""
+    return LoopSettings(
+        max_iterations=settings.max_iterations,
+        temperature=settings.temperature,
+        limits=SandboxLimits(timeout=settings.timeout),
+        candidates=candidates,
+        static_checks=settings.static_checks,
+        typecheck=settings.typecheck,
+        tactics=settings.tactics,
+        crate_source=settings.crate_source,
+    )
+
+
 def generate_script(
     settings: ScriptSettings,
     chat: BaseChatModel | None = None,
@@ -388,6 +411,8 @@ def generate_script(
 ) -> ScriptResult:
     """Run create_script end to end; raises `MyLLMError` for bad input or configuration."""
     test_source = check_inputs(settings)
+    language = language_for(settings.output_file, settings.language)
+    module_name = language.module_name(settings.output_file, test_source, settings)
     chat, candidates = _build_model(settings, chat)
     model_label = describe_model(chat)
     if observer is not None:
@@ -396,14 +421,15 @@ def generate_script(
     usage = UsageTracker(model_name=getattr(chat, "model_name", None) or model_label)
     history = history if history is not None else _history(settings.memory)
     observers = Observers(
-        _Recorder(folder),
+        _Recorder(folder, language.extensions[0]),
         *([_MemoryLog(history, folder.path.name)] if history is not None else []),
         *([observer] if observer else []),
     )
-    folder.write_json("request.json", _request_record(settings, model_label, candidates))
-    run = _Run(settings, chat, candidates, model_label, folder, usage, observers)
+    folder.write_json("request.json", _request_record(settings, model_label, candidates, language, module_name))
+    sandbox = language.make_sandbox(loop_settings_of(settings, candidates))
+    run = _Run(settings, chat, candidates, model_label, folder, usage, observers, language, module_name, sandbox)
     try:
-        test_source, run.generated = _ensure_tests(settings, test_source, chat, usage, observers, folder)
+        test_source, run.generated = _ensure_tests(run, test_source)
         if run.generated and not settings.yes:
             return run.result("tests_written", None, f"review {settings.resolved_test_file}, then rerun")
         return run.finish(run.run(test_source))
@@ -414,5 +440,6 @@ def generate_script(
         run.interrupted("model_error", str(exc))
         raise
     finally:
+        close_sandbox(sandbox)
         if history is not None and hasattr(history, "flush"):
             history.flush(timeout=10)  # one quick try; what is not acknowledged stays after the log's outbox cursor

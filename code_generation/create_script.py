@@ -1,4 +1,4 @@
-"""create-script: write a Python module with an LLM until your unittest file passes.
+"""create-script: write a Python module (or a Rust library) with an LLM until your tests pass.
 
 A thin shell over `code_generation.api.generate_script`: arguments -> settings -> engine.
 Exit codes: 0 tests pass; 1 budget spent without passing; 2 bad input or configuration;
@@ -24,8 +24,10 @@ from rich.table import Table
 
 from code_generation.api import ScriptResult, ScriptSettings, generate_script
 from code_generation.console import ConsoleProgress
+from code_generation.languages import language_for
 from code_generation.validate_input import (
     candidates_type,
+    language_type,
     max_iterations_type,
     seed_type,
     tactics_type,
@@ -42,15 +44,17 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="create-script",
-        description="Create a Python module from a prompt and a unittest file; iterate with an LLM until the tests pass.",
+        description="Create a Python module (or a Rust library: a .rs output) from a prompt and a test file; iterate with an LLM until the tests pass.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("prompt", help="what the module should do")
-    parser.add_argument("output_file", type=Path, help="the module to write, e.g. primes/prime_numbers.py")
+    parser.add_argument("output_file", type=Path, help="the module to write, e.g. primes/prime_numbers.py, or a Rust library such as fizzbuzz/src/lib.rs")
     parser.add_argument(
         "--test_file", "--test-file", dest="test_file", type=Path, default=None,
-        help="unittest file the module must pass (default: test_<output name> beside the output); written for review if missing",
+        help="unittest file the module must pass (Rust: a file of #[test] functions; default: test_<output name> beside the output); written for review if missing",
     )
+    parser.add_argument("--lang", type=language_type, default=None, help="python | rust (default: from the output file's extension, .py or .rs)")
+    parser.add_argument("--crate-source", default=None, help="Rust: offline crates for dependencies, a vendored folder or a local registry, or 'none' (default: $CREATE_SCRIPT_CRATE_SOURCE, else /usr/share/cargo/registry when it exists)")
     parser.add_argument("--model", default=None, help="local | local:/path/model.gguf | openai:<model> (default: $MY_LLM_MODEL, else OpenAI if OPENAI_API_KEY is set, else local)")
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (Ollama, vLLM, llama.cpp server); default $OPENAI_BASE_URL")
     parser.add_argument("--max-iterations", type=max_iterations_type, default=5, help="generation attempts before giving up (1-100)")
@@ -116,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         verbose=args.verbose,
         memory=not args.no_memory,
         tactics=args.tactics,
+        language=args.lang,
+        crate_source=args.crate_source,
     )
     try:
         result = generate_script(settings, observer=ConsoleProgress(err, args.verbose))
@@ -130,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if result.status == "tests_written":
         err.print(f"\nWrote [bold]{result.test_file}[/bold]; check it, because it becomes the judge:\n")
-        err.print(Syntax(Path(result.test_file).read_text(encoding="utf-8"), "python", line_numbers=True))
+        fence = language_for(settings.output_file, settings.language).fence
+        err.print(Syntax(Path(result.test_file).read_text(encoding="utf-8"), fence, line_numbers=True))
         err.print(f"\nThen continue with:\n  {_continue_command(argv)}")
     elif not result.success:
         err.print(f"[red]{result.message}[/red]")

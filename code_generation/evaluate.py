@@ -237,7 +237,9 @@ class _PairRunner:
     def __call__(self, task: EvalTask, strategy: str) -> dict[str, Any]:
         chat = self.chat
         model_for_pair = chat if isinstance(chat, BaseChatModel) else chat(task, strategy)
-        context = StrategyContext(model_for_pair, replace(self.loop_settings), self.sandbox, None, self.guard)
+        # A Rust task gets its language's sandbox (a build folder for the pair's attempts), made by the engine.
+        sandbox = self.sandbox if task.task.language == "python" else None
+        context = StrategyContext(model_for_pair, replace(self.loop_settings), sandbox, None, self.guard)
         self.guard()
         started = time.monotonic()
         try:

@@ -20,10 +20,11 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation import extract, feedback, prompts, static_checks
+from code_generation import extract, static_checks
+from code_generation.languages import close_sandbox, get_language
+from code_generation.languages.python import STOP_SEQUENCES as PYTHON_STOP_SEQUENCES
 from code_generation.loop_state import MAX_FOCUS, Ask, Done, LoopState, Request, Step
 from code_generation.model_calls import call_model, call_model_many
-from code_generation.runner import run_tests
 from code_generation.tactics import make_tactics, tactic_names
 from code_generation.tactics.repairs import MAX_COMBINATIONS, combine, restore_arguments
 from code_generation.types import (
@@ -53,7 +54,7 @@ __all__ = [  # the engine's vocabulary, importable from here as before
 ]
 
 MAX_ESCALATED_CANDIDATES = 6
-STOP_SEQUENCES = ("\n```\n", "\nif __name__", "\n# Example", "\n# Test")
+STOP_SEQUENCES = PYTHON_STOP_SEQUENCES  # Python's; each language has its own (Language.stop_sequences)
 # Rounds in a row with the same failing tests before a run with several candidates gives up. Not
 # below the default budget of 5: the 5th round (4 candidates by then) still solves some.
 STUCK_ROUNDS = 5
@@ -90,7 +91,7 @@ def ask_model(state: LoopState, requests: list[Request]) -> list[tuple[AIMessage
     settings, iteration = state.settings, state.iteration
     # Prose or example calls after the code cost time and are thrown away; an opening fence is
     # "```python". At most four: the OpenAI API's limit.
-    stop: dict[str, Any] = {"stop": list(STOP_SEQUENCES)} if settings.stop_at_fence else {}
+    stop: dict[str, Any] = {"stop": list(state.language.stop_sequences)} if settings.stop_at_fence else {}
     base_seed = getattr(state.chat, "seed", None)
     calls = []
     for k, request in enumerate(requests):
@@ -117,8 +118,7 @@ def to_attempt(state: LoopState, k: int, request: Request, reply: AIMessage, cal
         text = state.prefix + text  # a backend that returns only the continuation
     spliced = extract.splice_function(request.splice[1], text, request.splice[0]) if request.splice else None
     source = f"```python\n{spliced}\n```" if spliced else text  # not spliced: maybe a whole module
-    extraction = extract.extract_module(source, task.module_name, spec.imported_names, spec.test_names,
-                                        state.reference, add_imports=False)
+    extraction = state.language.extract(source, task, spec, state.reference)
     if extraction.code is not None and extraction.syntax_error is None:
         for tactic in state.tactics:
             extraction.code, notes = tactic.clean(extraction.code, state)
@@ -132,13 +132,9 @@ def to_attempt(state: LoopState, k: int, request: Request, reply: AIMessage, cal
     if k == 0:  # the same program again: sample hotter next time; otherwise back to normal
         state.temperature = state.hot if digest(extraction.code) in state.seen else state.settings.temperature
     state.seen.add(digest(extraction.code))
-    settings = state.settings
-    if settings.static_checks or settings.typecheck:
-        attempt.findings = static_checks.check_module(extraction.code, f"{task.module_name}.py")
-        if static_checks.critical(attempt.findings):
-            return attempt  # it would fail at import or first call: no test run
-        if settings.typecheck:
-            attempt.findings += static_checks.typecheck(extraction.code, task.module_name)
+    attempt.findings = state.language.static_findings(extraction.code, task.module_name, state.settings)
+    if static_checks.critical(attempt.findings):
+        return attempt  # it would fail at import or first call: no test run
     attempt.result = state.test(extraction.code)
     return attempt
 
@@ -184,14 +180,14 @@ def unusable(state: LoopState, round_attempts: list[Attempt]) -> Ask:
     blocked = [a for a in round_attempts if a.blocked]
     if blocked:
         assert blocked[0].code is not None
-        messages = prompts.feedback_messages(
+        messages = state.language.feedback_messages(
             opening, task.module_name, blocked[0].code, "has errors found before any test ran",
             static_checks.render(static_checks.critical(blocked[0].findings)),
         )
         return Ask(messages, reason="static")
     main = round_attempts[0]
-    problem = main.notes[-1] if main.notes else "the reply contained no Python code"
-    messages = prompts.no_code_messages(opening, problem, task.module_name, state.spec.imported_names)
+    problem = main.notes[-1] if main.notes else state.language.no_code
+    messages = state.language.no_code_messages(opening, problem, task.module_name, state.spec.imported_names)
     # The same request at the same temperature would likely get the same reply.
     return Ask(messages, temperature=min(1.0, state.temperature + state.settings.escalate_temperature),
                reason="no_code")
@@ -257,8 +253,9 @@ def decide(state: LoopState, top: Attempt | None, round_attempts: list[Attempt])
     ask = state.first(lambda t: t.next_request(shown, top, state))
     if ask is None:
         details = state.details(shown, top, shown.result)
-        ask = Ask(prompts.feedback_messages(state.opening, state.task.module_name, state.shown_code(shown.code),
-                                            feedback.verdict(shown.result), details), details=details)
+        ask = Ask(state.language.feedback_messages(state.opening, state.task.module_name,
+                                                   state.shown_code(shown.code),
+                                                   state.language.verdict(shown.result), details), details=details)
     state.extra = [r for t in state.tactics for r in t.extra_requests(ask, shown, state)]
     return ask
 
@@ -277,7 +274,7 @@ def run_loop(
     *,
     observer: Observer | None = None,
     guard: Callable[[], None] | None = None,
-    sandbox: Sandbox = run_tests,
+    sandbox: Sandbox | None = None,
     usage: UsageTracker | None = None,
     installer: Installer | None = None,
     arbiter: Arbiter | None = None,
@@ -288,11 +285,26 @@ def run_loop(
     `installer`, a third-party package the code imports is installed (once) and the tests rerun.
     With an `arbiter` (only for tests generated in this run), the same tests failing two rounds
     in a row ask it whether a test is wrong; a corrected test file becomes the judge from then on.
+    Without a `sandbox`, the task's language makes one for the run (Python's is `run_tests`;
+    Rust's keeps a build folder for the run's attempts, removed at the end).
     """
     settings = settings or LoopSettings()
-    tactics = make_tactics(tactic_names(settings, profile_of(chat)))
-    state = LoopState(task, settings, chat, tactics, observer or Silent(), usage or UsageTracker(), sandbox,
-                      installer, arbiter, guard)
+    language = get_language(task.language)
+    own = sandbox is None
+    chosen = language.make_sandbox(settings) if sandbox is None else sandbox
+    try:
+        tactics = make_tactics(tactic_names(settings, profile_of(chat), language))
+        state = LoopState(task, settings, chat, tactics, observer or Silent(), usage or UsageTracker(), chosen,
+                          installer, arbiter, guard)
+        return _rounds(state)
+    finally:
+        if own:
+            close_sandbox(chosen)
+
+
+def _rounds(state: LoopState) -> LoopOutcome:
+    """The rounds of one run, until a step says it is done or the budget is spent."""
+    settings = state.settings
     state.prefix = state.first(lambda t: t.reply_prefix(state))
     stop_reason = "budget"
     for state.iteration in range(1, settings.max_iterations + 1):

@@ -18,9 +18,10 @@ from typing import ClassVar, TypeVar
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from code_generation import feedback, prompts, static_checks
+from code_generation import static_checks
+from code_generation.languages import Language, get_language
 from code_generation.runner import SandboxLimits, SandboxResult
-from code_generation.testspec import TestSpec, analyse_test_source
+from code_generation.testspec import TestSpec
 from code_generation.types import (
     Arbiter,
     Attempt,
@@ -178,15 +179,17 @@ def parse_tactics(text: str) -> tuple[str, ...]:
     return () if names == ["none"] else check_tactics(names)
 
 
-def tactic_names(settings: LoopSettings, profile: ModelProfile) -> tuple[str, ...]:
+def tactic_names(settings: LoopSettings, profile: ModelProfile, language: Language | None = None) -> tuple[str, ...]:
     """The tactics a run uses, in calling order.
 
-    The run's own list, else the profile's, else the default set. The conversation follows
-    `LoopSettings.conversation` when set; otherwise an explicit list decides by holding
-    "append" or not, and the default set follows the profile's `conversation`.
+    The run's own list, else the profile's, else the default set (the language's, else
+    DEFAULT_TACTICS). The conversation follows `LoopSettings.conversation` when set; otherwise
+    an explicit list decides by holding "append" or not, and the default set follows the
+    profile's `conversation`. Only the tactics that apply to the language are kept.
     """
     explicit = settings.tactics if settings.tactics is not None else profile.tactics
-    names = set(check_tactics(explicit if explicit is not None else DEFAULT_TACTICS))
+    defaults = language.default_tactics if language is not None and language.default_tactics else DEFAULT_TACTICS
+    names = set(check_tactics(explicit if explicit is not None else defaults))
     if settings.conversation:
         conversation = settings.conversation
     elif explicit is not None:
@@ -198,6 +201,8 @@ def tactic_names(settings: LoopSettings, profile: ModelProfile) -> tuple[str, ..
         names.add(APPEND)
     if not settings.focus_functions:
         names -= FUNCTION_TACTICS
+    if language is not None and language.tactics is not None:
+        names &= language.tactics
     return tuple(n for n in _in_order() if n in names)
 
 
@@ -221,6 +226,7 @@ class LoopState:
     arbiter: Arbiter | None = None
     guard: Callable[[], None] | None = None
     spec: TestSpec = field(init=False)
+    language: Language = field(init=False)
     opening: list[BaseMessage] = field(init=False)
     reference: str | None = field(init=False)  # the code the request showed (its examples are restored)
     prefix: str | None = None  # the start written into whole-module replies
@@ -248,6 +254,7 @@ class LoopState:
         self.temperature = self.settings.temperature
         self.n_candidates = self.settings.candidates
         self.limits = self.settings.limits
+        self.language = get_language(self.task.language)
         self.set_task(self.task)
         self.messages = self.opening
 
@@ -264,9 +271,9 @@ class LoopState:
     def set_task(self, task: CodeTask) -> None:
         """Judge by `task`'s tests from now on: what they ask for and the opening request."""
         self.task = task
-        self.spec = analyse_test_source(task.test_source, task.module_name, task.test_filename)
+        self.spec = self.language.analyse_tests(task.test_source, task.module_name, task.test_filename)
         chosen = self.first(lambda t: t.opening(self))
-        self.opening, self.reference = chosen or plain_opening(task, self.spec, self.settings)
+        self.opening, self.reference = chosen or self.language.opening(task, self.spec, self.settings)
 
     def first(self, hook: Callable[[Tactic], _R | None]) -> _R | None:
         """The first tactic's answer to `hook` that is not None."""
@@ -280,7 +287,7 @@ class LoopState:
         """Run the tests on `code`; a missing third-party package is installed once and the run repeated."""
         task = self.task
         result = self.sandbox(code, task.module_name, task.test_source, task.test_filename, limits=self.limits)
-        missing = feedback.missing_module(result, task.module_name)
+        missing = self.language.missing_dependency(result, task.module_name)
         if missing and self.installer is not None and missing not in self.install_tried:
             self.install_tried.add(missing)
             self.observer.event(f"the code needs `{missing}`: installing it into the run's own environment")
@@ -301,28 +308,17 @@ class LoopState:
         task = self.task
         assert shown.code is not None and shown.result is not None
         case_notes = [t.case_note for t in self.tactics if type(t).case_note is not Tactic.case_note]
-        details = feedback.details(reported, self.settings.feedback_budget, task.test_source, task.test_filename,
-                                   case_notes=case_notes)
+        details = self.language.details(reported, self.settings.feedback_budget, task.test_source,
+                                        task.test_filename, case_notes=case_notes)
         for tactic in self.tactics:
             if note := tactic.feedback_note(shown.code, self):
                 details = f"{note}\n\n{details}"
-        if missing := feedback.missing_module(shown.result, task.module_name):
-            details = f"{prompts.MISSING_MODULE_NOTE.format(name=missing)}\n\n{details}"
+        if missing := self.language.missing_dependency(shown.result, task.module_name):
+            details = f"{self.language.missing_note(missing)}\n\n{details}"
         if top.tampered and shown is not top:  # the feedback shows the best's failures: say why the last was rejected
             assert top.result is not None
-            details = f"{feedback.tampered_note(top.result)}\n\n{details}"
+            details = f"{self.language.tampered_note(top.result)}\n\n{details}"
         if shown.findings:
             details = f"{details}\n\n{static_checks.render(shown.findings)}"
         return details
 
-
-
-def plain_opening(task: CodeTask, spec: TestSpec, settings: LoopSettings) -> tuple[list[BaseMessage], str | None]:
-    """The opening request without the skeleton tactic: the caller's skeleton, else the test file as it is."""
-    has_code = "```" in task.prompt
-    if task.skeleton is not None or (has_code and not settings.show_tests):
-        messages = prompts.code_messages(task.prompt, task.module_name, task.test_filename, task.test_source,
-                                         spec.imported_names, task.skeleton, settings.show_tests)
-    else:
-        messages = prompts.tests_messages(task.prompt, task.module_name, task.test_filename, task.test_source)
-    return messages, task.skeleton

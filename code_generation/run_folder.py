@@ -5,8 +5,8 @@ Layout (all formats are defined here)::
     <run_dir>/request.json          what was asked, the test file's sha256, model, settings
     <run_dir>/<test file>           a copy of the tests that judged the run
     <run_dir>/calls/NN-<label>.json messages sent, reply, tokens, seconds, cost
-    <run_dir>/attempts/NN/reply.md, attempt.py, result.json
-    <run_dir>/best.py               the attempt with the most tests passing
+    <run_dir>/attempts/NN/reply.md, attempt.py, result.json   (attempt.rs for Rust)
+    <run_dir>/best.py               the attempt with the most tests passing (best.rs for Rust)
     <run_dir>/previous/<name>       an output file that existed before and was replaced
     <run_dir>/run.json              the summary (written last, rewritten on interrupt)
 """
@@ -104,12 +104,13 @@ class RunFolder:
         )
 
     def record_attempt(
-        self, iteration: int, reply: str, code: str | None, summary: dict, result: dict | None, candidate: int = 0
+        self, iteration: int, reply: str, code: str | None, summary: dict, result: dict | None, candidate: int = 0,
+        suffix: str = ".py",
     ) -> None:
         folder = f"attempts/{iteration:02d}" + (f".{candidate}" if candidate else "")
         self.write_text(f"{folder}/reply.md", reply)
         if code is not None:
-            self.write_text(f"{folder}/attempt.py", code)
+            self.write_text(f"{folder}/attempt{suffix}", code)
         self.write_json(f"{folder}/result.json", {"attempt": summary, "test_result": result})
 
     def keep_previous(self, output: Path) -> Path:

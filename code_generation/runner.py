@@ -1,6 +1,7 @@
 """The sandbox: runs a user's tests against generated (untrusted) code, returns a structured result.
 
-This is the only module of the project that starts processes. Generated code never runs in
+This is the only module of the project that starts processes (with cargo_runner.py, which asks the
+Rust toolchain where it lives and hands cargo runs to this sandbox). Generated code never runs in
 our interpreter: a fresh Python runs ``_sandbox_harness.py`` in a private temporary directory
 holding copies of the module and the test file. Around it, as far as the platform allows:
 
@@ -58,7 +59,8 @@ __all__ = ["CaseResult", "SandboxLimits", "SandboxResult", "Trace", "run_doctest
            "run_trace"]
 
 HARNESS = Path(__file__).with_name("_sandbox_harness.py")
-HARNESS_MODULES = [Path(__file__).with_name(f"_sandbox_{n}.py") for n in ("collect", "guard", "init", "root", "trace")]
+HARNESS_MODULES = [Path(__file__).with_name(f"_sandbox_{n}.py")
+                   for n in ("cargo", "collect", "guard", "init", "root", "trace")]
 MESSAGE_BUDGET = 2000  # characters per test case message
 RESULTS_CAP = 8_000_000  # bytes of JSON events we are prepared to read
 EXIT_GRACE = 1.0  # seconds to wait for pipes after the child exited or reported "done"
@@ -159,6 +161,15 @@ def _check_relative(rel: str) -> str:
     if not rel or Path(rel).is_absolute() or ".." in parts:
         raise ValueError(f"extra file paths must be relative and stay inside the sandbox: {rel!r}")
     return rel
+
+
+MODE_NOTES = {
+    "unittest": ["environment: scrubbed (only PATH, LANG, HOME/TMPDIR=sandbox, PYTHON* settings)",
+                 "verdict: signed report, framework snapshot, canaries, per-test checks (see README, The sandbox)"],
+    "cargo": ["environment: scrubbed (only PATH, LANG, HOME/TMPDIR=sandbox, cargo's own settings)",
+              "verdict: signed report; each test in its own process, passed only with its wrapper's proof "
+              "(see README, Rust)"],
+}
 
 
 # --------------------------------------------------------------------------- isolation plan
@@ -589,8 +600,17 @@ def _secret_pipe(secret: Secret) -> int:
     return read_fd
 
 
+def run_harness(mode: str, files: dict[str, str], module_name: str, target: str, limits: SandboxLimits,
+                extra: dict, events: list[dict], expected: list[str] | None) -> SandboxResult:
+    """A sandboxed run in another mode of the harness (cargo_runner.py's "cargo"): `files` go into the
+    work folder, `target` is the file whose hash the run is checked against, `expected` the tests
+    that must each report a result."""
+    return _run_sandbox(mode, files, module_name, target, limits, extra, events, expected)
+
+
 def _run_sandbox(mode: str, files: dict[str, str], module_name: str, test_filename: str | None,
-                 limits: SandboxLimits, extra: dict | None = None, events: list[dict] | None = None) -> SandboxResult:
+                 limits: SandboxLimits, extra: dict | None = None, events: list[dict] | None = None,
+                 expected: list[str] | None = None) -> SandboxResult:
     """Prepare, run and clean up one sandboxed run; `extra` goes into the harness's config, and the
     signed events of its report are added to `events` when given."""
     start = time.monotonic()
@@ -606,7 +626,7 @@ def _run_sandbox(mode: str, files: dict[str, str], module_name: str, test_filena
         raise
     try:
         return _launch(mode, files, module_name, test_filename, limits, (plan, drop, cgroups, top, workdir),
-                       isolation, start, extra or {}, events)
+                       isolation, start, extra or {}, events, expected)
     except BaseException:
         _clean_up(None, cgroups, plan, top)  # nothing of a run that never started is left behind
         raise
@@ -614,12 +634,12 @@ def _run_sandbox(mode: str, files: dict[str, str], module_name: str, test_filena
 
 def _launch(mode: str, files: dict[str, str], module_name: str, test_filename: str | None, limits: SandboxLimits,
             prepared: tuple[_Plan, tuple[int, int, str] | None, _Cgroups, str, str], isolation: list[str],
-            start: float, extra: dict, events: list[dict] | None) -> SandboxResult:
+            start: float, extra: dict, events: list[dict] | None,
+            expected: list[str] | None = None) -> SandboxResult:
     """Start the prepared sandbox, pump its output, clean up, and read its verdict."""
     plan, drop, cgroups, top, workdir = prepared
     rlimits = _rlimits(limits, drop, isolation)
-    isolation.append("environment: scrubbed (only PATH, LANG, HOME/TMPDIR=sandbox, PYTHON* settings)")
-    isolation.append("verdict: signed report, framework snapshot, canaries, per-test checks (see README, The sandbox)")
+    isolation += MODE_NOTES.get(mode, MODE_NOTES["unittest"])
     target = test_filename or f"{module_name}.py"
     secret = Secret.new()
     read_fd, write_fd = os.pipe()
@@ -644,6 +664,7 @@ def _launch(mode: str, files: dict[str, str], module_name: str, test_filename: s
         "hide": sorted({str(Path.home()), os.environ.get("HOME", ""), os.getcwd()} - {"", "/"}),
         "max_file_mb": limits.max_file_mb,
         "message_budget": MESSAGE_BUDGET,
+        "pid_ns": plan.pid_ns,
     }
     config = {**extra, **config}  # the run's own settings win over a mode's extras
     config_path = os.path.join(top, "config")
@@ -677,7 +698,7 @@ def _launch(mode: str, files: dict[str, str], module_name: str, test_filename: s
         memory_hit = _clean_up(proc, cgroups, plan, top)
     facts = RunFacts(exit_code=proc.returncode, timed_out=timed_out, exited=exited, timeout=limits.timeout,
                      cpu_seconds=limits.effective_cpu_seconds, target=target,
-                     expected=defined_tests(files[target]) if mode == "unittest" else None)
+                     expected=defined_tests(files[target]) if mode == "unittest" else expected)
     result = interpret(res.data, secret, facts)
     if events is not None:
         events.extend(read_events(res.data, secret)[0])

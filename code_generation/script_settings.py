@@ -31,9 +31,12 @@ class ScriptSettings:
     verbose: bool = False
     memory: bool = True
     tactics: tuple[str, ...] | None = None  # the loop's tactics by name; None: the model's default set
+    language: str | None = None  # "python" | "rust"; None: the output file's extension decides
+    crate_source: str | None = None  # Rust: the offline crate folder, or "none" (code_generation/rust/crates.py)
 
     @property
     def module_name(self) -> str:
+        """The Python module's name (a Rust crate's name also depends on its tests: Language.module_name)."""
         return self.output_file.stem
 
     @property

@@ -32,7 +32,7 @@ class StrategyContext:
 
     chat: BaseChatModel
     settings: LoopSettings
-    sandbox: Sandbox = run_tests
+    sandbox: Sandbox | None = run_tests  # None: the task's language makes one (Rust's build folder)
     observer: Observer | None = None
     guard: Callable[[], None] | None = None  # call between model calls: raises to stop early
 

@@ -29,6 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from code_generation.languages import get_language
 from code_generation.testspec import analyse_test_source
 from code_generation.types import CodeTask
 from my_llm.errors import MyLLMError
@@ -209,25 +210,47 @@ def is_task_folder(path: Path) -> bool:
     return path.is_dir() and (path / "prompt.txt").is_file()
 
 
+def _rust_folder_task(folder: Path, meta: dict[str, Any], prompt: str) -> EvalTask:
+    """``prompt.txt`` + ``tests.rs`` (+ ``meta.json`` with ``crate``): a Rust task (examples/rust/)."""
+    rust = get_language("rust")
+    test_source = (folder / "tests.rs").read_text(encoding="utf-8")
+    crate = str(meta.get("crate") or rust.module_name(folder / "src" / "lib.rs", test_source, None,
+                                                      str(folder / "tests.rs")))
+    rust.analyse_tests(test_source, crate, str(folder / "tests.rs"))  # a bad test file fails before any model call
+    return EvalTask(folder.name, CodeTask(prompt, crate, test_source, "tests.rs", language="rust"), str(folder), meta)
+
+
 def folder_task(folder: Path) -> EvalTask:
-    """``prompt.txt`` + one ``test_<module>.py`` (+ optional ``meta.json`` with ``module``)."""
+    """``prompt.txt`` + one ``test_<module>.py`` (+ optional ``meta.json`` with ``module``), or a Rust
+    task's ``tests.rs`` (+ ``meta.json`` with ``crate``)."""
     tests = sorted(folder.glob("test_*.py"))
+    if not tests and (folder / "tests.rs").is_file():
+        return _rust_folder_task(folder, _meta(folder), _prompt(folder))
     if len(tests) != 1:
         found = ", ".join(t.name for t in tests) or "none"
         raise MyLLMError(f"task folder {folder} needs exactly one test_<module>.py file (found: {found})")
-    meta: dict[str, Any] = {}
-    if (folder / "meta.json").is_file():
-        try:
-            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise MyLLMError(f"{folder / 'meta.json'} is not valid JSON: {exc}") from exc
+    meta = _meta(folder)
     module = str(meta.get("module") or tests[0].stem.removeprefix("test_"))
-    prompt = (folder / "prompt.txt").read_text(encoding="utf-8").strip()
-    if not prompt:
-        raise MyLLMError(f"{folder / 'prompt.txt'} is empty: write the request there")
+    prompt = _prompt(folder)
     test_source = tests[0].read_text(encoding="utf-8")
     analyse_test_source(test_source, module, str(tests[0]))  # a bad test file fails before any model call
     return EvalTask(folder.name, CodeTask(prompt, module, test_source, tests[0].name), str(folder), meta)
+
+
+def _meta(folder: Path) -> dict[str, Any]:
+    if not (folder / "meta.json").is_file():
+        return {}
+    try:
+        return dict(json.loads((folder / "meta.json").read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MyLLMError(f"{folder / 'meta.json'} is not valid JSON: {exc}") from exc
+
+
+def _prompt(folder: Path) -> str:
+    prompt = (folder / "prompt.txt").read_text(encoding="utf-8").strip()
+    if not prompt:
+        raise MyLLMError(f"{folder / 'prompt.txt'} is empty: write the request there")
+    return prompt
 
 
 def folder_tasks(root: Path) -> list[EvalTask]:

@@ -32,6 +32,7 @@ class CodeTask:
     test_source: str
     test_filename: str
     skeleton: str | None = None  # the stub to complete; built from the tests when None
+    language: str = "python"  # the target language (code_generation/languages): "python" or "rust"
 
 
 @dataclass
@@ -69,6 +70,9 @@ class LoopSettings:
     # The small-model tactics to run, by name (code_generation/tactics). None: the model profile's
     # `tactics`, and when that is None too, the default set.
     tactics: tuple[str, ...] | None = None
+    # Rust: the offline crate source (a folder, or "none"); None: $CREATE_SCRIPT_CRATE_SOURCE, else
+    # Debian's /usr/share/cargo/registry when it exists (code_generation/rust/crates.py).
+    crate_source: str | None = None
 
 
 @dataclass

@@ -16,6 +16,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from code_generation.languages import Language, available_languages, get_language, language_for
 from code_generation.run_folder import DEFAULT_RUNS_DIR
 from code_generation.tactics import check_tactics, parse_tactics
 from code_generation.testspec import TestFileError, analyse_test_source
@@ -46,6 +47,14 @@ def tactics_type(text: str) -> tuple[str, ...]:
     """An argparse type: a comma list of tactic names (``none`` for none), each one known."""
     try:
         return parse_tactics(text)
+    except MyLLMError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def language_type(text: str) -> str:
+    """An argparse type: a known language name."""
+    try:
+        return get_language(text).name
     except MyLLMError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -175,13 +184,85 @@ def check_run_dir(settings: ScriptSettings) -> None:
     check_creatable(run_dir, "run folder")
 
 
+def check_language(settings: ScriptSettings) -> Language:
+    """The run's language: --lang, else the output's extension; the two must agree."""
+    language = language_for(settings.output_file, settings.language)
+    suffix = settings.output_file.suffix.lower()
+    owner = next((get_language(n) for n in available_languages() if suffix in get_language(n).extensions), None)
+    if settings.language and owner is not None and owner is not language:
+        raise MyLLMError(f"output file {settings.output_file} is a {owner.name} file but --lang is "
+                         f"{language.name}: give a {language.extensions[0]} output file")
+    return language
+
+
+def check_language_options(settings: ScriptSettings, language: Language) -> None:
+    """Options of the Python path only, refused for another language; tactics that do not apply too."""
+    if language.name == "python":
+        return
+    for flag, on in (("--static-checks", settings.static_checks), ("--typecheck", settings.typecheck),
+                     ("--allow-install", settings.allow_install)):
+        if on:
+            raise MyLLMError(f"{flag} is for Python output; a {language.name} run is checked by its compiler"
+                             + (" and gets crates from the offline source (--crate-source)"
+                                if flag == "--allow-install" else ""))
+    if settings.tactics is not None and language.tactics is not None:
+        wrong = [t for t in settings.tactics if t not in language.tactics]
+        if wrong:
+            raise MyLLMError(f"tactic {wrong[0]!r} does not apply to {language.name}: choose from "
+                             f"{', '.join(sorted(language.tactics))}")
+
+
+def _rust_file(path: Path, what: str, example: str) -> None:
+    if not utf8_name(path):
+        raise MyLLMError(f"the {what} path {path} is not valid UTF-8: rename it")
+    if path.suffix != ".rs":
+        raise MyLLMError(f"{what} {path} must be a .rs file for Rust output (e.g. {example})")
+
+
+def check_rust_output(output: Path) -> None:
+    """A .rs output we may later write."""
+    _rust_file(output, "output file", "src/lib.rs")
+    if output.is_dir():
+        raise MyLLMError(f"output file {output} is a directory: give a file name ending in .rs")
+    if output.exists() and not stat.S_ISREG(output.stat().st_mode):
+        raise MyLLMError(f"output file {output} is {kind_of(output.stat().st_mode)}: give a regular .rs file path")
+    check_creatable(output.parent, "output file")
+
+
+def check_rust_test_file(settings: ScriptSettings, language: Language) -> str | None:
+    """The Rust tests' source when the file exists, else None after checking it can be written."""
+    test_file, output = settings.resolved_test_file, settings.output_file
+    _rust_file(test_file, "test file", "tests.rs")
+    if os.path.realpath(test_file) == os.path.realpath(output):
+        raise MyLLMError(f"the output file and the test file are both {output}: the tests go in a separate file "
+                         "(e.g. tests.rs)")
+    if os.path.lexists(test_file) and not test_file.exists():
+        raise MyLLMError(f"test file {test_file} is a broken symbolic link: fix it or remove it")
+    if not test_file.exists():
+        if settings.test_file is not None and not test_file.parent.is_dir():
+            raise MyLLMError(f"the folder of test file {test_file} does not exist: create {test_file.parent} "
+                             "first, or give a test file in an existing folder")
+        check_creatable(test_file.parent, "test file")
+        return None
+    source = read_user_text(test_file, "test file", MAX_TEST_BYTES)
+    crate = language.module_name(output, source, settings, str(test_file))  # TestFileError when it cannot judge
+    language.analyse_tests(source, crate, str(test_file))
+    return source
+
+
 def check_settings(settings: ScriptSettings) -> str | None:
     """All input checks, in the order a user would fix them; returns the test source if present."""
     check_prompt(settings.prompt)
-    check_output(settings.output_file)
+    language = check_language(settings)
+    if language.name == "python":
+        check_output(settings.output_file)
+    else:
+        check_rust_output(settings.output_file)
     check_numbers(settings)
     if settings.tactics is not None:
         check_tactics(settings.tactics)
-    test_source = check_test_file(settings)
+    check_language_options(settings, language)
+    language.check_environment(settings)  # e.g. cargo missing: before anything else is read or made
+    test_source = check_test_file(settings) if language.name == "python" else check_rust_test_file(settings, language)
     check_run_dir(settings)
     return test_source

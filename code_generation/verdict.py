@@ -7,6 +7,8 @@ the report is read back: a line that is not signed, a sequence that skips, a "do
 the canaries' proof, an exit that is not the harness's own, a process still running after it
 said it was done, or a test of the test file that never reported, each make the run
 ``tampered``, never passed. Test files are read statically (never imported) for the last check.
+The harness's cargo mode (_sandbox_cargo.py) also reports ``build_failed`` (the status
+``compile_error``) and ``timeout`` (a build or the tests stopped at its own limits).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class SandboxResult:
     ``message`` says how in one line, and no test counts (``cases`` is empty).
     """
 
-    status: str  # "ok" | "timeout" | "crashed" | "import_error" | "no_tests" | "tampered"
+    status: str  # "ok" | "timeout" | "crashed" | "import_error" | "no_tests" | "tampered" | "compile_error"
     tests_run: int = 0
     passed: int = 0
     failed: int = 0
@@ -325,6 +327,12 @@ def _set_status(result: SandboxResult, kinds: dict[str, dict], running: str | No
         exit_event = kinds["import_exit"]
         result.message = (f"the code called sys.exit({exit_event.get('code')}) while {target} was being "
                           f"imported, so no test ran:\n{exit_event.get('message', '')}")
+    elif "build_failed" in kinds:  # cargo mode: the code did not compile, so no test ran
+        result.status = "compile_error"
+        result.message = str(kinds["build_failed"].get("message", ""))
+    elif "timeout" in kinds:  # cargo mode: the harness stopped a build or a test at its own limit
+        result.status = "timeout"
+        result.message = str(kinds["timeout"].get("message", ""))
     elif facts.timed_out:
         result.status = "timeout"
         result.message = f"timed out after {facts.timeout:g} s {where}"

@@ -143,3 +143,62 @@ def test_the_in_process_model_refuses_requests_over_its_loopback_http_port() -> 
         assert refused.value.code == 401
     reply = server.handle_chat_completions({"messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 3})
     assert reply["choices"][0]["message"]["content"]  # the tools' own calls still work
+
+
+RUST_PROMPT = ("Write a Rust library with a function `pub fn sum_of_squares(n: u64) -> u64` that returns "
+               "1*1 + 2*2 + ... + n*n, the sum of the squares of the numbers from 1 to n (0 when n is 0).")
+RUST_TESTS = '''use squares::sum_of_squares;
+
+#[test]
+fn small_values() {
+    assert_eq!(sum_of_squares(1), 1);
+    assert_eq!(sum_of_squares(3), 14);
+}
+
+#[test]
+fn zero_gives_zero() {
+    assert_eq!(sum_of_squares(0), 0);
+}
+
+#[test]
+fn ten() {
+    assert_eq!(sum_of_squares(10), 385);
+}
+'''
+
+
+def test_a_rust_library_is_written_by_the_embedded_model(rust_toolchain: object, tmp_path: Path) -> None:
+    from code_generation.cargo_runner import run_cargo_tests
+
+    work = tmp_path / "squares"
+    work.mkdir()
+    (work / "tests.rs").write_text(RUST_TESTS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MY_LLM_MODEL"))}
+    env.update(MESSAGE_HISTORY=str(tmp_path / "history"), MY_LLM_RESPONSE_CACHE=str(tmp_path / "responses"))
+
+    def create_script(run: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "code_generation.create_script", RUST_PROMPT, str(work / "src" / "lib.rs"),
+             "--test_file", str(work / "tests.rs"), "--model", "local", "--seed", "1", "--json",
+             "--run-dir", str(tmp_path / run)],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900, stdin=subprocess.DEVNULL,
+        )
+
+    proc = create_script("run")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["success"] is True and result["tests_passed"] == result["tests_total"] == 3
+    assert result["tokens_in"] > 0 and result["tokens_out"] > 0 and result["model"].startswith("local:")
+    print(f"rust e2e: {result['iterations']} iteration(s), {result['seconds']} s, "
+          f"{result['tokens_in']} tokens in, {result['tokens_out']} out")
+    library = (work / "src" / "lib.rs").read_text()
+    assert "fn main" not in library and "#[test]" not in library
+    # The library passes the tests again, in a fresh sandbox of its own.
+    assert run_cargo_tests(library, "squares", RUST_TESTS, "tests.rs").success
+    assert (tmp_path / "run" / "best.rs").read_text() == library
+    # The same seeded run again is answered from the reply cache: the same library, no tokens.
+    again = create_script("run-again")
+    assert again.returncode == 0, again.stderr[-3000:]
+    rerun = json.loads(again.stdout.strip().splitlines()[-1])
+    assert rerun["success"] is True and rerun["tokens_in"] == rerun["tokens_out"] == 0
+    assert (work / "src" / "lib.rs").read_text() == library

@@ -6,6 +6,7 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation import extract, feedback, prompts
+from code_generation.languages import Language, get_language
 from code_generation.loop_state import MAX_FOCUS, Ask, LoopState, Request, Tactic, register_tactic
 from code_generation.types import Attempt
 
@@ -93,7 +94,7 @@ class Afresh(Tactic):
         return [Request(messages, state.hot, whole_module=False, splice=ask.splice)]
 
 
-def continued(shown: Attempt, limit: int) -> list[BaseMessage] | None:
+def continued(shown: Attempt, limit: int, language: Language | None = None) -> list[BaseMessage] | None:
     """The conversation that produced `shown`, its reply appended exactly as the model wrote it.
 
     None when there is no such conversation (a spliced or repaired attempt), when the tested code
@@ -102,8 +103,9 @@ def continued(shown: Attempt, limit: int) -> list[BaseMessage] | None:
     """
     if shown.request is None or shown.code is None:
         return None
-    reply = prompts.fenced_reply(shown.reply)
-    if reply is None or prompts.code_of_reply(reply) != shown.code.strip():
+    language = language or get_language("python")
+    reply = language.fenced_reply(shown.reply)
+    if reply is None or language.code_of_reply(reply) != shown.code.strip():
         return None
     history = [*shown.request, AIMessage(reply)]
     if sum(len(str(m.content)) for m in history) > limit:
@@ -122,10 +124,11 @@ class Append(Tactic):
     """
 
     def next_request(self, shown: Attempt, top: Attempt, state: LoopState) -> Ask | None:
-        history = continued(shown, state.settings.history_chars)
+        history = continued(shown, state.settings.history_chars, state.language)
         if history is None:
             return None
         assert shown.result is not None
         details = state.details(shown, top, shown.result)
-        messages = prompts.continued_messages(history, state.task.module_name, feedback.verdict(shown.result), details)
+        messages = state.language.continued_messages(history, state.task.module_name,
+                                                     state.language.verdict(shown.result), details)
         return Ask(messages, reason="append")

@@ -1,0 +1,132 @@
+"""The `Language` interface: what the engine and the command need to know of a target language.
+
+A language is a plug-in like a tactic: a class registered by name (code_generation/languages/
+__init__.py), with one implementation per target (python.py, rust.py). The engine never tests
+for a language's name; it asks the run's language for the opening request, the code in a reply,
+the sandbox, the feedback and the tactics that apply. The Python implementation is the code the
+engine always ran, moved behind this interface unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from langchain_core.messages import BaseMessage
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from code_generation.extract import Extraction
+    from code_generation.runner import SandboxLimits, SandboxResult
+    from code_generation.static_checks import Finding
+    from code_generation.testspec import TestSpec
+    from code_generation.types import CodeTask, LoopSettings, Observer, Sandbox
+    from my_llm.usage import UsageTracker
+
+CaseNote = Callable[[str, str, str], "str | None"]
+
+
+class Language:
+    """One target language. Class attributes describe it; methods do its part of a run."""
+
+    name: ClassVar[str] = ""
+    extensions: ClassVar[tuple[str, ...]] = ()
+    fence: ClassVar[str] = ""  # the code fence's language tag, and the name rich highlights with
+    stop_sequences: ClassVar[tuple[str, ...]] = ()  # where generation stops (at most four: OpenAI's limit)
+    tactics: ClassVar[frozenset[str] | None] = None  # the tactics that apply; None: every registered one
+    default_tactics: ClassVar[tuple[str, ...] | None] = None  # None: the engine's DEFAULT_TACTICS
+    no_code: ClassVar[str] = "the reply contained no code"
+    needs: ClassVar[str] = ""  # a tool the language needs, named in errors ("cargo")
+
+    # ------------------------------------------------------------------ what the tests ask
+
+    def analyse_tests(self, test_source: str, module_name: str, test_filename: str) -> TestSpec:
+        raise NotImplementedError
+
+    def module_name(self, output_file: Path, test_source: str | None, settings: Any = None,
+                    label: str = "the test file") -> str:
+        """The name the tests know the module by (Python: the file's stem; Rust: the crate's)."""
+        raise NotImplementedError
+
+    def check_environment(self, settings: Any) -> None:
+        """Raise a one-line MyLLMError when this machine cannot run the language's tests."""
+
+    # ------------------------------------------------------------------ the loop
+
+    def opening(self, task: CodeTask, spec: TestSpec, settings: LoopSettings) -> tuple[list[BaseMessage], str | None]:
+        raise NotImplementedError
+
+    def extract(self, reply: str, task: CodeTask, spec: TestSpec, reference: str | None) -> Extraction:
+        raise NotImplementedError
+
+    def static_findings(self, code: str, module_name: str, settings: LoopSettings) -> list[Finding]:
+        return []
+
+    def make_sandbox(self, settings: LoopSettings) -> Sandbox:
+        raise NotImplementedError
+
+    def verdict(self, result: SandboxResult) -> str:
+        raise NotImplementedError
+
+    def details(self, result: SandboxResult, budget: int, test_source: str, test_filename: str,
+                case_notes: Sequence[CaseNote] | None = None) -> str:
+        raise NotImplementedError
+
+    def missing_dependency(self, result: SandboxResult, module_name: str) -> str | None:
+        return None
+
+    def missing_note(self, name: str) -> str:
+        raise NotImplementedError
+
+    def tampered_note(self, result: SandboxResult) -> str:
+        raise NotImplementedError
+
+    def feedback_messages(self, opening: list[BaseMessage], module_name: str, code: str, verdict: str,
+                          details: str) -> list[BaseMessage]:
+        raise NotImplementedError
+
+    def continued_messages(self, history: list[BaseMessage], module_name: str, verdict: str,
+                           details: str) -> list[BaseMessage]:
+        raise NotImplementedError
+
+    def no_code_messages(self, opening: list[BaseMessage], problem: str, module_name: str,
+                         names: list[str]) -> list[BaseMessage]:
+        raise NotImplementedError
+
+    def code_of_reply(self, reply: str) -> str | None:
+        raise NotImplementedError
+
+    def fenced_reply(self, reply: str) -> str | None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ create-script's own steps
+
+    def generate_tests(self, prompt: str, module_name: str, test_filename: str, chat: BaseChatModel,
+                       usage: UsageTracker, observer: Observer, sandbox: Sandbox, limits: SandboxLimits) -> str:
+        raise NotImplementedError
+
+    def arbitrate(self, prompt: str, module_name: str, test_filename: str, test_source: str, code: str,
+                  result: SandboxResult, chat: BaseChatModel, usage: UsageTracker, observer: Observer,
+                  sandbox: Sandbox, limits: SandboxLimits) -> str | None:
+        raise NotImplementedError
+
+
+def close_sandbox(sandbox: object) -> None:
+    """Release what a sandbox made for a run (Rust's shared build folder); plain functions have nothing."""
+    close = getattr(sandbox, "close", None)
+    if callable(close):
+        close()
+
+
+L = TypeVar("L", bound=type[Language])
+REGISTRY: dict[str, Language] = {}
+
+
+def register_language(cls: L) -> L:
+    """Class decorator: make a `Language` selectable by name and by extension."""
+    if cls.name in REGISTRY and type(REGISTRY[cls.name]) is not cls:
+        raise ValueError(f"language {cls.name!r} is already registered")
+    REGISTRY[cls.name] = cls()
+    return cls

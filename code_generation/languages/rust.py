@@ -1,0 +1,120 @@
+"""Rust: a library crate (``src/lib.rs``) built and tested with cargo in the sandbox.
+
+Which tactics apply: only those that do not read Python's syntax tree. ``restart`` (after
+attempts without progress, a fresh hotter sample of the request) and ``append`` (feedback
+extends the conversation, so llama.cpp's prompt cache serves it) are about the model, not the
+language, so they are Rust's default set. The skeleton request, the reply prefill, added imports,
+restored docstrings, the type, stub and ignored-argument notes, combination, restored arguments,
+fill, focus, afresh and the line tracer all work on Python's syntax tree or its doctest examples;
+they are not applied to Rust, and asking for them is an input error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from code_generation import cargo_runner
+from code_generation.extract import Extraction
+from code_generation.languages.base import CaseNote, Language, register_language
+from code_generation.runner import SandboxLimits, SandboxResult
+from code_generation.rust import crates, extract, feedback, prompts, testfile, testgen
+from code_generation.testspec import TestSpec
+from code_generation.types import CodeTask, LoopSettings, Observer, Sandbox
+from my_llm.usage import UsageTracker
+
+# The closing fence, and where a small model goes on after the library: main, its own tests, examples.
+STOP_SEQUENCES = ("\n```\n", "\nfn main(", "\n#[cfg(test)]", "\n// Example")
+
+
+@register_language
+class Rust(Language):
+    name = "rust"
+    extensions = (".rs",)
+    fence = "rust"
+    stop_sequences = STOP_SEQUENCES
+    tactics = frozenset({"restart", "append"})
+    default_tactics = ("restart", "append")
+    no_code = "the reply contained no Rust code"
+    needs = "cargo"
+
+    def analyse_tests(self, test_source: str, module_name: str, test_filename: str) -> TestSpec:
+        tests = testfile.analyse(test_source, module_name, label=test_filename)
+        return TestSpec(module_name, tests.names, {t.function for t in tests.tests}, len(tests.tests))
+
+    def module_name(self, output_file: Path, test_source: str | None, settings: Any = None,
+                    label: str = "the test file") -> str:
+        """The crate's name (README, "Rust": the test file's paths, else the output's stem or folder)."""
+        if test_source is None:
+            return testfile.crate_name(None, output_file)
+        source = crates.offline_source(getattr(settings, "crate_source", None))
+        available = frozenset(source.crates) if source is not None else frozenset()
+        return testfile.crate_name(testfile.analyse(test_source, output_file.stem, available, label), output_file)
+
+    def check_environment(self, settings: Any) -> None:
+        cargo_runner.find_toolchain()
+        crates.offline_source(getattr(settings, "crate_source", None))
+
+    def opening(self, task: CodeTask, spec: TestSpec, settings: LoopSettings) -> tuple[list[BaseMessage], str | None]:
+        tests = testfile.analyse(task.test_source, task.module_name, label=task.test_filename)
+        source = crates.offline_source(settings.crate_source)
+        text = f"{task.prompt}\n{task.test_source}"
+        mentioned = [c for c in (source.names if source else []) if re.search(rf"\b{re.escape(c)}\b", text)]
+        messages = prompts.code_messages(task.prompt, task.module_name, task.test_filename, task.test_source,
+                                         tests.style, mentioned)
+        return messages, None
+
+    def extract(self, reply: str, task: CodeTask, spec: TestSpec, reference: str | None) -> Extraction:
+        return extract.extract_module(reply, task.module_name, spec.imported_names)
+
+    def make_sandbox(self, settings: LoopSettings) -> Sandbox:
+        return cargo_runner.CargoSandbox(crates.offline_source(settings.crate_source))
+
+    def verdict(self, result: SandboxResult) -> str:
+        return feedback.verdict(result)
+
+    def details(self, result: SandboxResult, budget: int, test_source: str, test_filename: str,
+                case_notes: Sequence[CaseNote] | None = None) -> str:
+        return feedback.details(result, budget)
+
+    def missing_dependency(self, result: SandboxResult, module_name: str) -> str | None:
+        return feedback.missing_crate(result)
+
+    def missing_note(self, name: str) -> str:
+        return prompts.MISSING_CRATE_NOTE.format(name=name)
+
+    def tampered_note(self, result: SandboxResult) -> str:
+        return feedback.tampered_note(result)
+
+    def feedback_messages(self, opening: list[BaseMessage], module_name: str, code: str, verdict: str,
+                          details: str) -> list[BaseMessage]:
+        return prompts.feedback_messages(opening, code, verdict, details)
+
+    def continued_messages(self, history: list[BaseMessage], module_name: str, verdict: str,
+                           details: str) -> list[BaseMessage]:
+        return prompts.continued_messages(history, verdict, details)
+
+    def no_code_messages(self, opening: list[BaseMessage], problem: str, module_name: str,
+                         names: list[str]) -> list[BaseMessage]:
+        return prompts.no_code_messages(opening, problem, names)
+
+    def code_of_reply(self, reply: str) -> str | None:
+        return prompts.code_of_reply(reply)
+
+    def fenced_reply(self, reply: str) -> str | None:
+        return prompts.fenced_reply(reply)
+
+    def generate_tests(self, prompt: str, module_name: str, test_filename: str, chat: BaseChatModel,
+                       usage: UsageTracker, observer: Observer, sandbox: Sandbox, limits: SandboxLimits) -> str:
+        return testgen.generate_test_file(prompt, module_name, test_filename, chat, usage, observer)
+
+    def arbitrate(self, prompt: str, module_name: str, test_filename: str, test_source: str, code: str,
+                  result: SandboxResult, chat: BaseChatModel, usage: UsageTracker, observer: Observer,
+                  sandbox: Sandbox, limits: SandboxLimits) -> str | None:
+        return testgen.arbitrate(prompt, module_name, test_filename, test_source, code, result, chat, usage,
+                                 observer, sandbox, limits)
