@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from code_generation import syntax_tree
@@ -62,19 +63,37 @@ def _looks_like_code(text: str) -> bool:
 
 def choose_code(reply: str, required: list[str]) -> str | None:
     """Pick the module out of the reply: the block defining what the tests import wins."""
-    blocks = code_blocks(reply)
+    return pick_block(code_blocks(reply), reply, required,
+                      BlockRules(defined_names, _is_test_code, _looks_like_code, parses))
+
+
+@dataclass(frozen=True)
+class BlockRules:
+    """What a language tells `pick_block`: the names a block defines, whether it is test code,
+    whether unfenced text is code, and whether blocks joined together still make one module."""
+
+    defined_names: Callable[[str], set[str]]
+    is_test: Callable[[str], bool]
+    looks_like_code: Callable[[str], bool]
+    joins: Callable[[str], bool]
+
+
+def pick_block(blocks: list[str], reply: str, required: list[str], rules: BlockRules) -> str | None:
+    """The module among a reply's code blocks: the longest that defines every name the tests use,
+    else the blocks that are not tests, joined when they still make one module; unfenced code
+    when the reply has no block."""
     if not blocks:
         stripped = reply.strip()
-        return stripped if stripped and _looks_like_code(stripped) else None
+        return stripped if stripped and rules.looks_like_code(stripped) else None
     if required:
-        complete = [b for b in blocks if set(required) <= defined_names(b)]
+        complete = [b for b in blocks if set(required) <= rules.defined_names(b)]
         if complete:
             return max(complete, key=len)
-    useful = [b for b in blocks if not _is_test_code(b)] or blocks
+    useful = [b for b in blocks if not rules.is_test(b)] or blocks
     if len(useful) == 1:
         return useful[0]
     joined = "\n\n".join(b.rstrip() for b in useful)
-    return joined if parses(joined) else max(useful, key=len)
+    return joined if rules.joins(joined) else max(useful, key=len)
 
 
 def _is_testcase_class(node: ast.stmt) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from code_generation.extract import Extraction
+from code_generation.extract import BlockRules, Extraction, pick_block
 from code_generation.rust import syntax
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -40,16 +40,8 @@ def _looks_like_rust(text: str) -> bool:
 
 def choose_code(reply: str, required: list[str]) -> str | None:
     """The module in the reply: the block that defines what the tests use wins."""
-    blocks = code_blocks(reply)
-    if not blocks:
-        stripped = reply.strip()
-        return stripped if stripped and _looks_like_rust(stripped) else None
-    if required:
-        complete = [b for b in blocks if set(required) <= defined_names(b)]
-        if complete:
-            return max(complete, key=len)
-    useful = [b for b in blocks if not _is_test_block(b)] or blocks
-    return useful[0] if len(useful) == 1 else "\n\n".join(b.rstrip() for b in useful)
+    return pick_block(code_blocks(reply), reply, required,
+                      BlockRules(defined_names, _is_test_block, _looks_like_rust, lambda _joined: True))
 
 
 def _unwanted(code: str, item: syntax.Item, crate: str) -> str | None:
