@@ -96,14 +96,22 @@ def _run_measured(command: list[str], env: dict[str, str]) -> tuple[str, str, in
         return out.read(), err.read(), rusage.ru_maxrss // 1024
 
 
-def _cache_figures(calls: list[dict]) -> dict[str, int]:
-    """Prompt tokens computed and served from the prompt cache, first requests and later rounds apart."""
+def _cache_figures(calls: list[dict]) -> dict:
+    """Prompt tokens computed and served from the prompt cache: first requests and later rounds
+    apart, and per kind of request (the loop's `purpose`: "opening", "append", "focus", ...)."""
     later = [c for c in calls if not str(c.get("label", "")).startswith("code-1")]
+    by_purpose: dict[str, list[int]] = {}
+    for c in calls:
+        if c.get("purpose"):
+            figures = by_purpose.setdefault(str(c["purpose"]), [0, 0])
+            figures[0] += c.get("prompt_n") or 0
+            figures[1] += c.get("cache_n") or 0
     return {
         "prompt_n": sum(c.get("prompt_n") or 0 for c in calls),
         "cache_n": sum(c.get("cache_n") or 0 for c in calls),
         "later_prompt_n": sum(c.get("prompt_n") or 0 for c in later),
         "later_cache_n": sum(c.get("cache_n") or 0 for c in later),
+        "by_purpose": by_purpose,  # purpose -> [prompt_n, cache_n]
     }
 
 
@@ -239,6 +247,16 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
     cache = f"{later_cache / later_total:.0%}" if later_total else "not reported"
     print(f"solved {solved}/{len(rows)} ({rate:.0%}) within {args.max_iterations} iterations; "
           f"median seconds per solved task {median}; prompt cache in later rounds {cache}")
+    kinds: dict[str, list[int]] = {}
+    for r in rows:
+        for purpose, (computed, cached) in (r.get("by_purpose") or {}).items():
+            totals = kinds.setdefault(purpose, [0, 0])
+            totals[0] += computed
+            totals[1] += cached
+    if kinds:
+        print("prompt cache by request: " + ", ".join(
+            f"{purpose} {cached / (computed + cached):.0%} of {computed + cached}"
+            for purpose, (computed, cached) in sorted(kinds.items()) if computed + cached))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -75,11 +75,11 @@ def plan_requests(state: LoopState) -> list[Request]:
     the conversation, so a round holds both a repair and new ideas.
     """
     settings = state.settings
-    conversation = Request(state.messages, state.temperature, state.whole_module, state.splice)
+    conversation = Request(state.messages, state.temperature, state.whole_module, state.splice, state.kind)
     requests = [conversation, *state.extra]
     for k in range(1, state.n_candidates):
         if k % 2:
-            requests.append(Request(state.opening, state.hot))
+            requests.append(Request(state.opening, state.hot, kind="fresh"))
         else:
             hotter = min(1.0, state.temperature + settings.escalate_temperature)
             requests.append(replace(conversation, temperature=hotter))
@@ -113,6 +113,7 @@ def to_attempt(state: LoopState, k: int, request: Request, reply: AIMessage, cal
     """A reply as an attempt: its code extracted (spliced into the module it completes), cleaned by
     the tactics, checked statically when asked, and tested."""
     task, spec = state.task, state.spec
+    call.purpose = request.kind
     text = reply.text if not isinstance(reply.content, str) else reply.content
     if state.prefix and request.whole_module and not text.startswith(state.prefix):
         text = state.prefix + text  # a backend that returns only the continuation
@@ -263,6 +264,7 @@ def decide(state: LoopState, top: Attempt | None, round_attempts: list[Attempt])
 def follow(state: LoopState, ask: Ask) -> None:
     """Make `ask` the conversation's next request."""
     state.messages, state.whole_module, state.splice = ask.messages, ask.whole_module, ask.splice
+    state.kind = ask.reason
     if ask.temperature is not None:
         state.temperature = ask.temperature
 

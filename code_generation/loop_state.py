@@ -46,6 +46,7 @@ class Request:
     temperature: float
     whole_module: bool = True  # the reply is a whole module (a reply prefix may start it)
     splice: tuple[str, str] | None = None  # (function, module): the reply's function goes into that module
+    kind: str = "opening"  # what asked for it: an `Ask.reason`, "opening", "fresh" or a tactic's name
 
 
 @dataclass
@@ -238,6 +239,7 @@ class LoopState:
     temperature: float = 0.0
     whole_module: bool = True  # the conversation asks for the whole module (not one function alone)
     splice: tuple[str, str] | None = None  # see Request.splice, for the conversation's next reply
+    kind: str = "opening"  # the `Ask.reason` of the conversation's next request
     extra: list[Request] = field(default_factory=list)  # tactics' requests for the next round
     iteration: int = 0
     stalls: int = 0  # attempts in a row that did not beat the best

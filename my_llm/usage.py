@@ -56,6 +56,9 @@ class CallUsage:
     tokens_per_s: float | None = None
     draft_n: int | None = None
     draft_accepted: int | None = None
+    # What the call was for, when its caller says (the loop: "opening", "append", "focus", ...),
+    # so the prompt cache's figures can be read per kind of request.
+    purpose: str | None = None
 
 
 def runtime_figures(reply: AIMessage) -> dict[str, int | float | None]:

@@ -322,6 +322,8 @@ def test_candidates_keep_the_best_of_each_round_and_feed_it_back() -> None:
     assert "sum(range(2, n + 2))" in repair[-2].content and "fails 2 of 3 tests" in repair[-1].content
     assert fresh == spy.prompts[0]
     assert [u.label for u in outcome.usage.calls] == ["code-1", "code-1.1", "code-2", "code-2.1"]
+    # What each call was for, so the prompt cache can be read per kind of request.
+    assert [u.purpose for u in outcome.usage.calls] == ["opening", "fresh", "feedback", "fresh"]
 
 
 def test_candidates_tie_goes_to_the_shorter_program() -> None:

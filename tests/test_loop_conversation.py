@@ -23,6 +23,7 @@ def test_each_round_extends_the_previous_prompt_with_the_reply_and_the_failures(
     assert second[: len(first)] == first and third[: len(second)] == second
     assert second[len(first)] == AIMessage(WORSE) and third[len(second)] == AIMessage(WRONG)
     assert "fails 3 of 3 tests" in second[-1].content and "fails 2 of 3 tests" in third[-1].content
+    assert [call.purpose for call in outcome.usage.calls] == ["opening", "append", "append"]
 
 
 def test_latest_keeps_only_the_request_and_the_attempt_shown() -> None:

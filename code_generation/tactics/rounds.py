@@ -91,7 +91,7 @@ class Afresh(Tactic):
                                            feedback.verdict(shown.result), ask.details, state.reference)
         if messages is None:
             return []
-        return [Request(messages, state.hot, whole_module=False, splice=ask.splice)]
+        return [Request(messages, state.hot, whole_module=False, splice=ask.splice, kind="afresh")]
 
 
 def continued(shown: Attempt, limit: int, language: Language | None = None) -> list[BaseMessage] | None:
