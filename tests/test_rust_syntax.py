@@ -167,6 +167,10 @@ def test_extraction_cuts_main_tests_and_self_imports_with_their_comments() -> No
     assert found.notes == ["removed an import of `adder` from itself", "removed `fn main` (example usage)",
                            "removed the test module `tests` from the module"]
     assert extract.extract_module("I cannot help.", "adder", ["add"]).code is None
+    split = extract.extract_module("```rust\npub mod error;\nmod inline { pub fn f() {} }\npub fn add() {}\n```",
+                                   "adder", ["add"])
+    assert split.code == "mod inline { pub fn f() {} }\npub fn add() {}\n"
+    assert split.notes == ["removed `mod error;` (the crate is this one file: no other files to load)"]
     assert "does not define `add`" in extract.extract_module("```rust\npub fn sub() {}\n```", "adder", ["add"]).notes[-1]
 
 

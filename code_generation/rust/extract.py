@@ -1,7 +1,8 @@
 """A Rust module out of a model reply, cleaned of what small models add by mistake.
 
 Small models wrap the module in prose, add a ``fn main`` with example usage, paste a
-``#[cfg(test)] mod tests`` block (theirs or the user's), or import the crate from itself
+``#[cfg(test)] mod tests`` block (theirs or the user's), declare modules of other files
+(``mod error;``, which a one-file crate cannot have), or import the crate from itself
 (``use mycrate::add;`` inside the crate). Each of those items is cut out, with the comments right
 above it, so the rest of the text (and its line numbers) stays as the model wrote it.
 """
@@ -53,6 +54,8 @@ def _unwanted(code: str, item: syntax.Item, crate: str) -> str | None:
         return f"removed the test `{item.name}` from the module"
     if item.kind == "mod" and any(a.path == "cfg" and re.search(r"\btest\b", a.text) for a in item.attributes):
         return f"removed the test module `{item.name}` from the module"
+    if item.kind == "mod" and item.body is None:  # `mod name;` wants src/name.rs: a one-file crate has none
+        return f"removed `mod {item.name};` (the crate is this one file: no other files to load)"
     text = syntax.mask(code[item.start:item.end])
     if crate and item.kind == "use" and re.match(rf"(pub\s+)?use\s+(::)?{re.escape(crate)}\s*::", text.strip()):
         return f"removed an import of `{crate}` from itself"

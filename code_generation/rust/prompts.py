@@ -16,8 +16,8 @@ FENCE = "rust"
 CODE_REQUEST = """{prompt}
 
 Write the Rust library `src/lib.rs` of the crate `{crate}` so that every test in `{test_filename}` passes. \
-{placement} {crates} Make the items the tests use `pub`, and do not write a `main` function, tests or \
-example usage.
+{placement} {crates} Make the items the tests use `pub`, put everything in this one file (no `mod name;` \
+declarations of other files), and do not write a `main` function, tests or example usage.
 
 ```rust
 {test_source}
