@@ -78,6 +78,17 @@ class BlockRules:
     joins: Callable[[str], bool]
 
 
+def unusable(result: Extraction, defined: set[str], required: list[str] | None) -> Extraction | None:
+    """No code, with the reason in its notes, when the cleaned module defines nothing or none of
+    the names the tests use; None when it can be tested."""
+    if not defined:
+        return Extraction(code=None, notes=[*result.notes, "the code defines nothing"])
+    if required and not defined & set(required):
+        wanted = ", ".join(f"`{name}`" for name in required)
+        return Extraction(code=None, notes=[*result.notes, f"the code does not define {wanted}"])
+    return None
+
+
 def pick_block(blocks: list[str], reply: str, required: list[str], rules: BlockRules) -> str | None:
     """The module among a reply's code blocks: the longest that defines every name the tests use,
     else the blocks that are not tests, joined when they still make one module; unfenced code
@@ -241,12 +252,9 @@ def extract_module(
     result = clean_module(code, module_name, test_names, set(required or []))
     if result.code is None or result.syntax_error is not None:
         return result
-    defined = defined_names(result.code)
-    if not defined:
-        return Extraction(code=None, notes=[*result.notes, "the code defines nothing"])
-    if required and not defined & set(required):
-        wanted = ", ".join(f"`{name}`" for name in required)
-        return Extraction(code=None, notes=[*result.notes, f"the code does not define {wanted}"])
+    refused = unusable(result, defined_names(result.code), required)
+    if refused is not None:
+        return refused
     if not add_imports:
         return result
     result.code, added = add_missing_imports(result.code, reference)

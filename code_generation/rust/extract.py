@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from code_generation.extract import BlockRules, Extraction, pick_block
+from code_generation.extract import BlockRules, Extraction, pick_block, unusable
 from code_generation.rust import syntax
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -102,13 +102,7 @@ def extract_module(reply: str, crate: str, required: list[str] | None = None) ->
         return Extraction(code=None, notes=["the reply contained no Rust code"])
     result = clean_module(code, crate)
     assert result.code is not None
-    defined = defined_names(result.code)
-    if not defined:
-        return Extraction(code=None, notes=[*result.notes, "the code defines nothing"])
-    if required and not defined & set(required):
-        wanted = ", ".join(f"`{name}`" for name in required)
-        return Extraction(code=None, notes=[*result.notes, f"the code does not define {wanted}"])
-    return result
+    return unusable(result, defined_names(result.code), required) or result
 
 
 def stubbed(code: str) -> str:
