@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("prompt", help="what the module should do")
-    parser.add_argument("output_file", type=Path, help="the module to write, e.g. primes/prime_numbers.py, or a Rust library such as fizzbuzz/src/lib.rs")
+    parser.add_argument("output_file", type=Path, help="the module to write (NAME.py), or a Rust library (NAME.rs, src/lib.rs); the extension chooses the language")
     parser.add_argument(
         "--test_file", "--test-file", dest="test_file", type=Path, default=None,
         help="unittest file the module must pass (Rust: a file of #[test] functions; default: test_<output name> beside the output); written for review if missing",

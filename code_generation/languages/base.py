@@ -9,6 +9,7 @@ engine always ran, moved behind this interface unchanged.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 CaseNote = Callable[[str, str, str], "str | None"]
 
 
-class Language:
+class Language(ABC):
     """One target language. Class attributes describe it; methods do its part of a run."""
 
     name: ClassVar[str] = ""
@@ -42,75 +43,92 @@ class Language:
 
     # ------------------------------------------------------------------ what the tests ask
 
+    @abstractmethod
     def analyse_tests(self, test_source: str, module_name: str, test_filename: str) -> TestSpec:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def module_name(self, output_file: Path, test_source: str | None, settings: Any = None,
                     label: str = "the test file") -> str:
         """The name the tests know the module by (Python: the file's stem; Rust: the crate's)."""
-        raise NotImplementedError
+        ...
 
     def check_environment(self, settings: Any) -> None:
-        """Raise a one-line MyLLMError when this machine cannot run the language's tests."""
+        """Raise a one-line MyLLMError when this machine cannot run the language's tests (default: it can)."""
+        return None
 
     # ------------------------------------------------------------------ the loop
 
+    @abstractmethod
     def opening(self, task: CodeTask, spec: TestSpec, settings: LoopSettings) -> tuple[list[BaseMessage], str | None]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def extract(self, reply: str, task: CodeTask, spec: TestSpec, reference: str | None) -> Extraction:
-        raise NotImplementedError
+        ...
 
     def static_findings(self, code: str, module_name: str, settings: LoopSettings) -> list[Finding]:
         return []
 
+    @abstractmethod
     def make_sandbox(self, settings: LoopSettings) -> Sandbox:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def verdict(self, result: SandboxResult) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def details(self, result: SandboxResult, budget: int, test_source: str, test_filename: str,
                 case_notes: Sequence[CaseNote] | None = None) -> str:
-        raise NotImplementedError
+        ...
 
     def missing_dependency(self, result: SandboxResult, module_name: str) -> str | None:
         return None
 
+    @abstractmethod
     def missing_note(self, name: str) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def tampered_note(self, result: SandboxResult) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def feedback_messages(self, opening: list[BaseMessage], module_name: str, code: str, verdict: str,
                           details: str) -> list[BaseMessage]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def continued_messages(self, history: list[BaseMessage], module_name: str, verdict: str,
                            details: str) -> list[BaseMessage]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def no_code_messages(self, opening: list[BaseMessage], problem: str, module_name: str,
                          names: list[str]) -> list[BaseMessage]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def code_of_reply(self, reply: str) -> str | None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def fenced_reply(self, reply: str) -> str | None:
-        raise NotImplementedError
+        ...
 
     # ------------------------------------------------------------------ create-script's own steps
 
+    @abstractmethod
     def generate_tests(self, prompt: str, module_name: str, test_filename: str, chat: BaseChatModel,
                        usage: UsageTracker, observer: Observer, sandbox: Sandbox, limits: SandboxLimits) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def arbitrate(self, prompt: str, module_name: str, test_filename: str, test_source: str, code: str,
                   result: SandboxResult, chat: BaseChatModel, usage: UsageTracker, observer: Observer,
                   sandbox: Sandbox, limits: SandboxLimits) -> str | None:
-        raise NotImplementedError
+        ...
 
 
 def close_sandbox(sandbox: object) -> None:

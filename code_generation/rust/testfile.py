@@ -2,8 +2,8 @@
 
 Two styles, told apart by the paths it uses:
 
-* **integration** (a file for cargo's ``tests/`` folder): it names the crate, ``use fizzbuzz::fizz;``
-  or ``fizzbuzz::fizz(3)``. The crate name comes from those paths.
+* **integration** (a file for cargo's ``tests/`` folder): it names the crate, ``use mycrate::parse;``
+  or ``mycrate::parse("x")``. The crate name comes from those paths.
 * **unit** (a ``#[cfg(test)] mod tests { use super::*; ... }`` block): it names no crate; it is
   compiled into ``src/lib.rs`` after the module. The crate name comes from the output file
   (`crate_name`).
