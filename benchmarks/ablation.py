@@ -54,7 +54,7 @@ from rich.table import Table  # noqa: E402
 
 from benchmarks.completion import commit  # noqa: E402
 from code_generation.eval_report import ResultsLog, read_rows  # noqa: E402
-from code_generation.tactics import Tactic, available_tactics, make_tactics  # noqa: E402
+from code_generation.tactics import Tactic, available_tactics, make_tactics, tactics_for  # noqa: E402
 from code_generation.types import LoopOutcome, digest  # noqa: E402
 from my_llm.errors import MyLLMError  # noqa: E402
 
@@ -130,8 +130,10 @@ def default_set(chat: BaseChatModel) -> tuple[str, ...]:
 
 
 def all_configs(defaults: Sequence[str]) -> list[str]:
-    """default, each default tactic off in turn, then each other tactic added."""
-    return [BASELINE, *(f"-{t}" for t in defaults), *(f"+{t}" for t in available_tactics() if t not in defaults)]
+    """default, each default tactic off in turn, then each other tactic of the Python path added."""
+    python = tactics_for(None)
+    return [BASELINE, *(f"-{t}" for t in defaults),
+            *(f"+{t}" for t in available_tactics() if t not in defaults and t in python)]
 
 
 def parse_configs(text: str, defaults: Sequence[str], kinds: dict[str, tuple[str, list[str]]]) -> list[Config]:

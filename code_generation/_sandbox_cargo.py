@@ -160,7 +160,9 @@ def _span(span: dict) -> dict:
     text = span.get("text") or [{}]
     return {"file": span.get("file_name", ""), "line": span.get("line_start", 0),
             "column": span.get("column_start", 0), "label": span.get("label") or "",
-            "source": str(text[0].get("text", ""))[:300], "replacement": span.get("suggested_replacement")}
+            "source": str(text[0].get("text", ""))[:300], "replacement": span.get("suggested_replacement"),
+            "line_end": span.get("line_end", 0), "column_end": span.get("column_end", 0),
+            "applicability": span.get("suggestion_applicability") or ""}
 
 
 def diagnostic(message: dict) -> dict:

@@ -85,6 +85,7 @@ class Tactic:
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    languages: ClassVar[frozenset[str] | None] = None  # the languages it works on; None: any
 
     def opening(self, state: LoopState) -> tuple[list[BaseMessage], str | None] | None:
         """The opening request and the code it shows the model (the reference), or None."""
@@ -202,9 +203,17 @@ def tactic_names(settings: LoopSettings, profile: ModelProfile, language: Langua
         names.add(APPEND)
     if not settings.focus_functions:
         names -= FUNCTION_TACTICS
-    if language is not None and language.tactics is not None:
-        names &= language.tactics
+    names &= tactics_for(language)
     return tuple(n for n in _in_order() if n in names)
+
+
+def tactics_for(language: Language | None) -> frozenset[str]:
+    """The registered tactics that apply to a language: its own list, else every tactic not made
+    for other languages only (no language: the Python path)."""
+    if language is not None and language.tactics is not None:
+        return frozenset(language.tactics) & frozenset(_REGISTRY)
+    name = language.name if language is not None else "python"
+    return frozenset(n for n, cls in _REGISTRY.items() if cls.languages is None or name in cls.languages)
 
 
 def make_tactics(names: Iterable[str]) -> list[Tactic]:

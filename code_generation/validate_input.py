@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from code_generation.languages import Language, available_languages, get_language, language_for
 from code_generation.run_folder import DEFAULT_RUNS_DIR
-from code_generation.tactics import check_tactics, parse_tactics
+from code_generation.tactics import check_tactics, parse_tactics, tactics_for
 from code_generation.testspec import TestFileError, analyse_test_source
 from my_llm.errors import MyLLMError
 from my_llm.user_input import MB, float_in, int_in, kind_of, read_user_text, utf8_name
@@ -197,6 +197,12 @@ def check_language(settings: ScriptSettings) -> Language:
 
 def check_language_options(settings: ScriptSettings, language: Language) -> None:
     """Options of the Python path only, refused for another language; tactics that do not apply too."""
+    if settings.tactics is not None:
+        applicable = tactics_for(language)
+        wrong = [t for t in settings.tactics if t not in applicable]
+        if wrong:
+            raise MyLLMError(f"tactic {wrong[0]!r} does not apply to {language.name}: choose from "
+                             f"{', '.join(sorted(applicable))}")
     if language.name == "python":
         return
     for flag, on in (("--static-checks", settings.static_checks), ("--typecheck", settings.typecheck),
@@ -205,11 +211,6 @@ def check_language_options(settings: ScriptSettings, language: Language) -> None
             raise MyLLMError(f"{flag} is for Python output; a {language.name} run is checked by its compiler"
                              + (" and gets crates from the offline source (--crate-source)"
                                 if flag == "--allow-install" else ""))
-    if settings.tactics is not None and language.tactics is not None:
-        wrong = [t for t in settings.tactics if t not in language.tactics]
-        if wrong:
-            raise MyLLMError(f"tactic {wrong[0]!r} does not apply to {language.name}: choose from "
-                             f"{', '.join(sorted(language.tactics))}")
 
 
 def _rust_file(path: Path, what: str, example: str) -> None:

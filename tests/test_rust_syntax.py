@@ -278,9 +278,13 @@ def test_the_language_follows_the_extension_or_the_option() -> None:
 
 def test_rust_runs_only_the_tactics_that_do_not_read_python() -> None:
     rust = get_language("rust")
-    assert tactic_names(LoopSettings(), ModelProfile(), rust) == ("restart",)
-    assert tactic_names(LoopSettings(), ModelProfile(conversation="append"), rust) == ("restart", "append")
+    assert tactic_names(LoopSettings(), ModelProfile(), rust) == ("restart", "compiler_fixes")
+    assert tactic_names(LoopSettings(), ModelProfile(conversation="append"), rust) == (
+        "restart", "append", "compiler_fixes")
     assert tactic_names(LoopSettings(), ModelProfile(tactics=("skeleton", "restart")), rust) == ("restart",)
     assert tactic_names(LoopSettings(), ModelProfile(tactics=DEFAULT_TACTICS), rust) == ("restart", "append")
-    assert tactic_names(LoopSettings(), ModelProfile(), get_language("python")) == tactic_names(LoopSettings(), ModelProfile())
+    python = tactic_names(LoopSettings(), ModelProfile(), get_language("python"))
+    assert python == tactic_names(LoopSettings(), ModelProfile())
+    assert "compiler_fixes" not in python
+    assert "compiler_fixes" not in tactic_names(LoopSettings(tactics=("compiler_fixes", "skeleton")), ModelProfile())
     assert rust.stop_sequences == ("\n```\n", "\nfn main(", "\n#[cfg(test)]", "\n// Example")

@@ -254,3 +254,12 @@ def test_append_extends_the_conversation_that_produced_the_attempt() -> None:
 def test_each_tactic_is_one_fresh_instance_per_run() -> None:
     first, second = make_tactics(["focus"]), make_tactics(["focus"])
     assert type(first[0]) is Focus and first[0] is not second[0]
+
+
+def test_create_script_refuses_a_tactic_made_for_another_language(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code = create_script.main(["Square things", str(tmp_path / "shapes.py"), "--tactics", "compiler_fixes"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "tactic 'compiler_fixes' does not apply to python" in err
+    assert not list(tmp_path.iterdir())  # refused before anything was written

@@ -3,7 +3,8 @@
 Which tactics apply: only those that do not read Python's syntax tree. ``restart`` (after
 attempts without progress, a fresh hotter sample of the request) and ``append`` (feedback
 extends the conversation, so llama.cpp's prompt cache serves it) are about the model, not the
-language, so they are Rust's default set. The skeleton request, the reply prefill, added imports,
+language; ``compiler_fixes`` makes the fixes rustc suggests, as ``cargo fix`` does. The three
+are Rust's default set. The skeleton request, the reply prefill, added imports,
 restored docstrings, the type, stub and ignored-argument notes, combination, restored arguments,
 fill, focus, afresh and the line tracer all work on Python's syntax tree or its doctest examples;
 they are not applied to Rust, and asking for them is an input error.
@@ -38,8 +39,8 @@ class Rust(Language):
     extensions = (".rs",)
     fence = "rust"
     stop_sequences = STOP_SEQUENCES
-    tactics = frozenset({"restart", "append"})
-    default_tactics = ("restart", "append")
+    tactics = frozenset({"compiler_fixes", "restart", "append"})
+    default_tactics = ("compiler_fixes", "restart", "append")
     no_code = "the reply contained no Rust code"
     needs = "cargo"
 

@@ -21,8 +21,11 @@ class Fix:
 
     file: str
     line: int
-    column: int
+    column: int  # 1-based, in characters, as rustc counts
     replacement: str
+    end_line: int = 0  # the end of the replaced text (0: an insertion at line:column)
+    end_column: int = 0
+    applicability: str = ""  # rustc's: MachineApplicable, MaybeIncorrect, HasPlaceholders, Unspecified
 
 
 @dataclass
@@ -86,7 +89,9 @@ def _fixes(raw: list[dict[str, Any]], paths: Paths) -> list[Fix]:
     out = []
     for fix in raw:
         file, line = paths.place(str(fix.get("file", "")), int(fix.get("line") or 0))
-        out.append(Fix(file, line, int(fix.get("column") or 0), str(fix.get("replacement"))))
+        end_line = paths.place(str(fix.get("file", "")), int(fix.get("line_end") or 0))[1] if fix.get("line_end") else 0
+        out.append(Fix(file, line, int(fix.get("column") or 0), str(fix.get("replacement")), end_line,
+                       int(fix.get("column_end") or 0), str(fix.get("applicability") or "")))
     return out
 
 

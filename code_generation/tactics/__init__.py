@@ -20,10 +20,19 @@ from code_generation.loop_state import (
     parse_tactics,
     register_tactic,
     tactic_names,
+    tactics_for,
 )
-from code_generation.tactics import code, notes, repairs, request, rounds, tracing  # noqa: F401  (registers them)
+from code_generation.tactics import (  # noqa: F401  (registers them)
+    code,
+    compiler_fixes,
+    notes,
+    repairs,
+    request,
+    rounds,
+    tracing,
+)
 
 __all__ = [
     "DEFAULT_TACTICS", "Tactic", "available_tactics", "check_tactics", "make_tactics", "parse_tactics",
-    "register_tactic", "tactic_names",
+    "register_tactic", "tactic_names", "tactics_for",
 ]
