@@ -92,6 +92,8 @@ def ask_model(state: LoopState, requests: list[Request]) -> list[tuple[AIMessage
     # Prose or example calls after the code cost time and are thrown away; an opening fence is
     # "```python". At most four: the OpenAI API's limit.
     stop: dict[str, Any] = {"stop": list(state.language.stop_sequences)} if settings.stop_at_fence else {}
+    if state.language.reply_tokens:
+        stop["max_tokens"] = state.language.reply_tokens
     base_seed = getattr(state.chat, "seed", None)
     calls = []
     for k, request in enumerate(requests):

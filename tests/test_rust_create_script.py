@@ -164,6 +164,7 @@ def test_the_command_line_runs_rust_with_its_stop_sequences_and_json(rust_toolch
     assert result["success"] and result["tests_passed"] == result["tests_total"] == 2
     assert result["tokens_in"] > 0 and result["seconds"] > 0
     assert request.body["stop"] == ["\n```\n", "\nfn main(", "\n#[cfg(test)]", "\n// Example"]
+    assert request.body["max_completion_tokens"] == 2048  # a whole crate runs longer than the default reply
     assert (work / "lib.rs").read_text().startswith("pub fn add")
 
 

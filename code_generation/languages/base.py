@@ -40,6 +40,7 @@ class Language(ABC):
     default_tactics: ClassVar[tuple[str, ...] | None] = None  # None: the engine's DEFAULT_TACTICS
     no_code: ClassVar[str] = "the reply contained no code"
     needs: ClassVar[str] = ""  # a tool the language needs, named in errors ("cargo")
+    reply_tokens: ClassVar[int | None] = None  # the longest reply a code request may take; None: the model's
 
     # ------------------------------------------------------------------ what the tests ask
 

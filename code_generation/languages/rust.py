@@ -43,6 +43,9 @@ class Rust(Language):
     default_tactics = ("compiler_fixes", "restart", "append")
     no_code = "the reply contained no Rust code"
     needs = "cargo"
+    # A whole crate with its types and error handling runs past the embedded model's default 1,024
+    # tokens more often than a Python module does; a cut reply is an unclosed delimiter, not code.
+    reply_tokens = 2048
 
     def analyse_tests(self, test_source: str, module_name: str, test_filename: str) -> TestSpec:
         tests = testfile.analyse(test_source, module_name, label=test_filename)
