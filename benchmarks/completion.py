@@ -11,7 +11,10 @@ at the end: the search never sees them. Each configuration runs the real search
 (`code_generation.completion.complete_source`) with its analyzers; `single` is the first
 candidate of the first round, the one call a plain completion would make (the same request and
 parameters), so it costs no extra run. Configurations: `analyzers` (pyflakes, mypy, signature,
-hallucination) and `analyzers+doctest` (also the examples in the file's own docstrings).
+hallucination), `analyzers+doctest` (also the examples in the file's own docstrings) and
+`agreement` (those analyzers, 4 candidates a round, and of the accepted ones the one whose
+results most others share on inputs the model proposes: code_generation/completion/agreement.py).
+Run only some with `--configs`; the default runs the first two, as the first results file did.
 
 Rows go to benchmarks/results/completion_<commit>.jsonl as they finish; a rerun skips the
 (set, task, config) rows already there, so an interrupted run resumes.
@@ -25,7 +28,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +45,10 @@ from code_generation.runner import SandboxLimits, run_tests  # noqa: E402
 TASKS_DIR = ROOT / "benchmarks" / "completion_tasks"
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 BASE = ("pyflakes", "mypy", "signature", "hallucination")
-CONFIGS = {"analyzers": BASE, "analyzers+doctest": (*BASE, "doctest")}
+CONFIGS = {"analyzers": BASE, "analyzers+doctest": (*BASE, "doctest"), "agreement": (*BASE, "doctest")}
+# Per configuration, what differs from the command line's search settings.
+AGREEMENT_CANDIDATES = 4
+OVERRIDES: dict[str, dict[str, Any]] = {"agreement": {"candidates": AGREEMENT_CANDIDATES, "agreement": True}}
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,8 @@ def run_one(task: Task, config: str, chat: Any, args: argparse.Namespace) -> dic
     from code_generation.completion import SearchSettings, complete_source
 
     started = time.monotonic()
-    outcome, doc = complete_source(task.source, chat, line=task.line, analyzers=CONFIGS[config],
-                                   settings=SearchSettings(args.max_iterations, args.candidates, 0.2),
+    search = replace(SearchSettings(args.max_iterations, args.candidates, 0.2), **OVERRIDES.get(config, {}))
+    outcome, doc = complete_source(task.source, chat, line=task.line, analyzers=CONFIGS[config], settings=search,
                                    module_name=task.module)
     first, best = outcome.first, outcome.best
     first_call = first.usage if first else None
@@ -106,7 +112,7 @@ def run_one(task: Task, config: str, chat: Any, args: argparse.Namespace) -> dic
         "single_tokens_out": first_call.tokens_out if first_call else 0,
         "single_seconds": round(first_call.seconds, 2) if first_call else 0,
         "seconds": round(time.monotonic() - started, 2), "model": args.model, "commit": args.commit,
-        "max_iterations": args.max_iterations, "candidates_per_round": args.candidates, "seed": args.seed,
+        "max_iterations": args.max_iterations, "candidates_per_round": search.candidates, "seed": args.seed,
     }
 
 
@@ -137,7 +143,8 @@ def report(rows: list[dict[str, Any]], console: Console) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["humaneval", "tasks", "both"], default="both")
-    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated, from {', '.join(CONFIGS)}")
+    parser.add_argument("--configs", default="analyzers,analyzers+doctest",
+                        help=f"comma-separated, from {', '.join(CONFIGS)}")
     parser.add_argument("--limit", type=int, default=None, help="the first N tasks of each set")
     parser.add_argument("--ids", nargs="*", default=None, help="only these task ids (HumanEval/3, shlex_quote)")
     parser.add_argument("--model", default="local")

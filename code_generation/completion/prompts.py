@@ -49,6 +49,20 @@ FEEDBACK = """Checking your code at lines {first}-{last} of `{name}` found probl
 Write the code at the cursor again so that it has none of these problems. Keep the code before and \
 after it exactly as it is.{reply}"""
 
+# Inputs to tell candidates apart by what they do (agreement.py): no expected values, so the model
+# cannot be wrong about them, only more or less thorough.
+PROBE_REQUEST = """Here is the header of the Python function `{name}`:
+
+```python
+{header}
+```
+
+Write {count} different calls of `{name}` that would show whether an implementation is right: \
+typical inputs and the edge cases its description allows (empty, zero, one item, negative, large, \
+repeated values). Use only literal arguments (numbers, strings, lists, tuples, dicts, sets, True, \
+False, None), one call per line, without results or any other code. Reply with the calls in one \
+```python code block."""
+
 FEEDBACK_CONTINUE = " Reply with the file in one ```python code block."
 FEEDBACK_INSERT = " Reply with only the code for the cursor, in one ```python code block."
 
@@ -116,3 +130,7 @@ def feedback_messages(opening: list[BaseMessage], name: str, prefix: str, comple
     reply = FEEDBACK_CONTINUE if continues else FEEDBACK_INSERT
     message = FEEDBACK.format(first=lines[0], last=lines[1], name=name, problems=problems, reply=reply)
     return [*opening, AIMessage(answer), HumanMessage(message)]
+
+
+def probe_messages(name: str, header: str, count: int) -> list[BaseMessage]:
+    return [HumanMessage(PROBE_REQUEST.format(name=name, header=header.rstrip(), count=count))]

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation.completion import prompts
+from code_generation.completion import agreement, prompts
+from code_generation.completion.agreement import Target
 from code_generation.completion.analysis import Analysis, Analyst
 from code_generation.completion.reply import completion_from_reply, inside_block, lf
 from code_generation.completion.splice import Document
@@ -40,6 +41,9 @@ class SearchSettings:
     temperature: float = 0.2
     escalate_temperature: float = 0.3  # added for each time a branch is expanded again
     prefill: bool | None = None  # None: when the model continues a final assistant message
+    # Of several candidates every analyzer accepts, take the one whose results most others share
+    # on the same inputs (agreement.py); needs candidates >= 3 to break a tie between two.
+    agreement: bool = False
 
 
 @dataclass
@@ -145,6 +149,7 @@ class Search:
         self.seen: set[str] = set()
         self.best: Candidate | None = None
         self.backtracks = 0
+        self.probes: list[str] | None = None  # the inputs candidates are compared on, asked for once
 
     def _params(self, round_: int, k: int, temperature: float) -> dict[str, Any]:
         stops = STOP + (TAIL_STOPS if inside_block(self.prefix) else [])
@@ -206,6 +211,46 @@ class Search:
             self.observer.event(f"backtracking to candidate {parent.id}: the latest ones are no better")
         return parent
 
+    def _probe_calls(self, round_: int, found: Target) -> list[str]:
+        """The docstring's example calls, then the calls the model proposes (asked once per search)."""
+        if self.probes is None:
+            messages = prompts.probe_messages(found.name, found.header, agreement.PROBE_COUNT)
+            params = {"stop": STOP[:1], "temperature": self.settings.temperature}
+            (reply, _), = call_model_many(self.chat, [(messages, f"probes-{round_}", params)], self.usage,
+                                          _Calls(self.observer))
+            text = reply.content if isinstance(reply.content, str) else reply.text
+            proposed = agreement.calls_in(text.replace("```python", "").replace("```", ""), found.name)
+            examples = agreement.calls_in(found.docstring, found.name)
+            self.probes = list(dict.fromkeys([*examples, *proposed]))[:agreement.MAX_PROBES]
+        return self.probes
+
+    def _agree(self, round_: int) -> Candidate | None:
+        """Of the accepted candidates, the one whose results most others share (the best by the
+        analyzers when there is nothing to compare: one candidate, no function, no inputs)."""
+        accepted = [c for c in self.candidates if c.accepted and c.completion is not None]
+        # A candidate that repeats an accepted one (not analyzed again) is one more vote for it.
+        weights = [sum(1 for o in self.candidates if o.completion is not None
+                       and _digest(o.completion) == _digest(c.completion or "")) for c in accepted]
+        if len(accepted) < 2:  # one program, however many wrote it: nothing to choose
+            return self.best
+        first = accepted[0]
+        assert first.completion is not None
+        lines = self.doc.completion_lines(first.completion)
+        found = agreement.target(lf(self.doc.text(first.completion)), *lines)
+        calls = self._probe_calls(round_, found) if found is not None else []
+        if found is None or not calls:
+            return self.best
+        behaviours = [agreement.behaviour(lf(self.doc.text(c.completion or "")), self.analyst.base.module_name,
+                                          found.name, calls, self.analyst.base.limits) for c in accepted]
+        scores = agreement.agreement(behaviours, weights)
+        chosen = max(range(len(accepted)), key=lambda i: (scores[i], accepted[i].key(), -i))
+        others = sum(weights) - 1
+        accepted[chosen].notes.append(f"chosen by agreement: {scores[chosen]} of {others * len(calls)} results "
+                                      f"shared with the {others} other accepted candidates on {len(calls)} inputs")
+        self.observer.event(f"agreement over {sum(weights)} accepted candidates on {len(calls)} inputs: "
+                            f"scores {scores}, candidate {accepted[chosen].id} chosen")
+        return accepted[chosen]
+
     def run(self) -> SearchOutcome:
         started = time.monotonic()
         stop_reason, last, rounds = "budget", [], 0
@@ -225,6 +270,8 @@ class Search:
                     self.best = child
                 self.observer.candidate(child, self.best)
             if self.best is not None and self.best.accepted:
+                if self.settings.agreement:
+                    self.best = self._agree(round_)
                 stop_reason = "accepted"
                 break
             fresh = [c for c in children if c.analysis is not None]
