@@ -39,6 +39,7 @@ from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from code_generation.completion.settings import AGREEMENT_CANDIDATES  # noqa: E402
 from code_generation.eval_report import ResultsLog, read_rows  # noqa: E402
 from code_generation.runner import SandboxLimits, run_tests  # noqa: E402
 
@@ -47,7 +48,6 @@ RESULTS_DIR = ROOT / "benchmarks" / "results"
 BASE = ("pyflakes", "mypy", "signature", "hallucination")
 CONFIGS = {"analyzers": BASE, "analyzers+doctest": (*BASE, "doctest"), "agreement": (*BASE, "doctest")}
 # Per configuration, what differs from the command line's search settings.
-AGREEMENT_CANDIDATES = 4
 OVERRIDES: dict[str, dict[str, Any]] = {"agreement": {"candidates": AGREEMENT_CANDIDATES, "agreement": True}}
 
 

@@ -3,7 +3,9 @@ text (literals only), the results compared in the real sandbox, and the search w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -12,6 +14,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from code_generation.completion import SearchSettings, complete_source
 from code_generation.completion import agreement as agree
+from code_generation.completion import cli as completion_cli
 from code_generation.runner import SandboxLimits
 from tests.test_completion_loop import FAST, Spy, block
 
@@ -129,3 +132,20 @@ def test_one_accepted_program_needs_no_probes() -> None:
     outcome, spy = run((PLUS, PLUS, PLUS), on=True)
     assert outcome.best.id == "1.0"
     assert not any("different calls" in str(p[-1].content) for p in spy.prompts)
+
+
+def test_the_command_line_chooses_by_agreement_with_four_candidates(tmp_path: Path, monkeypatch: Any,
+                                                                    capsys: Any) -> None:
+    seeds = (100, 109, 110, 111)  # four candidates by default
+    chat = BySeed(replies=dict(zip(seeds, (MINUS, PLUS, PLUS_SWAPPED, MINUS.replace("a - b", "a * b")),
+                                   strict=True)), probes=PROBES)
+    monkeypatch.setattr("code_generation.completion.api.get_chat_model", lambda *a, **k: chat)
+    path = tmp_path / "adding.py"
+    path.write_text(SOURCE)
+    code = completion_cli.main([str(path), "--agreement", "--json", "--no-memory", "--no-cache", "--analyzers",
+                                ",".join(FAST), "--run-dir", str(tmp_path / "run")])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0 and payload["completion"] == "    return a + b\n"
+    request = json.loads((tmp_path / "run" / "request.json").read_text())
+    assert request["settings"]["agreement"] is True and request["settings"]["candidates"] == 4
+    assert path.read_text() == SOURCE  # no --write: the file is untouched

@@ -222,6 +222,7 @@ def test_memory_gets_every_request_and_reply(tmp_path: Path) -> None:
         (["{latin}"], "not UTF-8"),
         (["{txt}"], "not a .py file"),
         (["{file}", "--max-iterations", "0"], "out of range"),
+        (["{file}", "--agreement", "--candidates", "2"], "--agreement compares candidates"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_before_any_model(tmp_path: Path, monkeypatch, capsys, args, message) -> None:

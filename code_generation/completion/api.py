@@ -20,7 +20,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from code_generation.completion.analysis import Analyst
 from code_generation.completion.analyzers import DEFAULT_ANALYZERS, create
 from code_generation.completion.search import Candidate, Search, SearchOutcome, SearchSettings
-from code_generation.completion.settings import FALLBACK_MODULE, CompletionSettings
+from code_generation.completion.settings import (
+    AGREEMENT_CANDIDATES,
+    FALLBACK_MODULE,
+    CompletionSettings,
+)
 from code_generation.completion.splice import Document, locate, unified_diff, write_atomically
 from code_generation.completion.validate import check_settings
 from code_generation.run_folder import RunFolder
@@ -183,7 +187,7 @@ def _request_record(settings: CompletionSettings, document: Document, model: str
         "instruction": settings.instruction, "analyzers": list(settings.all_analyzers), "model": model,
         "settings": {"max_iterations": settings.max_iterations, "candidates": candidates,
                      "temperature": settings.temperature, "seed": settings.seed, "timeout": settings.timeout,
-                     "write": settings.write, "cache": settings.cache},
+                     "write": settings.write, "cache": settings.cache, "agreement": settings.agreement},
     }
 
 
@@ -214,7 +218,7 @@ def complete_file(settings: CompletionSettings, chat: BaseChatModel | None = Non
     checked = check_settings(settings)
     document = checked.document
     chat = chat if chat is not None else _chat(settings)
-    candidates = settings.candidates or profile_of(chat).candidates
+    candidates = settings.candidates or (AGREEMENT_CANDIDATES if settings.agreement else profile_of(chat).candidates)
     model = describe_model(chat)
     if observer is not None:
         observer.event(f"Model: {model}")
@@ -233,8 +237,10 @@ def complete_file(settings: CompletionSettings, chat: BaseChatModel | None = Non
         if _sha256(settings.file.read_bytes()) != digest:
             raise MyLLMError(f"{settings.file} changed during the run: rerun once it is saved")
 
-    search = Search(document, chat, analyst, SearchSettings(settings.max_iterations, candidates, settings.temperature),
-                    observers, usage, settings.file.name, settings.instruction, guard)
+    search_settings = SearchSettings(settings.max_iterations, candidates, settings.temperature,
+                                     agreement=settings.agreement)
+    search = Search(document, chat, analyst, search_settings, observers, usage, settings.file.name,
+                    settings.instruction, guard)
     try:
         outcome = search.run()
     except KeyboardInterrupt:

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL")
     parser.add_argument("--max-iterations", type=max_iterations_type, default=4, help="rounds of the search (1-100)")
     parser.add_argument("--candidates", type=candidates_type, default=None, help="completions per round (default: the model's profile)")
+    parser.add_argument("--agreement", action="store_true", help="of the completions every analyzer accepts, keep the one whose results most others share on inputs the model proposes (default --candidates 4)")
     parser.add_argument("--temperature", type=temperature_type, default=0.2, help="sampling temperature of the first round")
     parser.add_argument("--seed", type=seed_type, default=None, help="sampling seed, for reproducible runs")
     parser.add_argument("--timeout", type=timeout_type, default=30.0, help="seconds allowed for each sandboxed run (tests, examples)")
@@ -122,7 +123,8 @@ def _settings(args: argparse.Namespace) -> CompletionSettings:
     return CompletionSettings(
         file=args.file, line=args.line, column=args.column, test_file=args.test_file, write=args.write,
         instruction=args.instruction, analyzers=args.analyzers, model=args.model, base_url=args.base_url,
-        max_iterations=args.max_iterations, candidates=args.candidates, temperature=args.temperature, seed=args.seed,
+        max_iterations=args.max_iterations, candidates=args.candidates, agreement=args.agreement,
+        temperature=args.temperature, seed=args.seed,
         timeout=args.timeout, cache=not args.no_cache, run_dir=args.run_dir, verbose=args.verbose,
         memory=not args.no_memory,
     )

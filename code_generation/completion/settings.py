@@ -8,6 +8,7 @@ from pathlib import Path
 from code_generation.completion.analyzers import DEFAULT_ANALYZERS
 
 FALLBACK_MODULE = "completed_file"  # the module name for analysis when the file's stem is not one
+AGREEMENT_CANDIDATES = 4  # candidates a round when choosing by agreement and none were asked for
 
 
 @dataclass
@@ -24,7 +25,8 @@ class CompletionSettings:
     model: str | None = None
     base_url: str | None = None
     max_iterations: int = 4
-    candidates: int | None = None  # None: the model's profile
+    candidates: int | None = None  # None: the model's profile (AGREEMENT_CANDIDATES with agreement)
+    agreement: bool = False  # of the accepted candidates, the one whose results most others share
     temperature: float = 0.2
     seed: int | None = None
     timeout: float = 30.0

@@ -86,6 +86,9 @@ def check_settings(settings: CompletionSettings) -> CheckedInput:
     document = check_position(settings, data)
     validate_input.check_numbers(cast(Any, settings))
     check_analyzers(settings.analyzers)
+    if settings.agreement and settings.candidates is not None and settings.candidates < 3:
+        raise MyLLMError(f"--agreement compares candidates, and {settings.candidates} cannot outvote each other: "
+                         "give --candidates 3 or more, or leave it out")
     test_source = check_tests(settings)
     validate_input.check_run_dir(cast(Any, settings))
     return CheckedInput(data, document, test_source)
