@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from code_generation.runner import SandboxLimits, run_tests
 
@@ -24,6 +24,7 @@ MAX_PROBES = 12  # calls run per candidate, docstring examples first
 PROBE_FILE = "test_agreement_probes.py"
 _MARK = re.compile(r"\[\[probe:([\w-]+)\]\]")
 NO_RESULT = "no-result"
+PROBE_SECONDS = 10.0  # per candidate: a proposed input too large for a slow program gives no result
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def probe_source(module_name: str, name: str, calls: list[str]) -> str:
 
 def behaviour(text: str, module_name: str, name: str, calls: list[str], limits: SandboxLimits) -> tuple[str, ...]:
     """What the completed file does on each call, run in the sandbox: a digest, ``raises-X`` or no result."""
+    limits = replace(limits, timeout=min(limits.timeout, PROBE_SECONDS))
     result = run_tests(text, module_name, probe_source(module_name, name, calls), PROBE_FILE, limits=limits)
     by_test: dict[str, str] = {}
     for case in result.cases:
