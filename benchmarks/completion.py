@@ -124,20 +124,54 @@ def report(rows: list[dict[str, Any]], console: Console) -> None:
         by_set[set_][config].append(row)
     for set_, configs in by_set.items():
         table = Table(title=f"{set_} as completion ({', '.join(sorted({r['commit'] for c in configs.values() for r in c}))})")
-        for column in ("strategy", "tasks", "solved", "rate", "accepted", "tokens out / task", "s / task"):
+        for column in ("strategy", "tasks", "solved", "rate", "its own single", "gain (points)", "accepted",
+                       "tokens out / task", "s / task"):
             table.add_column(column, justify="left" if column == "strategy" else "right")
         first_config = next(iter(configs.values()))
         n = len(first_config)
         single = sum(r["single_solved"] for r in first_config)
-        table.add_row("single", str(n), str(single), f"{100 * single / n:.1f}%", "-",
+        table.add_row("single", str(n), str(single), f"{100 * single / n:.1f}%", "-", "-", "-",
                       f"{sum(r['single_tokens_out'] for r in first_config) / n:.0f}",
                       f"{sum(r['single_seconds'] for r in first_config) / n:.1f}")
         for config, items in configs.items():
             k = len(items)
-            solved = sum(r["solved"] for r in items)
-            table.add_row(config, str(k), str(solved), f"{100 * solved / k:.1f}%", str(sum(r["accepted"] for r in items)),
+            solved, own = sum(r["solved"] for r in items), sum(r["single_solved"] for r in items)
+            table.add_row(config, str(k), str(solved), f"{100 * solved / k:.1f}%", str(own),
+                          f"{100 * (solved - own) / k:+.1f}", str(sum(r["accepted"] for r in items)),
                           f"{sum(r['tokens_out'] for r in items) / k:.0f}", f"{sum(r['seconds'] for r in items) / k:.1f}")
         console.print(table)
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Per set, each configuration's solved rate beside the single call of the same runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    latest = {(r["set"], r["task"], r["strategy"]): r for r in rows}
+    sets = sorted({s for s, _, _ in latest})
+    configs = list(dict.fromkeys(c for _, _, c in latest))
+    fig, axes = plt.subplots(1, len(sets), figsize=(4 + 2.5 * len(configs), 4), squeeze=False)
+    for ax, set_ in zip(axes[0], sets, strict=True):
+        for i, config in enumerate(configs):
+            items = [r for (s, _, c), r in latest.items() if s == set_ and c == config]
+            if not items:
+                continue
+            own = 100 * sum(r["single_solved"] for r in items) / len(items)
+            solved = 100 * sum(r["solved"] for r in items) / len(items)
+            ax.bar([i - 0.2], [own], 0.4, color="#bbbbbb", label="single (same runs)" if i == 0 else None)
+            ax.bar([i + 0.2], [solved], 0.4, color="#3b7dd8", label="search" if i == 0 else None)
+            ax.text(i + 0.2, solved + 1, f"{solved:.1f}", ha="center", fontsize=8)
+        ax.set_xticks(range(len(configs)), configs, rotation=20, fontsize=8)
+        ax.set_title(f"{set_} as completion")
+        ax.set_ylabel("solved by the hidden tests (%)")
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,12 +187,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="results file (default benchmarks/results/completion_<commit>.jsonl)")
     parser.add_argument("--report", action="store_true", help="only print the tables of the results file")
+    parser.add_argument("--with", dest="extra", type=Path, nargs="*", default=[],
+                        help="with --report: more results files (other configurations, other commits)")
+    parser.add_argument("--plot", type=Path, default=None, help="with --report: write a bar chart here")
     args = parser.parse_args(argv)
     args.commit = commit()
     console = Console()
     out = args.out or RESULTS_DIR / f"completion_{args.commit.rstrip('+')}.jsonl"
     if args.report:
-        report(read_rows(out), console)
+        rows = [row for path in (out, *args.extra) for row in read_rows(path)]
+        report(rows, console)
+        if args.plot:
+            console.print(f"plot: {plot(rows, args.plot)}")
         return 0
     configs = [c for c in args.configs.split(",") if c]
     tasks = (humaneval_tasks() if args.set in ("humaneval", "both") else []) + (folder_tasks() if args.set in ("tasks", "both") else [])
