@@ -18,7 +18,7 @@ from typing import ClassVar, TypeVar
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from code_generation import static_checks
+from code_generation import prompts, static_checks
 from code_generation.languages import Language, get_language
 from code_generation.runner import SandboxLimits, SandboxResult
 from code_generation.testspec import TestSpec
@@ -324,6 +324,8 @@ class LoopState:
         for tactic in self.tactics:
             if note := tactic.feedback_note(shown.code, self):
                 details = f"{note}\n\n{details}"
+        if shown.usage is not None and shown.usage.truncated:
+            details = f"{prompts.CUT_OFF_NOTE.format(tokens=shown.usage.tokens_out)}\n\n{details}"
         if missing := self.language.missing_dependency(shown.result, task.module_name):
             details = f"{self.language.missing_note(missing)}\n\n{details}"
         if top.tampered and shown is not top:  # the feedback shows the best's failures: say why the last was rejected

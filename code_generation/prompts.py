@@ -109,6 +109,11 @@ passing. Reply with the complete {kind} `{short}` in one ```python code block.
 {header}
 ```"""
 
+# Any language: a reply that ran into the token limit ends mid-code, and its errors say little.
+CUT_OFF_NOTE = """Your reply was cut off at the length limit ({tokens} tokens) before the code was \
+complete, so what follows is about unfinished code. Write the whole code again, shorter: no comments \
+beyond what is needed, no explanations, no examples or tests."""
+
 MISSING_MODULE_NOTE = """The package `{name}` is not installed where the tests run. Use only the \
 Python standard library instead."""
 

@@ -59,6 +59,8 @@ class CallUsage:
     # What the call was for, when its caller says (the loop: "opening", "append", "focus", ...),
     # so the prompt cache's figures can be read per kind of request.
     purpose: str | None = None
+    # The reply stopped at the token limit, not at its end: its code is likely cut mid-way.
+    truncated: bool = False
 
 
 def runtime_figures(reply: AIMessage) -> dict[str, int | float | None]:
@@ -100,7 +102,8 @@ class UsageTracker:
             estimated = True
         price = price_for(self.model_name or reply.response_metadata.get("model_name"))
         cost = None if price is None else (tokens_in * price[0] + tokens_out * price[1]) / 1e6
-        call = CallUsage(label, tokens_in, tokens_out, seconds, cost, estimated, **runtime_figures(reply))
+        call = CallUsage(label, tokens_in, tokens_out, seconds, cost, estimated, **runtime_figures(reply),
+                         truncated=reply.response_metadata.get("finish_reason") == "length")
         self.calls.append(call)
         return call
 
