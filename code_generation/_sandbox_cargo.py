@@ -53,6 +53,8 @@ PROOF_ENV = "CREATE_SCRIPT_PROOF_FDS"
 PRIVATE = "/.harness"  # root's own folder in the private root: the processes' output goes there
 OUTPUT_CAP = 64 * 1024  # bytes of a test's output kept for its message
 MAX_DIAGNOSTICS = 12
+MAX_NOTES = 6  # of one diagnostic
+MAX_FIX_PARTS = 16  # of one note: a multi-part fix (a lifetime on every reference) is kept whole or marked cut
 LIST_SECONDS = 30.0
 PANIC_LINE = re.compile(r"thread '([^']*)' \(\d+\) panicked")
 
@@ -165,19 +167,24 @@ def _span(span: dict) -> dict:
             "applicability": span.get("suggestion_applicability") or ""}
 
 
+def note(child: dict) -> dict:
+    """One note of a compiler message with its suggested fixes: every part of them, or the first
+    ones marked ``cut`` when there are too many (a fix made in part is a wrong fix: rust/fixes.py
+    skips a cut note; the feedback still shows what it has)."""
+    fixes = [_span(s) for s in child.get("spans") or [] if s.get("suggested_replacement") is not None]
+    return {"level": child.get("level", ""), "message": harness.trim(str(child.get("message", "")), 400),
+            "fixes": fixes[:MAX_FIX_PARTS], "cut": len(fixes) > MAX_FIX_PARTS}
+
+
 def diagnostic(message: dict) -> dict:
     """A compiler message as the tool wants it: code, message, primary span, notes and suggested fixes."""
     spans = message.get("spans") or []
     primary = next((s for s in spans if s.get("is_primary")), spans[0] if spans else None)
-    children = []
-    for child in message.get("children") or []:
-        fixes = [_span(s) for s in child.get("spans") or [] if s.get("suggested_replacement") is not None]
-        children.append({"level": child.get("level", ""), "message": harness.trim(str(child.get("message", "")), 400),
-                         "fixes": fixes[:3]})
+    children = [note(child) for child in (message.get("children") or [])[:MAX_NOTES]]
     code = message.get("code") or {}
     return {"event": "diagnostic", "level": message.get("level", ""), "code": code.get("code") or "",
             "message": harness.trim(str(message.get("message", "")), 500),
-            "span": _span(primary) if primary else None, "children": children[:6],
+            "span": _span(primary) if primary else None, "children": children,
             "rendered": harness.trim(str(message.get("rendered") or ""), _budget)}
 
 
@@ -241,9 +248,10 @@ def build(runner: Runner, deadline: float) -> str | None:
 
 # --------------------------------------------------------------------------- the tests
 
-def listed_tests(runner: Runner, executable: str) -> set[str] | None:
-    """The names the test binary says it holds (``--list`` runs no test)."""
-    proc = runner.start([executable, "--list", "--format", "terse"], "list.out")
+def listed_tests(runner: Runner, executable: str, ignored: bool = False) -> set[str] | None:
+    """The names the test binary says it holds (``--list`` runs no test); with `ignored`, those
+    libtest ignores (``#[ignore]``, or a ``cfg_attr`` that compiled to it)."""
+    proc = runner.start([executable, "--list", "--format", "terse", *(["--ignored"] if ignored else [])], "list.out")
     if not runner.wait(proc, LIST_SECONDS) or proc.returncode != 0:
         return None
     return {line[: -len(": test")] for line in runner.read("list.out").splitlines() if line.endswith(": test")}
@@ -323,19 +331,29 @@ def run_test(runner: Runner, executable: str, test: dict, deadline: float) -> tu
                     os.close(fd)
 
 
+def to_run(tests: list[dict], listed: set[str] | None, ignored: set[str]) -> list[dict]:
+    """The tests to run and report, as ``cargo test`` runs them: not an ignored one (``#[ignore]``, or
+    one under a cfg that libtest lists as ignored), nor one under a cfg that the build left out."""
+    def runs(test: dict) -> bool:
+        conditional = bool(test.get("conditional"))
+        if test.get("ignored") or (conditional and test["name"] in ignored):
+            return False
+        return listed is None or test["name"] in listed or not conditional
+
+    return [t for t in tests if runs(t)]
+
+
 def run_tests(runner: Runner, executable: str, secret: dict) -> None:
     """Every test of the test file, each reported as it finishes; then "done"."""
     cfg = runner.cfg
     listed = listed_tests(runner, executable)
-    tests = [t for t in cfg["tests"] if listed is None or t["name"] in listed or not t.get("conditional")]
+    tests = to_run(cfg["tests"], listed, listed_tests(runner, executable, ignored=True) or set())
     emit({"event": "collected", "count": len(tests)})
     deadline = time.monotonic() + float(cfg["test_timeout"])
     count = 0
     for test in tests:
         emit({"event": "start", "name": test["name"]})
-        if test.get("ignored"):
-            outcome, message = "skipped", "ignored: the test is marked #[ignore]"
-        elif listed is not None and test["name"] not in listed:
+        if listed is not None and test["name"] not in listed:
             outcome, message = "error", f"{test['name']} is not among the tests the compiled test file holds"
         else:
             try:

@@ -31,7 +31,7 @@ from typing import Any
 from code_generation.runner import SandboxLimits, run_harness
 from code_generation.rust import crates, package, testfile
 from code_generation.rust.diagnostics import CargoResult, Paths, cargo_result
-from code_generation.rust.safety import lying_equality
+from code_generation.rust.safety import tampering
 from code_generation.testspec import TestFileError
 from my_llm.errors import MyLLMError
 
@@ -206,9 +206,9 @@ def run_cargo_tests(module_source: str, crate: str, test_source: str, test_filen
     deps = crates.dependencies(module_source, test_source, crate, source)
     pkg = package.build_package(module_source, crate, test_source, test_filename, tests, deps.packages, extra_files)
     paths = Paths(pkg.test_path, test_filename, pkg.test_offset)
-    if (lie := lying_equality(module_source)) is not None:
+    if (lie := tampering(module_source)) is not None:
         return CargoResult(status="tampered", message=f"the testing framework or its report was tampered with: {lie}",
-                           crates_added=deps.added, crates_missing=deps.missing)
+                           crates_added=deps.added, crates_missing=deps.missing, crates_unknown=deps.unknown)
     total = limits.timeout + sandbox.build_timeout + 30.0  # the harness stops each phase at its own limit
     outer = replace(limits, timeout=total, cpu_seconds=int(max(total, limits.effective_cpu_seconds)),
                     max_file_mb=max(limits.max_file_mb, BUILD_FILE_MB))
@@ -217,4 +217,4 @@ def run_cargo_tests(module_source: str, crate: str, test_source: str, test_filen
              "binds": _binds(toolchain, source, sandbox.folder)}
     with sandbox.lock:
         result = run_harness("cargo", pkg.files, crate, pkg.test_path, outer, extra, events, pkg.expected)
-    return cargo_result(result, events, paths, deps.added, deps.missing)
+    return cargo_result(result, events, paths, deps.added, deps.missing, deps.unknown)

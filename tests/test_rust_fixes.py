@@ -12,9 +12,11 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from code_generation.api import generate_script
 from code_generation.cargo_runner import CargoSandbox
 from code_generation.runner import SandboxLimits
-from code_generation.rust.diagnostics import Diagnostic, Fix, Note
+from code_generation.rust import feedback
+from code_generation.rust.diagnostics import CargoResult, Diagnostic, Fix, Note, Paths, diagnostic
 from code_generation.rust.fixes import apply_edits, fixed_module, suggested_edits
 from tests.test_rust_create_script import Calls, fenced, settings
+from tests.test_rust_sandbox import harness
 
 LIMITS = SandboxLimits(timeout=20)
 
@@ -64,6 +66,43 @@ def test_the_same_edit_is_made_once_and_an_overlapping_one_dropped() -> None:
     assert len(edits) == 1
     overlapping = [error([fix(1, 4, "b", end=(1, 5))]), error([fix(1, 3, "xy", end=(1, 6))])]
     assert apply_edits(CODE, suggested_edits(CODE, overlapping)).startswith("fn b(")
+
+
+def test_a_note_whose_fixes_were_cut_is_never_made() -> None:
+    parts = [fix(1, 1, "pub "), fix(2, 8, ".into()")]
+    cut = Diagnostic("error", "E0106", "made up", notes=[Note("help", "try", parts, cut=True)])
+    assert fixed_module(CODE, [cut]) is None  # the parts the harness kept are not the whole fix
+    assert fixed_module(CODE, [error(parts)]) is not None
+    assert "... and more changes of the same suggestion" in feedback.details(CargoResult("compile_error", diagnostics=[cut]))
+
+
+def test_the_harness_keeps_every_part_of_a_fix_or_marks_the_note_cut() -> None:
+    def child(parts: int) -> dict[str, object]:
+        spans = [{"file_name": "src/lib.rs", "line_start": 1, "column_start": n + 1, "line_end": 1,
+                  "column_end": n + 1, "suggested_replacement": "'a ", "suggestion_applicability": "MaybeIncorrect"}
+                 for n in range(parts)]
+        return {"level": "help", "message": "consider introducing a named lifetime parameter", "spans": spans}
+
+    cargo = harness()
+    whole, cut = cargo.note(child(5)), cargo.note(child(cargo.MAX_FIX_PARTS + 1))
+    assert (len(whole["fixes"]), whole["cut"]) == (5, False)
+    assert (len(cut["fixes"]), cut["cut"]) == (cargo.MAX_FIX_PARTS, True)
+    event = cargo.diagnostic({"level": "error", "message": "m", "children": [child(5), child(40)]})
+    notes = diagnostic(event, Paths("tests/tests.rs", "tests.rs", 0)).notes
+    assert [(len(n.fixes), n.cut) for n in notes] == [(5, False), (cargo.MAX_FIX_PARTS, True)]
+
+
+LIFETIMES = "pub fn pick(a: &str, b: &str, c: &str) -> &str {\n    if a.len() > 1 { a } else if b.len() > 1 { b } else { c }\n}\n"
+PICK_TESTS = "use picker::pick;\n\n#[test]\nfn picks() {\n    assert_eq!(pick(\"x\", \"yy\", \"z\"), \"yy\");\n}\n"
+
+
+def test_with_real_cargo_a_fix_in_five_parts_is_made_whole(cargo_sandbox: CargoSandbox) -> None:
+    first = cargo_sandbox(LIFETIMES, "picker", PICK_TESTS, "tests.rs", LIMITS)
+    assert first.status == "compile_error" and [d.code for d in first.diagnostics] == ["E0106"]
+    assert max(len(n.fixes) for n in first.diagnostics[0].notes) == 5  # <'a> and 'a on four references
+    fixed = fixed_module(LIFETIMES, first.diagnostics)
+    assert fixed is not None and fixed.startswith("pub fn pick<'a>(a: &'a str, b: &'a str, c: &'a str) -> &'a str {")
+    assert cargo_sandbox(fixed, "picker", PICK_TESTS, "tests.rs", LIMITS).success
 
 
 COUNT_TESTS = '''use counter::count;

@@ -7,9 +7,12 @@ Without the Rust toolchain they skip, and under CI they fail (tests/conftest.py)
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -102,8 +105,9 @@ def test_unit_style_tests_run_inside_the_crate_with_should_panic_results_and_ign
     good = "pub fn add(a: i32, b: i32) -> i32 {\n    a.checked_add(b).expect(\"overflow\")\n}\n"
     result = run(cargo_sandbox, good, UNIT_TESTS)
     outcomes = {c.name: c.outcome for c in result.cases}
-    assert outcomes == {"tests::adds": "passed", "tests::overflows": "passed", "tests::as_result": "passed",
-                        "tests::slow": "skipped"}, result
+    # `#[ignore]` (tests::slow) is not run, as `cargo test` does not run it: every other test passed
+    assert outcomes == {"tests::adds": "passed", "tests::overflows": "passed", "tests::as_result": "passed"}, result
+    assert result.success and rust_feedback.verdict(result) == "passes every test"
     wrong = run(cargo_sandbox, good.replace("checked_add(b).expect(\"overflow\")", "wrapping_sub(b)"), UNIT_TESTS)
     messages = {c.name: (c.outcome, c.message) for c in wrong.cases}
     assert messages["tests::adds"][1].startswith("thread 'tests::adds' panicked at tests.rs:7:9:")
@@ -231,3 +235,156 @@ def test_debians_packaged_regex_is_used_as_a_directory_source(rust_toolchain: ob
         result = run(sandbox, code, limits=SandboxLimits(timeout=30))
     assert result.success, result
     assert result.crates_added == ["regex"]
+
+
+# --------------------------------------------------------------------------- the module against the tests
+
+SHADOWED_UNIT_TESTS = '''#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds() {
+        assert_eq!(add(1, 2), 3);
+    }
+
+    #[test]
+    fn adds_big() {
+        assert!(add(40, 2) == 42, "40 + 2");
+    }
+
+    #[test]
+    fn as_result() -> Result<(), String> {
+        if add(2, 2) == 4 { Ok(()) } else { Err("2 + 2 is not 4".to_string()) }
+    }
+}
+'''
+WRONG = "pub fn add(a: i32, b: i32) -> i32 {\n    a * b + 1000\n}\n"
+SHADOWING = {
+    # macro_rules! reaches everything after it in src/lib.rs: the unit tests' asserts would check nothing.
+    "own_asserts": WRONG + "macro_rules! assert_eq { ($($t:tt)*) => { () }; }\n"
+                           "macro_rules! r#assert { ($($t:tt)*) => { () }; }\n",
+    # ... and the proof module after the tests: its `format!` would write "returned" for a panic.
+    "forged_proof": WRONG + r'''
+macro_rules! format {
+    ($s:literal) => {{
+        let line = std::format!($s).replace(" panicked", " returned");
+        let mut proof = std::fs::OpenOptions::new().write(true).open(channel(1)).unwrap();
+        std::io::Write::write_all(&mut proof, line.as_bytes()).unwrap();
+        std::process::exit(0);
+        #[allow(unreachable_code)]
+        line
+    }};
+    ($($t:tt)*) => { std::format!($($t)*) };
+}
+''',
+    "renamed_import": WRONG + "mod quiet { macro_rules! nothing { ($($t:tt)*) => { () }; } pub(crate) use nothing; }\n"
+                              "use quiet::nothing as assert_eq;\n",
+    # A Result of its own (glob-imported by the tests) whose Termination says every test passed.
+    "own_termination": WRONG + '''pub enum Result<T, E> { Ok(T), Err(E) }
+pub use Result::*;
+impl<T, E> std::process::Termination for Result<T, E> {
+    fn report(self) -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+}
+''',
+}
+
+
+@pytest.mark.parametrize("attack", list(SHADOWING))
+def test_a_module_that_stands_in_for_the_standard_library_is_tampering(cargo_sandbox: CargoSandbox,
+                                                                       attack: str) -> None:
+    result = run(cargo_sandbox, SHADOWING[attack], SHADOWED_UNIT_TESTS)
+    assert result.status == "tampered" and not result.success and result.passed == 0, result
+    reason = {"own_asserts": "defines its own `assert_eq!` (line 4)", "forged_proof": "defines its own `format!`",
+              "renamed_import": "imports something as `assert_eq` (line 5)",
+              "own_termination": "names `Termination`"}[attack]
+    assert reason in result.message and reason in rust_feedback.details(result)  # the model is told why
+
+
+def test_the_proof_module_is_out_of_reach_of_the_modules_macros(cargo_sandbox: CargoSandbox,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("code_generation.cargo_runner.tampering", lambda _source: None)  # the text check off
+    result = run(cargo_sandbox, SHADOWING["forged_proof"], SHADOWED_UNIT_TESTS)
+    assert result.status == "ok" and result.passed == 0, result  # ::std::format! is not the module's format!
+    assert {c.name: c.outcome for c in result.cases}["tests::adds"] == "failed"
+
+
+def test_a_module_with_macros_of_its_own_names_passes(cargo_sandbox: CargoSandbox) -> None:
+    honest = '''// not macro_rules! assert_eq: a comment
+macro_rules! sum_of { ($a:expr, $b:expr) => { $a + $b }; }
+
+/// Says "macro_rules! format" and "use x as assert" in a string only.
+pub const NOTE: &str = "macro_rules! format { } use x as assert;";
+
+pub fn add(a: i32, b: i32) -> i32 {
+    assert!(NOTE.len() > 0);
+    sum_of!(a, b)
+}
+'''
+    result = run(cargo_sandbox, honest, SHADOWED_UNIT_TESTS)
+    assert result.success and result.tests_run == 3, result
+
+
+CORRECT_CODE_PASSES = {
+    # names the crate by a path only (no `use adder::...`): an integration test
+    "path_only": "#[test]\nfn adds() { assert_eq!(adder::add(1, 2), 3); }\n",
+    # a module under a cfg other than cfg(test) is not compiled: its test is not missing
+    "cfg_feature_module": '''#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test] fn a() { assert_eq!(add(1, 2), 3); }
+    #[cfg(feature = "slow-tests")]
+    mod slow { use super::*; #[test] fn b() { assert_eq!(add(2, 2), 4); } }
+    #[cfg(not(test))]
+    mod never { #[test] fn c() {} }
+}
+''',
+    # ignored through cfg_attr: libtest skips it, so the harness does not run it
+    "cfg_attr_ignore": '''use adder::add;
+#[test]
+#[cfg_attr(not(feature = "slow"), ignore)]
+fn slow_adds() { assert_eq!(add(1, 2), 3); }
+#[test]
+fn adds() { assert_eq!(add(1, 2), 3); }
+''',
+    "comment_before_the_body": "use adder::add;\n\n#[test]\nfn adds() // one plus two\n{\n    assert_eq!(add(1, 2), 3);\n}\n",
+    "ignored": "use adder::add;\n#[test]\nfn adds() { assert_eq!(add(1, 2), 3); }\n#[test]\n#[ignore]\n"
+               "fn slow() { assert_eq!(add(1000, 2000), 3001); }\n",
+}
+
+
+@pytest.mark.parametrize("case", list(CORRECT_CODE_PASSES))
+def test_correct_code_passes_whatever_the_shape_of_the_test_file(cargo_sandbox: CargoSandbox, case: str) -> None:
+    result = run(cargo_sandbox, GOOD, CORRECT_CODE_PASSES[case])
+    assert result.success, result
+    ran = {"cfg_feature_module": ["tests::a"], "cfg_attr_ignore": ["adds"]}.get(case, ["adds"])
+    assert [c.name for c in result.cases] == ran
+    assert rust_feedback.verdict(result) == "passes every test"
+
+
+def test_a_crate_named_only_by_a_path_that_the_source_lacks_becomes_feedback(cargo_sandbox: CargoSandbox) -> None:
+    result = run(cargo_sandbox, "pub fn add(a: i32, b: i32) -> i32 {\n    a + b + rand::random::<i32>() * 0\n}\n")
+    assert result.status == "compile_error" and result.crates_unknown == ["rand"], result
+    assert rust_feedback.missing_crate(result) == "rand"
+
+
+def harness() -> ModuleType:
+    """The harness's cargo mode, imported here (it puts its own folder on sys.path: undone)."""
+    saved = list(sys.path)
+    try:
+        return importlib.import_module("code_generation._sandbox_cargo")
+    finally:
+        sys.path[:] = saved
+
+
+def test_the_harness_runs_neither_ignored_tests_nor_conditional_ones_libtest_skips() -> None:
+    tests = [{"name": "plain", "ignored": False, "conditional": False},
+             {"name": "marked", "ignored": True, "conditional": False},
+             {"name": "cfg_attr_ignored", "ignored": False, "conditional": True},
+             {"name": "cfg_attr_run", "ignored": False, "conditional": True},
+             {"name": "cfg_left_out", "ignored": False, "conditional": True}]
+    listed = {"plain", "marked", "cfg_attr_ignored", "cfg_attr_run"}
+    ignored = {"marked", "cfg_attr_ignored", "plain"}  # only a conditional test may be dropped as ignored
+    assert [t["name"] for t in harness().to_run(tests, listed, ignored)] == ["plain", "cfg_attr_run"]
+    assert [t["name"] for t in harness().to_run(tests, None, set())] == [
+        "plain", "cfg_attr_ignored", "cfg_attr_run", "cfg_left_out"]

@@ -14,10 +14,10 @@ from code_generation.loop_state import DEFAULT_TACTICS
 from code_generation.rust import crates, extract, feedback, prompts, syntax, testfile
 from code_generation.rust.diagnostics import CargoResult, Diagnostic, Fix, Note, Paths
 from code_generation.rust.package import build_package
-from code_generation.rust.safety import lying_equality
+from code_generation.rust.safety import lying_equality, shadowed_std, tampering
 from code_generation.tactics import tactic_names
 from code_generation.testspec import TestFileError
-from code_generation.types import LoopSettings
+from code_generation.types import CodeTask, LoopSettings
 from my_llm.errors import MyLLMError
 from my_llm.model_tiers import ModelProfile
 
@@ -88,7 +88,7 @@ def test_an_integration_test_names_its_crate_and_the_items_it_uses() -> None:
     assert [(t.name, t.should_panic, t.ignored, t.conditional) for t in tests.tests] == [
         ("three", False, False, False), ("zero", True, False, False), ("more::big", False, True, False),
         ("more::slow", False, False, True)]
-    assert tests.expected == ["three", "zero", "more::big"]  # a cfg'd test may not be compiled
+    assert tests.expected == ["three", "zero"]  # a cfg'd test may not be compiled, an ignored one is not run
 
 
 def test_a_crate_available_offline_is_not_taken_for_the_crate_under_test() -> None:
@@ -155,6 +155,92 @@ def test_a_corrected_test_replaces_only_that_function() -> None:
     assert testfile.replace_test(INTEGRATION, "missing", new) is None
 
 
+PATH_ONLY = '#[test]\nfn two_words() {\n    assert_eq!(initials::initials("Ada Lovelace"), "AL");\n}\n'
+
+
+def test_a_test_that_names_the_crate_only_by_a_path_is_an_integration_test() -> None:
+    tests = testfile.analyse(PATH_ONLY, "solver")
+    assert (tests.style, tests.crate, tests.names) == ("integration", "initials", ["initials"])
+    assert get_language("rust").module_name(Path("out/solver.rs"), PATH_ONLY) == "initials"
+    assert testfile.analyse(PATH_ONLY.replace("initials::", "solver::"), "solver").crate == "solver"
+
+
+@pytest.mark.parametrize("source", [
+    # paths through a name a `use` brought in, or a primitive: std's, not a crate
+    "use std::mem;\n#[test]\nfn t() { let (mut a, mut b) = (1, 2); mem::swap(&mut a, &mut b); assert_eq!(i32::MAX, a); }\n",
+    # unit tests reach the module through super: only a root named like the output file is the crate
+    "#[cfg(test)]\nmod tests {\n    use super::*;\n    #[test]\n    fn t() { assert_eq!(helpers::f(), parse::<u8>(\"1\")); }\n}\n",
+])
+def test_paths_of_std_names_and_of_the_modules_own_modules_name_no_crate(source: str) -> None:
+    assert (testfile.analyse(source, "adder").style, testfile.analyse(source, "adder").crate) == ("unit", None)
+
+
+def test_only_cfg_test_leaves_a_module_of_tests_unconditional() -> None:
+    source = '''#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test] fn a() { assert_eq!(f(), 1); }
+    #[cfg(feature = "slow-tests")]
+    mod slow { use super::*; #[test] fn b() { assert_eq!(f(), 1); } }
+    #[cfg(not(test))]
+    mod never { #[test] fn c() {} }
+    #[cfg( test )]
+    mod spaced { #[test] fn d() {} }
+}
+'''
+    tests = testfile.analyse(source)
+    assert [(t.name, t.conditional) for t in tests.tests] == [
+        ("tests::a", False), ("tests::slow::b", True), ("tests::never::c", True), ("tests::spaced::d", False)]
+    assert tests.expected == ["tests::a", "tests::spaced::d"]
+
+
+def test_a_comment_before_a_tests_body_stays_out_of_its_wrapper() -> None:
+    source = "use adder::add;\n\n#[test]\nfn adds() // one plus two\n{\n    assert_eq!(add(1, 2), 3);\n}\n"
+    typed = "use adder::add;\n#[test]\nfn typed() /* why */ -> Result<(), String> // ok\n{ Ok(()) }\n"
+    wrapped = testfile.wrap(source, testfile.analyse(source).tests).splitlines()
+    assert wrapped[2].rstrip() == "#[test] fn adds() { crate::__cs_proof::run(__cs_t_adds) }"
+    assert wrapped[3] == "fn __cs_t_adds() // one plus two"
+    assert "#[test] fn typed() -> Result<(), String> { crate::__cs_proof::run(__cs_t_typed) }" in \
+        testfile.wrap(typed, testfile.analyse(typed).tests)
+
+
+def test_a_test_is_found_by_its_full_name_before_its_function_name() -> None:
+    source = (
+        "use adder::add;\nmod small { use super::*; #[test] fn t() { assert_eq!(add(1, 1), 2); } }\n"
+        "mod large { use super::*; #[test] fn t() { assert_eq!(add(100, 100), 201); } }\n#[test]\nfn u() {}\n")
+    item = testfile.test_function(source, "large::t")
+    assert item is not None and "201" in source[item.start:item.end]
+    assert testfile.test_function(source, "t") is None  # two tests are called t: no guess
+    assert testfile.test_function(source, "other::u") is None
+    assert testfile.test_function(source, "u") is not None
+    revised = testfile.replace_test(source, "large::t", "fn t() { assert_eq!(add(100, 100), 200); }")
+    assert revised == source.replace("201", "200")
+
+
+def test_a_unit_test_file_using_a_crate_of_the_offline_source_stays_unit_style(tmp_path: Path) -> None:
+    make_crate(tmp_path, "regex", "1.7.1")
+    source = '''#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::Regex;
+
+    #[test]
+    fn finds_words() {
+        let re = Regex::new(r"\\w+").unwrap();
+        assert_eq!(count_words(&re, "a b c"), 3);
+    }
+}
+'''
+    rust, chosen = get_language("rust"), LoopSettings(crate_source=str(tmp_path))
+    name = rust.module_name(Path("words/src/lib.rs"), source, chosen)
+    spec = rust.analyse_tests(source, name, "tests.rs")
+    assert (name, spec.imported_names) == ("words", [])
+    (message,) = rust.opening(CodeTask("Count words.", name, source, "tests.rs", language="rust"), spec, chosen)[0]
+    assert "`#[cfg(test)]` module" in str(message.content) and "`regex`" in str(message.content)
+    reply = "```rust\nuse regex::Regex;\npub fn count_words(re: &Regex, s: &str) -> usize { re.find_iter(s).count() }\n```"
+    assert extract.extract_module(reply, name, spec.imported_names).code is not None
+
+
 # --------------------------------------------------------------------------- extraction
 
 
@@ -174,6 +260,24 @@ def test_extraction_cuts_main_tests_and_self_imports_with_their_comments() -> No
     assert "does not define `add`" in extract.extract_module("```rust\npub fn sub() {}\n```", "adder", ["add"]).notes[-1]
 
 
+def test_extraction_cuts_an_item_from_its_start_and_keeps_blank_lines_inside_literals() -> None:
+    one_line = extract.clean_module("pub fn add(a: i32, b: i32) -> i32 { a + b } fn main() { println!(\"{}\", add(1, 2)); }\n",
+                                    "adder")
+    assert (one_line.code, one_line.notes) == ("pub fn add(a: i32, b: i32) -> i32 { a + b }\n",
+                                               ["removed `fn main` (example usage)"])
+    banner = 'pub const BANNER: &str = r"top\n\n\n\nbottom";\n\n\n\nfn main() {}\n\n\n\npub fn f() {}\n'
+    assert extract.clean_module(banner, "adder").code == 'pub const BANNER: &str = r"top\n\n\n\nbottom";\n\npub fn f() {}\n'
+
+
+def test_stubs_reach_functions_in_inline_modules_and_trait_default_methods() -> None:
+    code = ("mod imp {\n    pub fn add(a: i32, b: i32) -> i32 { a + b }\n    impl super::S { fn g(&self) -> i32 { 1 } }\n}\n"
+            "pub use imp::add;\npub struct S;\npub trait Shape { fn area(&self) -> f64 { 2.0 * 3.0 } fn name(&self);"
+            " }\n")
+    assert extract.stubbed(code) == (
+        "mod imp {\n    pub fn add(a: i32, b: i32) -> i32 { todo!() }\n    impl super::S { fn g(&self) -> i32 { todo!() } }\n}\n"
+        "pub use imp::add;\npub struct S;\npub trait Shape { fn area(&self) -> f64 { todo!() } fn name(&self); }\n")
+
+
 def test_stubs_keep_every_signature_and_compute_nothing() -> None:
     code = "pub struct S { v: Vec<i32> }\nimpl S {\n    pub fn new() -> Self { S { v: vec![] } }\n}\npub fn add(a: i32) -> i32 { a }\n"
     assert extract.stubbed(code) == ("pub struct S { v: Vec<i32> }\nimpl S {\n    pub fn new() -> Self { todo!() }\n}\n"
@@ -183,6 +287,41 @@ def test_stubs_keep_every_signature_and_compute_nothing() -> None:
 def test_a_partial_eq_that_says_equal_to_everything_is_named() -> None:
     assert "always returns true" in (lying_equality("impl PartialEq<i32> for X { fn eq(&self, _: &i32) -> bool { true } }") or "")
     assert lying_equality("impl PartialEq for X { fn eq(&self, o: &X) -> bool { self.0 == o.0 } }") is None
+
+
+@pytest.mark.parametrize(("module", "reason"), [
+    ("macro_rules! assert_eq { ($($t:tt)*) => { () }; }", "defines its own `assert_eq!` (line 1)"),
+    ("\n#[macro_export]\nmacro_rules! r#panic { ($($t:tt)*) => {}; }", "defines its own `panic!` (line 3)"),
+    ("macro_rules! make { ($n:ident) => { macro_rules! $n { () => {} } }; }", "whose name is a name its caller gives"),
+    ("pub(crate) use quiet::nothing as debug_assert;", "imports something as `debug_assert`"),
+    ("use helpers::{a, b as r#format};", "imports something as `format`"),
+    ("extern crate core as std;", "imports something as `std`"),
+    ("pub mod std { pub fn f() {} }", "defines a module named `std`"),
+    ("impl std::process::Termination for Out { fn report(self) -> std::process::ExitCode { todo!() } }",
+     "names `Termination`"),
+])
+def test_a_module_that_takes_a_name_of_the_standard_library_is_named(module: str, reason: str) -> None:
+    found = shadowed_std(module)
+    assert found is not None and reason in found
+    assert tampering(module) == found
+
+
+def test_std_names_in_comments_strings_casts_and_plain_imports_are_not_tampering() -> None:
+    honest = '''// macro_rules! assert_eq { } and use x as vec;
+use std::panic;
+use std::fmt::Write as _;
+use std::io::{self, Read as IoRead};
+macro_rules! my_assert { ($e:expr) => { assert!($e) }; }
+/// "mod std", `impl Termination`
+pub fn f(x: i64) -> u8 { let s = "macro_rules! format"; my_assert!(s.len() > 0); x as u8 }
+pub mod std_utils {}
+'''
+    assert shadowed_std(honest) is None and tampering(honest) is None
+
+
+def test_use_names_are_the_last_segments_or_their_new_names() -> None:
+    masked = syntax.mask("use std::{mem, fmt::Write as W};\nuse a::b::c;\nuse super::*;\nuse x::{self, y::{z, r#w}};\n")
+    assert syntax.use_names(masked) == {"mem", "W", "c", "z", "w"}
 
 
 # --------------------------------------------------------------------------- the offline source

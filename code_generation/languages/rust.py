@@ -24,13 +24,26 @@ from code_generation import cargo_runner
 from code_generation.extract import Extraction
 from code_generation.languages.base import CaseNote, Language, register_language
 from code_generation.runner import SandboxLimits, SandboxResult
-from code_generation.rust import crates, extract, feedback, prompts, testfile, testgen
+from code_generation.rust import crates, extract, feedback, prompts, syntax, testfile, testgen
 from code_generation.testspec import TestSpec
 from code_generation.types import CodeTask, LoopSettings, Observer, Sandbox
 from my_llm.usage import UsageTracker
 
 # The closing fence, and where a small model goes on after the library: main, its own tests, examples.
 STOP_SEQUENCES = ("\n```\n", "\nfn main(", "\n#[cfg(test)]", "\n// Example")
+
+
+def _available(settings: Any) -> frozenset[str]:
+    """The crates of the offline source the settings choose: dependencies, not the crate under test."""
+    source = crates.offline_source(getattr(settings, "crate_source", None))
+    return frozenset(source.crates) if source is not None else frozenset()
+
+
+def _dependencies(test_source: str, crate: str) -> frozenset[str]:
+    """Every crate the test file names but `crate`: module_name chose the crate under test with the
+    settings' offline source, so the others are its dependencies (analyse_tests is given no
+    settings; a unit-style file with ``use regex::Regex`` is not an integration test of regex)."""
+    return frozenset(testfile.crate_candidates(syntax.mask(test_source), stem=crate)) - {crate}
 
 
 @register_language
@@ -48,7 +61,8 @@ class Rust(Language):
     reply_tokens = 2048
 
     def analyse_tests(self, test_source: str, module_name: str, test_filename: str) -> TestSpec:
-        tests = testfile.analyse(test_source, module_name, label=test_filename)
+        tests = testfile.analyse(test_source, module_name, _dependencies(test_source, module_name),
+                                 label=test_filename)
         return TestSpec(module_name, tests.names, {t.function for t in tests.tests}, len(tests.tests))
 
     def module_name(self, output_file: Path, test_source: str | None, settings: Any = None,
@@ -56,16 +70,15 @@ class Rust(Language):
         """The crate's name (README, "Rust": the test file's paths, else the output's stem or folder)."""
         if test_source is None:
             return testfile.crate_name(None, output_file)
-        source = crates.offline_source(getattr(settings, "crate_source", None))
-        available = frozenset(source.crates) if source is not None else frozenset()
-        return testfile.crate_name(testfile.analyse(test_source, output_file.stem, available, label), output_file)
+        tests = testfile.analyse(test_source, output_file.stem, _available(settings), label)
+        return testfile.crate_name(tests, output_file)
 
     def check_environment(self, settings: Any) -> None:
         cargo_runner.find_toolchain()
         crates.offline_source(getattr(settings, "crate_source", None))
 
     def opening(self, task: CodeTask, spec: TestSpec, settings: LoopSettings) -> tuple[list[BaseMessage], str | None]:
-        tests = testfile.analyse(task.test_source, task.module_name, label=task.test_filename)
+        tests = testfile.analyse(task.test_source, task.module_name, _available(settings), label=task.test_filename)
         source = crates.offline_source(settings.crate_source)
         text = f"{task.prompt}\n{task.test_source}"
         mentioned = [c for c in (source.names if source else []) if re.search(rf"\b{re.escape(c)}\b", text)]

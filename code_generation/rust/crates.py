@@ -141,6 +141,9 @@ class Dependencies:
     packages: dict[str, str]  # package name -> version
     added: list[str]  # crates (as the code names them) taken from the source
     missing: list[str]  # crates named in ``use``/``extern crate`` that the source lacks
+    # Named only by a path (``rand::random()``) and lacking from the source: a local name to us, a
+    # missing crate when the compiler cannot resolve it either (rust/feedback.py: missing_crate).
+    unknown: list[str] = field(default_factory=list)
 
 
 def dependencies(code: str, test_source: str, crate: str, source: CrateSource | None) -> Dependencies:
@@ -150,4 +153,5 @@ def dependencies(code: str, test_source: str, crate: str, source: CrateSource | 
     declared = set(used_crates(code, test_source, own=crate, paths=False))
     added = [c for c in named if c in available]
     missing = [c for c in named if c not in available and c in declared]
-    return Dependencies({available[c][0]: available[c][1] for c in added}, added, missing)
+    unknown = [c for c in named if c not in available and c not in declared]
+    return Dependencies({available[c][0]: available[c][1] for c in added}, added, missing, unknown)

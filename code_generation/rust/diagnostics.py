@@ -33,6 +33,7 @@ class Note:
     level: str  # "help" | "note" | ...
     message: str
     fixes: list[Fix] = field(default_factory=list)
+    cut: bool = False  # the harness kept only the first of its fixes: never to be made (rust/fixes.py)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class CargoResult(SandboxResult):
     cargo_errors: str = ""  # cargo's own errors (a crate it could not resolve), when the build failed
     crates_added: list[str] = field(default_factory=list)  # dependencies taken from the offline source
     crates_missing: list[str] = field(default_factory=list)  # crates the code names that the source lacks
+    crates_unknown: list[str] = field(default_factory=list)  # named only by a path, lacking from the source
 
 
 class Paths:
@@ -99,7 +101,8 @@ def diagnostic(event: dict[str, Any], paths: Paths) -> Diagnostic:
     """A ``diagnostic`` event of the harness as a Diagnostic, its places renamed."""
     span = event.get("span") or {}
     file, line = paths.place(str(span.get("file", "")), int(span.get("line") or 0))
-    notes = [Note(str(c.get("level", "")), paths.text(str(c.get("message", ""))), _fixes(c.get("fixes") or [], paths))
+    notes = [Note(str(c.get("level", "")), paths.text(str(c.get("message", ""))), _fixes(c.get("fixes") or [], paths),
+                  bool(c.get("cut")))
              for c in event.get("children") or [] if isinstance(c, dict)]
     return Diagnostic(str(event.get("level", "error")), str(event.get("code") or ""),
                       paths.text(str(event.get("message", ""))), file, line, int(span.get("column") or 0),
@@ -108,13 +111,14 @@ def diagnostic(event: dict[str, Any], paths: Paths) -> Diagnostic:
 
 
 def cargo_result(result: SandboxResult, events: list[dict[str, Any]], paths: Paths,
-                 added: list[str], missing: list[str]) -> CargoResult:
+                 added: list[str], missing: list[str], unknown: list[str] | None = None) -> CargoResult:
     """The sandbox's result with the build's diagnostics, every message's places renamed."""
     found = [diagnostic(e, paths) for e in events if e.get("event") == "diagnostic"]
     failed = next((e for e in events if e.get("event") == "build_failed"), {})
     fields = {name: getattr(result, name) for name in SandboxResult.__dataclass_fields__}
     converted = CargoResult(**fields, diagnostics=found, cargo_errors=paths.text(str(failed.get("cargo", ""))),
-                            crates_added=list(added), crates_missing=list(missing))
+                            crates_added=list(added), crates_missing=list(missing),
+                            crates_unknown=list(unknown or []))
     converted.message = paths.text(converted.message)
     for case in converted.cases:
         case.message = paths.text(case.message)

@@ -65,8 +65,11 @@ def _unwanted(code: str, item: syntax.Item, crate: str) -> str | None:
 
 
 def _with_comments_above(code: str, start: int) -> int:
-    """The item's start moved up over the comment lines right above it (a doc comment would dangle)."""
+    """The item's start moved up over the comment lines right above it (a doc comment would dangle);
+    where the item starts when code comes before it on its line (``pub fn add() {} fn main() {}``)."""
     lines_start = code.rfind("\n", 0, start) + 1
+    if code[lines_start:start].strip():
+        return start
     while lines_start > 0:
         previous = code.rfind("\n", 0, lines_start - 1) + 1
         line = code[previous:lines_start - 1].strip()
@@ -74,6 +77,18 @@ def _with_comments_above(code: str, start: int) -> int:
             break
         lines_start = previous
     return min(start, lines_start)
+
+
+def _fewer_blank_lines(code: str) -> str:
+    """Runs of blank lines (what cutting leaves) made one, but not inside a literal, whose newlines
+    are its value (``r"a\n\n\nb"``)."""
+    spans = syntax.literals(code)
+
+    def one(run: re.Match[str]) -> str:
+        inside = any(start <= run.start() < end for start, end in spans)
+        return run.group(0) if inside else "\n\n"
+
+    return re.sub(r"\n{3,}", one, code)
 
 
 def clean_module(code: str, crate: str) -> Extraction:
@@ -89,7 +104,7 @@ def clean_module(code: str, crate: str) -> Extraction:
             notes.append(reason)
     for start, end in reversed(cuts):
         code = code[:start] + code[end:]
-    code = re.sub(r"\n{3,}", "\n\n", code).strip() + "\n"
+    code = _fewer_blank_lines(code).strip() + "\n"
     masked = syntax.mask(code)
     error = None if masked.count("{") == masked.count("}") else "the braces do not balance"
     return Extraction(code=code, notes=notes, syntax_error=error)
@@ -106,14 +121,15 @@ def extract_module(reply: str, crate: str, required: list[str] | None = None) ->
 
 
 def stubbed(code: str) -> str:
-    """The module with every function body replaced by ``todo!()`` (top level and in impl blocks):
-    the same names and types, and nothing computed. A test that passes on it checks nothing."""
+    """The module with every function body replaced by ``todo!()`` (at any depth of inline modules,
+    in impl blocks and trait default methods): the same names and types, and nothing computed. A
+    test that passes on it checks nothing."""
     masked = syntax.mask(code)
     bodies: list[tuple[int, int]] = []
-    for item in syntax.items(code, masked=masked):
+    for _, item in syntax.walk(code, masked):
         if item.kind == "fn" and item.body:
             bodies.append(item.body)
-        elif item.kind == "impl" and item.body:
+        elif item.kind in {"impl", "trait"} and item.body:
             inner = syntax.items(code, item.body[0] + 1, item.body[1] - 1, masked)
             bodies += [i.body for i in inner if i.kind == "fn" and i.body]
     for start, end in sorted(bodies, reverse=True):

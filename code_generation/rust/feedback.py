@@ -16,6 +16,7 @@ from code_generation.rust.diagnostics import CargoResult, Diagnostic
 from code_generation.verdict import SandboxResult
 
 _NOISE = re.compile(r"`cargo add |rustc --explain|For more information about this error")
+SHOWN_FIXES = 6  # of one note: a lifetime on every reference can be many
 _UNLINKED = re.compile(r"(?:unlinked crate|undeclared crate or module|can't find crate for|"
                        r"unresolved import|no matching package named) `(\w+)")
 
@@ -53,16 +54,19 @@ def render(diagnostic: Diagnostic) -> str:
         if _NOISE.search(note.message):
             continue
         lines.append(f"   = {note.level}: {note.message}")
-        for fix in note.fixes:
+        for fix in note.fixes[:SHOWN_FIXES]:
             lines.append(f"     suggested at {fix.file}:{fix.line}:{fix.column}: `{fix.replacement}`")
+        if len(note.fixes) > SHOWN_FIXES or note.cut:
+            lines.append("     ... and more changes of the same suggestion")
     return "\n".join(lines)
 
 
 def missing_crate(result: SandboxResult) -> str | None:
-    """A crate the code uses that the offline source does not hold, when that is why it failed."""
+    """A crate the code uses that the offline source does not hold, when that is why it failed: one
+    named in a ``use``, or only by a path (``rand::random()``) when the compiler found no such crate."""
     if result.status != "compile_error" or not isinstance(result, CargoResult):
         return None
-    missing = set(result.crates_missing)
+    missing = set(result.crates_missing) | set(result.crates_unknown)
     texts = [d.message + " " + d.label for d in result.diagnostics] + [result.cargo_errors, result.message]
     for text in texts:
         for name in _UNLINKED.findall(text):

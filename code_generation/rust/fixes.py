@@ -8,7 +8,8 @@ they cost one build. Rules, as rustfix's:
 - only fixes inside the module (``src/lib.rs``), never in the tests;
 - a note's fixes all at one place are alternatives (several imports that fit): the first is
   taken; fixes of one note at different places belong together (a multi-part fix): all or none;
-- fixes whose replacement holds a placeholder (``HasPlaceholders``) are skipped;
+- fixes whose replacement holds a placeholder (``HasPlaceholders``) are skipped, and so is a note
+  whose fixes the harness cut (``Note.cut``: a part of a fix is not a fix);
 - the same edit suggested by several errors is made once, and an edit that overlaps one already
   taken is dropped.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from code_generation.rust.diagnostics import Diagnostic, Fix
+from code_generation.rust.diagnostics import Diagnostic, Fix, Note
 
 MODULE_FILE = "src/lib.rs"
 SKIPPED = frozenset({"HasPlaceholders"})
@@ -65,9 +66,11 @@ def _usable(fix: Fix, module_lines: int) -> bool:
             and fix.end_line <= module_lines)
 
 
-def _note_edits(fixes: list[Fix], code: str, starts: list[int], module_lines: int) -> list[Edit]:
-    """One note's edits: the first of its alternatives, or all parts of a multi-part fix."""
-    if not fixes or not all(_usable(f, module_lines) for f in fixes):
+def _note_edits(note: Note, code: str, starts: list[int], module_lines: int) -> list[Edit]:
+    """One note's edits: the first of its alternatives, or all parts of a multi-part fix; none of a
+    note whose fixes were cut."""
+    fixes = note.fixes
+    if note.cut or not fixes or not all(_usable(f, module_lines) for f in fixes):
         return []
     places = {(f.line, f.column, f.end_line, f.end_column) for f in fixes}
     chosen = fixes[:1] if len(places) == 1 else fixes
@@ -82,7 +85,7 @@ def suggested_edits(code: str, diagnostics: Iterable[Diagnostic]) -> list[Edit]:
     taken: list[Edit] = []
     for found in diagnostics:
         for note in found.notes:
-            group = _note_edits(note.fixes, code, starts, module_lines)
+            group = _note_edits(note, code, starts, module_lines)
             if any(_clashes(edit, taken) for edit in group):
                 continue
             taken.extend(e for e in group if e not in taken)

@@ -52,33 +52,35 @@ name = {name}
 path = {path}
 """
 
-# Safe code only (the crate forbids unsafe code): it reaches the pipes through /proc/self/fd.
+# Safe code only (the crate forbids unsafe code): it reaches the pipes through /proc/self/fd. Every
+# path is absolute (`::std::...`, macros too): a unit-style module shares src/lib.rs with it, and a
+# `macro_rules! format` or `mod std` of the module's must not reach it.
 PROOF_MODULE = """
 
 #[allow(dead_code)]
 mod __cs_proof {
     //! create-script's sandbox: proves that a test function came back (code_generation/_sandbox_cargo.py).
-    use std::io::{Read, Write};
+    use ::std::io::{Read as _, Write as _};
 
-    fn channel(index: usize) -> String {
-        let fds = std::env::var("CREATE_SCRIPT_PROOF_FDS").unwrap_or_default();
-        format!("/proc/self/fd/{}", fds.split(',').nth(index).unwrap_or("-"))
+    fn channel(index: usize) -> ::std::string::String {
+        let fds = ::std::env::var("CREATE_SCRIPT_PROOF_FDS").unwrap_or_default();
+        ::std::format!("/proc/self/fd/{}", fds.split(',').nth(index).unwrap_or("-"))
     }
 
     pub fn run<T>(body: fn() -> T) -> T {
-        let mut nonce = String::new();
-        let taken = std::fs::File::open(channel(0)).and_then(|mut pipe| pipe.read_to_string(&mut nonce));
+        let mut nonce = ::std::string::String::new();
+        let taken = ::std::fs::File::open(channel(0)).and_then(|mut pipe| pipe.read_to_string(&mut nonce));
         if taken.is_err() || nonce.is_empty() {
-            panic!("create-script: this test runs only in the create-script sandbox");
+            ::std::panic!("create-script: this test runs only in the create-script sandbox");
         }
-        let outcome = std::panic::catch_unwind(body);
+        let outcome = ::std::panic::catch_unwind(body);
         let kind = if outcome.is_ok() { "returned" } else { "panicked" };
-        let mut proof = std::fs::OpenOptions::new().write(true).open(channel(1)).expect("the proof channel");
-        proof.write_all(format!("{nonce} {kind}\\n").as_bytes()).expect("the proof channel");
-        drop(proof);
+        let mut proof = ::std::fs::OpenOptions::new().write(true).open(channel(1)).expect("the proof channel");
+        proof.write_all(::std::format!("{nonce} {kind}\\n").as_bytes()).expect("the proof channel");
+        ::std::mem::drop(proof);
         match outcome {
-            Ok(value) => value,
-            Err(payload) => std::panic::resume_unwind(payload),
+            ::std::result::Result::Ok(value) => value,
+            ::std::result::Result::Err(payload) => ::std::panic::resume_unwind(payload),
         }
     }
 }

@@ -89,22 +89,32 @@ def _literal_end(source: str, i: int) -> int | None:
     return None
 
 
-def mask(source: str) -> str:
-    """The source with the inside of every comment and literal blanked (same length, same lines)."""
-    out: list[str] = []
-    i, last = 0, 0
+def literals(source: str) -> list[tuple[int, int]]:
+    """Where every comment and literal is, as (start, end) in order: text inside them is not code."""
+    spans: list[tuple[int, int]] = []
+    i = 0
     while i < len(source):
         end = _literal_end(source, i)
         if end is None:
             i += 1
             continue
-        out.append(source[last:i])
-        piece = source[i:end]
+        spans.append((i, end))
+        i = end
+    return spans
+
+
+def mask(source: str) -> str:
+    """The source with the inside of every comment and literal blanked (same length, same lines)."""
+    out: list[str] = []
+    last = 0
+    for start, end in literals(source):
+        out.append(source[last:start])
+        piece = source[start:end]
         if piece.startswith(("//", "/*")):
             out.append(_blank(piece))
         else:  # keep the quotes' places, blank the contents
             out.append(piece[0] + _blank(piece[1:-1]) + piece[-1] if len(piece) > 1 else piece)
-        i = last = end
+        last = end
     out.append(source[last:])
     return "".join(out)
 
@@ -276,9 +286,24 @@ def use_roots(masked: str) -> list[str]:
 
 
 def path_roots(masked: str) -> list[str]:
-    """Lower-case first segments of paths in code (``regex::Regex::new`` -> regex), in order."""
-    roots = re.findall(r"(?<![\w:.'])([a-z_][a-z0-9_]*)\s*::", masked)
+    """Lower-case first segments of paths in code (``regex::Regex::new`` -> regex), in order; not
+    a function called with a turbofish (``parse::<u8>(s)``)."""
+    roots = re.findall(r"(?<![\w:.'])([a-z_][a-z0-9_]*)\s*::(?!\s*<)", masked)
     return list(dict.fromkeys(roots))
+
+
+def use_names(masked: str) -> set[str]:
+    """The names ``use`` lines bring in: each path's last segment or its ``as`` name
+    (``use std::{mem, fmt::Write as W};`` -> mem, W)."""
+    names: set[str] = set()
+    for tree in re.findall(r"(?<![\w:$])use\s+([^;]*);", masked):
+        for part in re.split(r"[{},]", tree):
+            words = part.split()
+            if len(words) >= 3 and words[-2] == "as":
+                names.add(words[-1].removeprefix("r#"))
+            elif words:
+                names.add(re.split(r"\s*::\s*", " ".join(words))[-1].removeprefix("r#"))
+    return names - {"*", "self", "_", ""}
 
 
 def local_modules(masked: str) -> set[str]:

@@ -67,19 +67,35 @@ class RustTestFile:
 
     @property
     def expected(self) -> list[str]:
-        """Tests that surely exist once compiled (no cfg on the way): each must report a result."""
-        return [t.name for t in self.tests if not t.conditional]
+        """Tests that surely exist once compiled (no cfg on the way) and run (not ``#[ignore]``, which
+        libtest skips unless asked): each must report a result."""
+        return [t.name for t in self.tests if not t.conditional and not t.ignored]
 
 
 def _valid_crate(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)) and name not in RUST_KEYWORDS and name != "_"
 
 
+def _path_crates(masked: str, local: set[str], stem: str) -> list[str]:
+    """Crates a test file names only by a path (``adder::add(1, 2)``, no ``use``): a root named like
+    the output file; in a file that never reaches into the crate as unit tests do (``super::``,
+    ``crate::``), also any root that is not std's, a primitive, a local module or a name a ``use``
+    brought in (``use std::mem;`` ... ``mem::swap``)."""
+    imported = syntax.use_names(masked)
+    roots = [r for r in syntax.path_roots(masked)
+             if r not in NOT_CRATES and r not in PRIMITIVES and r not in local and r not in imported]
+    if re.search(r"(?<![\w:])(?:super|crate)\s*::", masked):
+        return [r for r in roots if r == stem]
+    return roots
+
+
 def crate_candidates(masked: str, available: frozenset[str] = frozenset(), stem: str = "") -> list[str]:
-    """The crates a test file's ``use`` paths and ``extern crate`` lines name, other than std's and
-    the ones available as dependencies (unless named like the output file)."""
+    """The crates a test file's ``use`` paths, ``extern crate`` lines and paths name (see
+    `_path_crates`), other than std's and the ones available as dependencies (unless named like
+    the output file)."""
     local = syntax.local_modules(masked)
     roots = [r for r in syntax.use_roots(masked) if r not in NOT_CRATES and r not in local]
+    roots = list(dict.fromkeys([*roots, *_path_crates(masked, local, stem)]))
     return [r for r in roots if r not in available or r == stem]
 
 
@@ -113,6 +129,12 @@ def _test_of(path: tuple[str, ...], item: syntax.Item, masked: str, module_cfg: 
                     module_cfg or any(p in COPIED_ATTRIBUTES for p in paths), item)
 
 
+def _unconditional(attribute: syntax.Attribute) -> bool:
+    """``#[cfg(test)]``, which holds whenever tests are built; any other cfg may leave the item out
+    (``cfg(not(test))``, ``cfg(feature = "slow-tests")``)."""
+    return re.sub(r"\s+", "", attribute.text) == "#[cfg(test)]"
+
+
 def find_tests(source: str, masked: str | None = None) -> list[RustTest]:
     """Every ``#[test]`` function, at any depth of inline modules, in file order."""
     masked = syntax.mask(source) if masked is None else masked
@@ -123,7 +145,7 @@ def find_tests(source: str, masked: str | None = None) -> list[RustTest]:
         if unsupported and item.kind == "fn":
             raise TestFileError(f"the test `{item.name}` uses #[{unsupported[0]}]: only plain #[test] functions "
                                 "are supported (no async runtime is available offline)")
-        if item.kind == "mod" and any(a.path in COPIED_ATTRIBUTES and "test" not in a.text
+        if item.kind == "mod" and any(a.path in COPIED_ATTRIBUTES and not _unconditional(a)
                                       for a in item.attributes):
             cfg_modules.add((*path, item.name))
         if item.kind != "fn":
@@ -169,11 +191,13 @@ def _blank(text: str) -> str:
     return re.sub(r"[^\n]", " ", text)
 
 
-def _return_type(source: str, masked: str, item: syntax.Item) -> str:
+def _return_type(masked: str, item: syntax.Item) -> str:
+    """``-> Result<(), String>`` or nothing, from the masked text: a comment before the body's
+    brace (``fn t() // why``) would swallow the wrapper's body."""
     params = masked.find("(", item.name_at)
     close = syntax.match_bracket(masked, params)
     assert item.body is not None
-    return " ".join(source[close:item.body[0]].split())
+    return " ".join(masked[close:item.body[0]].split())
 
 
 def wrap(source: str, tests: list[RustTest]) -> str:
@@ -189,7 +213,7 @@ def wrap(source: str, tests: list[RustTest]) -> str:
         item = test.item
         moved = [a for a in item.attributes if a.path in MOVED_ATTRIBUTES]
         copied = [a.text for a in item.attributes if a.path in COPIED_ATTRIBUTES]
-        ret = _return_type(source, masked, item)
+        ret = _return_type(masked, item)
         name = item.name
         parts = ["#[test]", *[a.text for a in moved if a.path != "test"], *copied, f"fn {name}()", ret,
                  f"{{ {PROOF_CALL}({WRAPPED_PREFIX}{name}) }} "]
@@ -202,9 +226,14 @@ def wrap(source: str, tests: list[RustTest]) -> str:
 
 
 def test_function(source: str, name: str) -> syntax.Item | None:
-    """The function item of the test called `name` (a libtest name or a bare function name)."""
-    short = name.rsplit("::", 1)[-1]
-    return next((t.item for t in find_tests(source) if t.name == name or t.function == short), None)
+    """The function item of the test called `name`: its libtest name (``large::t``), else a bare
+    function name that only one test has (``t`` of ``small::t`` and ``large::t`` is ambiguous)."""
+    tests = find_tests(source)
+    exact = next((t.item for t in tests if t.name == name), None)
+    if exact is not None or "::" in name:
+        return exact
+    named = [t.item for t in tests if t.function == name]
+    return named[0] if len(named) == 1 else None
 
 
 def replace_test(source: str, name: str, new_function: str) -> str | None:
