@@ -1,0 +1,41 @@
+"""The complete-file benchmark's report: each configuration against the single calls of its own runs, and the plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from benchmarks.completion import CONFIGS, OVERRIDES, plot, report
+
+
+def row(task: str, strategy: str, single: bool, solved: bool, set_: str = "humaneval") -> dict[str, object]:
+    return {"set": set_, "task": task, "strategy": strategy, "single_solved": single, "solved": solved,
+            "accepted": solved, "tokens_out": 100, "single_tokens_out": 40, "single_seconds": 1.0, "seconds": 3.0,
+            "commit": "abc1234"}
+
+
+ROWS = [row("HumanEval/0", "analyzers", True, True), row("HumanEval/1", "analyzers", False, False),
+        row("HumanEval/0", "agreement", True, True), row("HumanEval/1", "agreement", False, True)]
+
+
+def test_each_configuration_is_compared_with_the_single_calls_of_its_own_runs() -> None:
+    console = Console(record=True, width=200)
+    report(ROWS, console)
+    text = console.export_text()
+    rows = {cells[0]: cells for cells in ([c.strip() for c in line.split("│")[1:-1]]
+                                          for line in text.splitlines() if line.startswith("│"))}
+    # strategy, tasks, solved, rate, its own single, gain (points), ...
+    assert rows["agreement"][1:6] == ["2", "2", "100.0%", "1", "+50.0"]
+    assert rows["analyzers"][1:6] == ["2", "1", "50.0%", "1", "+0.0"]
+    assert rows["single"][1:4] == ["2", "1", "50.0%"]
+
+
+def test_the_plot_is_written(tmp_path: Path) -> None:
+    path = plot(ROWS, tmp_path / "completion.png")
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_agreement_runs_four_candidates_with_the_same_analyzers_as_doctest() -> None:
+    assert CONFIGS["agreement"] == CONFIGS["analyzers+doctest"]
+    assert OVERRIDES["agreement"] == {"candidates": 4, "agreement": True}
