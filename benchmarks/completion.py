@@ -116,18 +116,39 @@ def run_one(task: Task, config: str, chat: Any, args: argparse.Namespace) -> dic
     }
 
 
-def report(rows: list[dict[str, Any]], console: Console) -> None:
-    """Per set: single (from the first config's rows) and each config, solved and cost."""
+def paired(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Set -> configuration -> rows, only the tasks every configuration of the set has run (a
+    partial run of one configuration is compared on the same tasks as the others)."""
     latest = {(r["set"], r["task"], r["strategy"]): r for r in rows}
+    tasks: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for set_, task, config in latest:
+        tasks[set_][config].add(task)
     by_set: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for (set_, _, config), row in sorted(latest.items()):
-        by_set[set_][config].append(row)
-    for set_, configs in by_set.items():
-        table = Table(title=f"{set_} as completion ({', '.join(sorted({r['commit'] for c in configs.values() for r in c}))})")
+    for (set_, task, config), row in sorted(latest.items(), key=lambda item: (item[0][0], item[0][2], _order(item[0][1]))):
+        if all(task in done for done in tasks[set_].values()):
+            by_set[set_][config].append(row)
+    return by_set
+
+
+def _order(task: str) -> tuple[int, str]:
+    """HumanEval/10 after HumanEval/9."""
+    head, _, tail = task.rpartition("/")
+    return (int(tail), head) if tail.isdigit() else (0, task)
+
+
+def report(rows: list[dict[str, Any]], console: Console) -> None:
+    """Per set, on the tasks every configuration ran: single (the first configuration's first
+    candidates) and each configuration, solved, against its own runs' single call, and cost."""
+    for set_, configs in paired(rows).items():
+        commits = ", ".join(sorted({r["commit"] for c in configs.values() for r in c}))
+        table = Table(title=f"{set_} as completion ({commits})")
         for column in ("strategy", "tasks", "solved", "rate", "its own single", "gain (points)", "accepted",
                        "tokens out / task", "s / task"):
             table.add_column(column, justify="left" if column == "strategy" else "right")
-        first_config = next(iter(configs.values()))
+        # A plain completion is one call alone: the single row comes from a one-candidate run when
+        # there is one (with several candidates the first shares the model's batch with the others).
+        first_config = next((items for items in configs.values()
+                             if all(r.get("candidates_per_round", 1) == 1 for r in items)), next(iter(configs.values())))
         n = len(first_config)
         single = sum(r["single_solved"] for r in first_config)
         table.add_row("single", str(n), str(single), f"{100 * single / n:.1f}%", "-", "-", "-",
@@ -149,13 +170,13 @@ def plot(rows: list[dict[str, Any]], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    latest = {(r["set"], r["task"], r["strategy"]): r for r in rows}
-    sets = sorted({s for s, _, _ in latest})
-    configs = list(dict.fromkeys(c for _, _, c in latest))
+    by_set = paired(rows)
+    sets = sorted(by_set)
+    configs = list(dict.fromkeys(c for per in by_set.values() for c in per))
     fig, axes = plt.subplots(1, len(sets), figsize=(4 + 2.5 * len(configs), 4), squeeze=False)
     for ax, set_ in zip(axes[0], sets, strict=True):
         for i, config in enumerate(configs):
-            items = [r for (s, _, c), r in latest.items() if s == set_ and c == config]
+            items = by_set[set_].get(config, [])
             if not items:
                 continue
             own = 100 * sum(r["single_solved"] for r in items) / len(items)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from benchmarks.completion import CONFIGS, OVERRIDES, plot, report
+from benchmarks.completion import CONFIGS, OVERRIDES, paired, plot, report
 
 
 def row(task: str, strategy: str, single: bool, solved: bool, set_: str = "humaneval") -> dict[str, object]:
@@ -39,3 +39,15 @@ def test_the_plot_is_written(tmp_path: Path) -> None:
 def test_agreement_runs_four_candidates_with_the_same_analyzers_as_doctest() -> None:
     assert CONFIGS["agreement"] == CONFIGS["analyzers+doctest"]
     assert OVERRIDES["agreement"] == {"candidates": 4, "agreement": True}
+
+
+def test_only_tasks_every_configuration_ran_are_compared_and_single_is_a_lone_call() -> None:
+    many = [{**r, "candidates_per_round": 4, "single_solved": False} for r in ROWS if r["strategy"] == "agreement"]
+    lone = [{**r, "candidates_per_round": 1} for r in ROWS if r["strategy"] == "analyzers"]
+    partial = [*many, *lone, row("HumanEval/2", "analyzers", True, True)]  # only one configuration ran /2
+    assert {c: [r["task"] for r in rs] for c, rs in paired(partial)["humaneval"].items()} == {
+        "agreement": ["HumanEval/0", "HumanEval/1"], "analyzers": ["HumanEval/0", "HumanEval/1"]}
+    console = Console(record=True, width=200)
+    report(partial, console)
+    single = next(line for line in console.export_text().splitlines() if line.startswith("│ single"))
+    assert [c.strip() for c in single.split("│")[1:-1]][1:4] == ["2", "1", "50.0%"]  # the lone call's, not 0 of 2
