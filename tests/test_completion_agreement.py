@@ -149,3 +149,16 @@ def test_the_command_line_chooses_by_agreement_with_four_candidates(tmp_path: Pa
     request = json.loads((tmp_path / "run" / "request.json").read_text())
     assert request["settings"]["agreement"] is True and request["settings"]["candidates"] == 4
     assert path.read_text() == SOURCE  # no --write: the file is untouched
+
+
+def test_agreement_is_on_by_default_for_the_embedded_model_only() -> None:
+    from code_generation.completion.api import choose_agreement
+    from code_generation.completion.settings import CompletionSettings
+    from my_llm.model_tiers import LOCAL_FILE_PROFILE, REMOTE_PROFILE, TIERS
+
+    plain = CompletionSettings(Path("f.py"))
+    assert all(choose_agreement(plain, tier.profile) for tier in TIERS.values())
+    assert choose_agreement(plain, LOCAL_FILE_PROFILE) and not choose_agreement(plain, REMOTE_PROFILE)
+    assert not choose_agreement(CompletionSettings(Path("f.py"), candidates=2), TIERS["1.5b"].profile)
+    assert not choose_agreement(CompletionSettings(Path("f.py"), agreement=False), TIERS["1.5b"].profile)
+    assert choose_agreement(CompletionSettings(Path("f.py"), agreement=True), REMOTE_PROFILE)

@@ -31,6 +31,7 @@ from code_generation.run_folder import RunFolder
 from code_generation.runner import SandboxLimits
 from code_generation.types import FanOut
 from my_llm.errors import MyLLMError
+from my_llm.model_tiers import ModelProfile
 from my_llm.models import describe_model, get_chat_model, profile_of
 from my_llm.response_cache import CachedChatModel, ResponseCache
 from my_llm.usage import CallUsage, UsageTracker
@@ -178,7 +179,15 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _request_record(settings: CompletionSettings, document: Document, model: str, candidates: int) -> dict[str, Any]:
+def choose_agreement(settings: CompletionSettings, profile: ModelProfile) -> bool:
+    """The user's choice, else the profile's unless fewer than 3 candidates were asked for."""
+    if settings.agreement is not None:
+        return settings.agreement
+    return profile.completion_agreement and (settings.candidates is None or settings.candidates >= 3)
+
+
+def _request_record(settings: CompletionSettings, document: Document, model: str, candidates: int,
+                    agreement: bool) -> dict[str, Any]:
     return {
         "file": str(settings.file), "line": settings.line, "column": settings.column,
         "insertion": {"byte_offset": document.start, "replaced_bytes": document.end - document.start,
@@ -187,7 +196,7 @@ def _request_record(settings: CompletionSettings, document: Document, model: str
         "instruction": settings.instruction, "analyzers": list(settings.all_analyzers), "model": model,
         "settings": {"max_iterations": settings.max_iterations, "candidates": candidates,
                      "temperature": settings.temperature, "seed": settings.seed, "timeout": settings.timeout,
-                     "write": settings.write, "cache": settings.cache, "agreement": settings.agreement},
+                     "write": settings.write, "cache": settings.cache, "agreement": agreement},
     }
 
 
@@ -218,12 +227,13 @@ def complete_file(settings: CompletionSettings, chat: BaseChatModel | None = Non
     checked = check_settings(settings)
     document = checked.document
     chat = chat if chat is not None else _chat(settings)
-    candidates = settings.candidates or (AGREEMENT_CANDIDATES if settings.agreement else profile_of(chat).candidates)
+    agreement = choose_agreement(settings, profile_of(chat))
+    candidates = settings.candidates or (AGREEMENT_CANDIDATES if agreement else profile_of(chat).candidates)
     model = describe_model(chat)
     if observer is not None:
         observer.event(f"Model: {model}")
     folder = RunFolder.create(f"complete {settings.file.name}", base=settings.runs_base, exact=settings.run_dir)
-    folder.write_json("request.json", _request_record(settings, document, model, candidates))
+    folder.write_json("request.json", _request_record(settings, document, model, candidates, agreement))
     usage = UsageTracker(model_name=getattr(chat, "model_name", None) or model)
     history = history if history is not None else _history(settings.memory)
     observers = _Fanout(_Recorder(folder, document), _MemoryLog(history, folder.path.name) if history is not None else None,
@@ -238,7 +248,7 @@ def complete_file(settings: CompletionSettings, chat: BaseChatModel | None = Non
             raise MyLLMError(f"{settings.file} changed during the run: rerun once it is saved")
 
     search_settings = SearchSettings(settings.max_iterations, candidates, settings.temperature,
-                                     agreement=settings.agreement)
+                                     agreement=agreement)
     search = Search(document, chat, analyst, search_settings, observers, usage, settings.file.name,
                     settings.instruction, guard)
     try:

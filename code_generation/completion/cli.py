@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL")
     parser.add_argument("--max-iterations", type=max_iterations_type, default=4, help="rounds of the search (1-100)")
     parser.add_argument("--candidates", type=candidates_type, default=None, help="completions per round (default: the model's profile)")
-    parser.add_argument("--agreement", action="store_true", help="of the completions every analyzer accepts, keep the one whose results most others share on inputs the model proposes (default --candidates 4)")
+    parser.add_argument("--agreement", action=argparse.BooleanOptionalAction, default=None, help="of the completions every analyzer accepts, keep the one whose results most others share on inputs the model proposes, 4 candidates a round unless --candidates says (default: on for the embedded model, off for remote ones)")
     parser.add_argument("--temperature", type=temperature_type, default=0.2, help="sampling temperature of the first round")
     parser.add_argument("--seed", type=seed_type, default=None, help="sampling seed, for reproducible runs")
     parser.add_argument("--timeout", type=timeout_type, default=30.0, help="seconds allowed for each sandboxed run (tests, examples)")

@@ -26,7 +26,9 @@ class CompletionSettings:
     base_url: str | None = None
     max_iterations: int = 4
     candidates: int | None = None  # None: the model's profile (AGREEMENT_CANDIDATES with agreement)
-    agreement: bool = False  # of the accepted candidates, the one whose results most others share
+    # Of the accepted candidates, the one whose results most others share; None: the model's profile
+    # says (on for the embedded model, unless --candidates asks for fewer than 3).
+    agreement: bool | None = None
     temperature: float = 0.2
     seed: int | None = None
     timeout: float = 30.0

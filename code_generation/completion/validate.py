@@ -86,7 +86,7 @@ def check_settings(settings: CompletionSettings) -> CheckedInput:
     document = check_position(settings, data)
     validate_input.check_numbers(cast(Any, settings))
     check_analyzers(settings.analyzers)
-    if settings.agreement and settings.candidates is not None and settings.candidates < 3:
+    if settings.agreement is True and settings.candidates is not None and settings.candidates < 3:
         raise MyLLMError(f"--agreement compares candidates, and {settings.candidates} cannot outvote each other: "
                          "give --candidates 3 or more, or leave it out")
     test_source = check_tests(settings)
