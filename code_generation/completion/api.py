@@ -227,8 +227,9 @@ def complete_file(settings: CompletionSettings, chat: BaseChatModel | None = Non
     checked = check_settings(settings)
     document = checked.document
     chat = chat if chat is not None else _chat(settings)
-    agreement = choose_agreement(settings, profile_of(chat))
-    candidates = settings.candidates or (AGREEMENT_CANDIDATES if agreement else profile_of(chat).candidates)
+    profile = profile_of(chat)
+    agreement = choose_agreement(settings, profile)
+    candidates = settings.candidates or (AGREEMENT_CANDIDATES if agreement else profile.candidates)
     model = describe_model(chat)
     if observer is not None:
         observer.event(f"Model: {model}")

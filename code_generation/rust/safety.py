@@ -75,30 +75,30 @@ def _import_named_like_std(source: str, masked: str) -> str | None:
     return None
 
 
-def _std_module(source: str, masked: str) -> str | None:
-    """A ``mod std`` (``core``, ``alloc``) that paths meant for the standard library would reach, or None."""
-    match = _STD_MODULE.search(masked)
-    if match is None:
-        return None
-    return (f"the module defines a module named `{match.group(1)}` (line {syntax.line_of(source, match.start())}), "
-            "which stands in for the standard library in the tests: give it another name")
+# Names a library has no use for, that would reach into how the tests are run: a `mod std` (or
+# core, alloc) that paths meant for the standard library would reach, and `Termination`.
+_FORBIDDEN = (
+    (_STD_MODULE, "the module defines a module named `{name}` (line {line}), which stands in for the standard "
+                  "library in the tests: give it another name"),
+    (_TERMINATION, "the module names `Termination` (line {line}), the trait that decides whether a test returning "
+                   "a value passed: a library has no use for it"),
+)
 
 
-def _termination(source: str, masked: str) -> str | None:
-    """Code naming ``Termination``, the trait that says whether a test returning a value passed, or None."""
-    match = _TERMINATION.search(masked)
-    if match is None:
-        return None
-    return (f"the module names `Termination` (line {syntax.line_of(source, match.start())}), the trait that decides "
-            "whether a test returning a value passed: a library has no use for it")
+def _forbidden_name(source: str, masked: str) -> str | None:
+    """The first name of _FORBIDDEN the module uses, with why, or None."""
+    for pattern, message in _FORBIDDEN:
+        if (match := pattern.search(masked)) is not None:
+            name = match.group(1) if pattern.groups else match.group(0)
+            return message.format(name=name, line=syntax.line_of(source, match.start()))
+    return None
 
 
 def shadowed_std(module_source: str) -> str | None:
     """Why the module could stand in for the standard library in the tests (see the module's
     docstring), or None. Comments and strings do not count: the masked text is read."""
     masked = syntax.mask(module_source)
-    checks: list[Callable[[str, str], str | None]] = [_macro_named_like_std, _import_named_like_std, _std_module,
-                                                       _termination]
+    checks: list[Callable[[str, str], str | None]] = [_macro_named_like_std, _import_named_like_std, _forbidden_name]
     return next((reason for check in checks if (reason := check(module_source, masked)) is not None), None)
 
 
