@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("output_file", type=Path, help="the module to write (NAME.py), or a Rust library (NAME.rs, src/lib.rs); the extension chooses the language")
     parser.add_argument(
         "--test_file", "--test-file", dest="test_file", type=Path, default=None,
-        help="unittest file the module must pass (Rust: a file of #[test] functions; default: test_<output name> beside the output); written for review if missing",
+        help="unittest file the module must pass (Rust: a file of #[test] functions; default: test_<output name> beside the output, or <crate>/tests/test_<name>.rs for a Rust <crate>/src/<name>.rs); written for review if missing",
     )
     parser.add_argument("--lang", type=language_type, default=None, help="python | rust (default: from the output file's extension, .py or .rs)")
     parser.add_argument("--crate-source", default=None, help="Rust: offline crates for dependencies, a vendored folder or a local registry, or 'none' (default: $CREATE_SCRIPT_CRATE_SOURCE, else /usr/share/cargo/registry when it exists)")

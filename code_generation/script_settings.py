@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from code_generation.languages import language_for
+
 
 @dataclass
 class ScriptSettings:
@@ -41,4 +43,7 @@ class ScriptSettings:
 
     @property
     def resolved_test_file(self) -> Path:
-        return self.test_file or self.output_file.with_name(f"test_{self.output_file.name}")
+        """The test file given, else the language's default place for it (Rust: the crate's tests/)."""
+        if self.test_file is not None:
+            return self.test_file
+        return language_for(self.output_file, self.language).default_test_file(self.output_file)

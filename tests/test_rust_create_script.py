@@ -127,6 +127,25 @@ def test_generated_tests_are_written_for_review_then_used_with_yes(rust_toolchai
     assert any("the model judged wrong wrong and corrected it" in e for e in calls.events)
 
 
+def test_without_a_test_file_the_tests_go_where_cargo_finds_them(rust_toolchain: object, tmp_path: Path) -> None:
+    """`<crate>/src/lib.rs` gets `<crate>/tests/test_lib.rs` (an integration test cargo runs),
+    the `tests` folder made when it is written; an output outside `src/` gets `test_<name>` beside it."""
+    (tmp_path / "adder" / "src").mkdir(parents=True)
+    chat = FakeListChatModel(responses=[fenced(GENERATED)])
+    result = generate_script(settings(tmp_path, test_file=None), chat=chat)
+    written = tmp_path / "adder" / "tests" / "test_lib.rs"
+    assert result.status == "tests_written" and result.exit_code == 3 and written.read_text() == GENERATED
+    assert not (tmp_path / "adder" / "src" / "test_lib.rs").exists()
+
+    written.write_text(GENERATED.replace("assert_eq!(add(2, 2), 5);", "assert_eq!(add(2, 2), 4);"))
+    code = fenced("pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n")
+    result = generate_script(settings(tmp_path, test_file=None, run_dir=tmp_path / "run2"),
+                             chat=FakeListChatModel(responses=[code]))
+    assert result.status == "passed" and (tmp_path / "adder" / "src" / "lib.rs").read_text().startswith("pub fn add")
+    assert ScriptSettings("p", tmp_path / "adder.rs").resolved_test_file == tmp_path / "test_adder.rs"
+    assert ScriptSettings("p", tmp_path / "src" / "m.py").resolved_test_file == tmp_path / "src" / "test_m.py"
+
+
 def test_a_correction_that_passes_on_empty_bodies_is_refused(rust_toolchain: object, tmp_path: Path) -> None:
     (tmp_path / "adder").mkdir()
     code = fenced("pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n")

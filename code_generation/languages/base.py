@@ -54,6 +54,10 @@ class Language(ABC):
         """The name the tests know the module by (Python: the file's stem; Rust: the crate's)."""
         ...
 
+    def default_test_file(self, output_file: Path) -> Path:
+        """Where the tests go when the user names no test file: ``test_<output>`` beside it."""
+        return output_file.with_name(f"test_{output_file.name}")
+
     def check_environment(self, settings: Any) -> None:
         """Raise a one-line MyLLMError when this machine cannot run the language's tests (default: it can)."""
         return None

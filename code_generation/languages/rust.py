@@ -73,6 +73,13 @@ class Rust(Language):
         tests = testfile.analyse(test_source, output_file.stem, _available(settings), label)
         return testfile.crate_name(tests, output_file)
 
+    def default_test_file(self, output_file: Path) -> Path:
+        """``<crate>/tests/test_<stem>.rs`` for a ``<crate>/src/*.rs`` output, where cargo finds
+        integration tests (generated tests are written in that style); else beside the output."""
+        if output_file.parent.name == "src":
+            return output_file.parent.parent / "tests" / f"test_{output_file.name}"
+        return super().default_test_file(output_file)
+
     def check_environment(self, settings: Any) -> None:
         cargo_runner.find_toolchain()
         crates.offline_source(getattr(settings, "crate_source", None))
