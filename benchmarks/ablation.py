@@ -19,19 +19,22 @@ engine exactly as `create-script` runs it) with the profile's candidates per rou
 every configuration, one task at a time. Rows go to benchmarks/results/ablation_<commit>.jsonl
 (`--out`) as each task finishes; a rerun skips the (configuration, set, task, seed) rows there.
 
-Reuse of the baseline. A tactic's hooks say when it can act (`Tactic`, code_generation/loop_state.py):
-`opening`, `reply_prefix` and `clean` shape round 1's request or its code, so such a tactic
-gets a full run; every other hook acts only after round 1's test run, on the way to round 2
-(`repair` too: the loop calls it only when no reply of the round passed). So a configuration
-that differs from the default only by such a "later-round" tactic makes the same round 1,
-and a task whose round-1 reply passed under the default is solved the same way: its row is
-copied from the default's (``"reused": true``) and only the other tasks run. That assumes round
-1 is the same run twice: the same request with the same seed (every call of a run has a fixed
-seed, from `--seed`; the embedded llama.cpp samples with the request's seed). llama.cpp's
-prompt cache and the batching of its two parallel slots might still change a float, and so a
-sample. Every row holds the digests of its round-1 programs, and the report counts the reruns
-of later-round configurations whose round 1 differs from the default's; `--full` runs every
-task anyway, so a spot check covers the tasks the default solved in round 1 too.
+Reuse of the baseline. A tactic's hooks say when it can act (`Tactic`,
+code_generation/loop_state.py): `opening`, `reply_prefix` and `clean` shape round 1's request or its
+code, so such a tactic gets a full run; every other hook acts only after round 1's test run, on the
+way to round 2 (`repair` too: the loop calls it only when no reply of the round passed). So a
+configuration that differs from the default only by such a "later-round" tactic makes the same round
+1, and a task whose round-1 reply passed under the default is solved the same way: its row is copied
+from the default's (``"reused": true``) and only the other tasks run. Likewise a tactic turned off
+(``-NAME``, of either kind) that never acted in the default's run of a task (its row's ``acted``,
+from `LoopOutcome.tactics_acted`: none of its hooks answered, added a note, changed code or ran a
+test) leaves every request of that run as it was, so that row is reused too (``"reused_because"``
+says which rule). Both assume a request is answered the same way twice: the same request with the
+same seed (every call of a run has a fixed seed, from `--seed`; the embedded llama.cpp samples with
+the request's seed). llama.cpp's prompt cache and the batching of its two parallel slots might still
+change a float, and so a sample. Every row holds the digests of its round-1 programs, and the report
+counts the reruns of later-round configurations whose round 1 differs from the default's; `--full`
+runs every task anyway, so a spot check covers the tasks the default solved in round 1 too.
 """
 
 from __future__ import annotations
@@ -213,16 +216,30 @@ def run_task(task: EvalTask, set_name: str, config: Config, chat: BaseChatModel,
                 "tokens_out": 0, "seconds": round(time.monotonic() - started, 3), "model": settings.model,
                 "error": True, "failure": f"harness error: {type(exc).__name__}: {exc}"[:300]}
     return {**pair_row(task, "loop", outcome, settings.model), **meta,
-            "round1": solved_in_round1(outcome), "round1_codes": round1_codes(outcome)}
+            "round1": solved_in_round1(outcome), "round1_codes": round1_codes(outcome),
+            "acted": list(outcome.tactics_acted)}
 
 
-def reused_row(base: dict[str, Any], config: Config) -> dict[str, Any]:
-    """The default's row as this configuration's: it cannot have acted on the task."""
-    return {**base, "config": config.name, "tactics": list(config.tactics), "kind": config.kind, "reused": True}
+def reused_row(base: dict[str, Any], config: Config, why: str) -> dict[str, Any]:
+    """The default's row as this configuration's: the tactic cannot have changed the run."""
+    return {**base, "config": config.name, "tactics": list(config.tactics), "kind": config.kind, "reused": True,
+            "reused_because": why}
 
 
-def reusable(config: Config, base: dict[str, Any] | None, full: bool) -> bool:
-    return not full and config.kind == LATER and base is not None and bool(base.get("round1"))
+def reuse_reason(config: Config, base: dict[str, Any] | None, full: bool) -> str | None:
+    """Why the default's row stands for this configuration's on the task, or None (run it).
+
+    A later-round tactic cannot act on a task solved in round 1; a tactic turned off that never
+    acted in the default's run (`LoopOutcome.tactics_acted`: no answer, note, change or test run
+    of its hooks) leaves every request of the run as it was."""
+    if full or base is None:
+        return None
+    if config.kind == LATER and base.get("round1"):
+        return "solved in round 1"
+    off = config.name[1:] if config.name.startswith("-") else None
+    if off is not None and isinstance(base.get("acted"), list) and off not in base["acted"]:
+        return f"{off} never acted in the default's run"
+    return None
 
 
 # --------------------------------------------------------------------------- the run
@@ -261,9 +278,10 @@ def run_plan(todo: Sequence[tuple[Config, str, EvalTask]], rows: Sequence[dict[s
         for config, set_name, task in todo:
             progress.update(bar, description=f"{config.name} · {set_name} · {task.id}")
             base = baseline.get((set_name, task.id))
-            if reusable(config, base, settings.full):
+            why = reuse_reason(config, base, settings.full)
+            if why is not None:
                 assert base is not None
-                row = reused_row(base, config)
+                row = reused_row(base, config, why)
             else:
                 row = run_task(task, set_name, config, chat, settings)
             log.append(row)
@@ -277,7 +295,7 @@ def _line(row: dict[str, Any]) -> str:
     if row.get("error"):
         return f"{row['config']} {row['task']}: [red]{row['failure']}[/red] (a rerun retries it)"
     if row["reused"]:
-        return f"{row['config']} {row['task']}: [dim]reused the default's row (solved in round 1)[/dim]"
+        return f"{row['config']} {row['task']}: [dim]reused the default's row ({row.get('reused_because', 'solved in round 1')})[/dim]"
     mark = "[green]solved[/green]" if row["solved"] else "[red]not solved[/red]"
     return (f"{row['config']} {row['task']}: {mark} in {row['iterations']} round(s), "
             f"{row['tokens_in']}+{row['tokens_out']} tokens, {row['seconds']:.1f} s")
@@ -349,6 +367,7 @@ def summarize(rows: Iterable[dict[str, Any]], seed: int) -> dict[str, dict[str, 
                                  "tokens_out": sum(r["tokens_out"] for r in own.values()),
                                  "seconds": sum(r["seconds"] for r in own.values()),
                                  "reused": sum(bool(r.get("reused")) for r in own.values()),
+                                 "acted_on": _acted_on(config, base),
                                  "tokens_change": _change(own, base, common, ("tokens_in", "tokens_out")),
                                  "seconds_change": _change(own, base, common, ("seconds",))}
         for set_name in SETS:
@@ -360,6 +379,14 @@ def summarize(rows: Iterable[dict[str, Any]], seed: int) -> dict[str, dict[str, 
                     "delta": sum(own[k]["solved"] for k in shared) - sum(base[k]["solved"] for k in shared)}
         summary[config] = entry
     return summary
+
+
+def _acted_on(config: str, base: dict[Any, dict[str, Any]]) -> str:
+    """For ``-NAME``: on how many of the default's runs that record it the tactic acted ("3/40")."""
+    recorded = [r["acted"] for r in base.values() if isinstance(r.get("acted"), list)]
+    if not config.startswith("-") or not recorded:
+        return ""
+    return f"{sum(config[1:] in acted for acted in recorded)}/{len(recorded)}"
 
 
 def _change(own: dict[Any, dict[str, Any]], base: dict[Any, dict[str, Any]], common: list[Any],
@@ -383,7 +410,7 @@ def _cells(entry: dict[str, Any], sets: list[str], config: str) -> list[str]:
     pct = ["" if config == BASELINE or v is None else f"{100 * v:+.0f}%"
            for v in (entry["tokens_change"], entry["seconds_change"])]
     return [*cells, f"{entry['tokens_in']:,}", f"{entry['tokens_out']:,}", pct[0], f"{entry['seconds']:,.0f}", pct[1],
-            str(entry["reused"])]
+            str(entry["reused"]), entry.get("acted_on", "")]
 
 
 def _headers(sets: list[str], short: bool = False) -> list[str]:
@@ -391,7 +418,7 @@ def _headers(sets: list[str], short: bool = False) -> list[str]:
     per_set = [h for s in sets for h in (names.get(s, s) + ("" if short else " solved"), "Δ")]
     cost = ["tok in", "tok out", "Δ tok", "s", "Δ s"] if short else ["tokens in", "tokens out", "Δ tokens", "seconds",
                                                                       "Δ seconds"]
-    return ["configuration", "runs", *per_set, *cost, "reused"]
+    return ["configuration", "runs", *per_set, *cost, "reused", "acted" if short else "acted in default's runs"]
 
 
 def report_table(summary: dict[str, dict[str, Any]], title: str) -> Table:

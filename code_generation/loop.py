@@ -124,7 +124,9 @@ def to_attempt(state: LoopState, k: int, request: Request, reply: AIMessage, cal
     extraction = state.language.extract(source, task, spec, state.reference)
     if extraction.code is not None and extraction.syntax_error is None:
         for tactic in state.tactics:
-            extraction.code, notes = tactic.clean(extraction.code, state)
+            cleaned, notes = tactic.clean(extraction.code, state)
+            state.noted(tactic, cleaned != extraction.code or notes)
+            extraction.code = cleaned
             extraction.notes.extend(notes)
     if spliced and request.splice is not None:
         extraction.notes.insert(0, f"`{request.splice[0]}` spliced into the previous attempt")
@@ -167,7 +169,9 @@ def repair(state: LoopState, top: Attempt | None, round_attempts: list[Attempt])
     for tactic in state.tactics:
         if state.best.success:
             break
+        tried = len(state.tried)
         repaired = tactic.repair(state.best, state, label)
+        state.noted(tactic, repaired is not None or len(state.tried) != tried)  # a repair tested counts
         if repaired is not None:
             state.attempts.append(repaired)
             round_attempts.append(repaired)
@@ -259,7 +263,11 @@ def decide(state: LoopState, top: Attempt | None, round_attempts: list[Attempt])
         ask = Ask(state.language.feedback_messages(state.opening, state.task.module_name,
                                                    state.shown_code(shown.code),
                                                    state.language.verdict(shown.result), details), details=details)
-    state.extra = [r for t in state.tactics for r in t.extra_requests(ask, shown, state)]
+    state.extra = []
+    for tactic in state.tactics:
+        extra = tactic.extra_requests(ask, shown, state)
+        state.noted(tactic, extra)
+        state.extra.extend(extra)
     return ask
 
 
@@ -337,4 +345,5 @@ def _rounds(state: LoopState) -> LoopOutcome:
         seconds=time.monotonic() - state.started,
         stop_reason=stop_reason,
         tests_total=best.result.tests_run if best and best.result and best.result.tests_run else state.spec.test_count,
+        tactics_acted=tuple(t.name for t in state.tactics if t.name in state.acted),
     )

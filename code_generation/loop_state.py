@@ -260,6 +260,7 @@ class LoopState:
     tried: set[str] = field(default_factory=set)  # digests of the repairs already tested
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     install_tried: set[str] = field(default_factory=set)
+    acted: set[str] = field(default_factory=set)  # tactics whose hooks changed something (`LoopOutcome.tactics_acted`)
 
     def __post_init__(self) -> None:
         self.temperature = self.settings.temperature
@@ -291,8 +292,14 @@ class LoopState:
         for tactic in self.tactics:
             answer = hook(tactic)
             if answer is not None:
+                self.acted.add(tactic.name)
                 return answer
         return None
+
+    def noted(self, tactic: Tactic, changed: object) -> None:
+        """Record that `tactic` changed something when `changed` is true."""
+        if changed:
+            self.acted.add(tactic.name)
 
     def test(self, code: str) -> SandboxResult:
         """Run the tests on `code`; a missing third-party package is installed once and the run repeated."""
@@ -311,18 +318,29 @@ class LoopState:
     def shown_code(self, code: str) -> str:
         """The attempt's code as the feedback shows it."""
         for tactic in self.tactics:
-            code = tactic.shown_code(code, self)
+            shown = tactic.shown_code(code, self)
+            self.noted(tactic, shown != code)
+            code = shown
         return code
+
+    def _recorded_case_note(self, tactic: Tactic) -> Callable[[str, str, str], str | None]:
+        def note(message: str, test_source: str, test_filename: str) -> str | None:
+            answer = tactic.case_note(message, test_source, test_filename)
+            self.noted(tactic, answer is not None)
+            return answer
+
+        return note
 
     def details(self, shown: Attempt, top: Attempt, reported: SandboxResult) -> str:
         """The feedback on `shown`: the failures in `reported`, the tactics' notes, and why `top` lost."""
         task = self.task
         assert shown.code is not None and shown.result is not None
-        case_notes = [t.case_note for t in self.tactics if type(t).case_note is not Tactic.case_note]
+        case_notes = [self._recorded_case_note(t) for t in self.tactics if type(t).case_note is not Tactic.case_note]
         details = self.language.details(reported, self.settings.feedback_budget, task.test_source,
                                         task.test_filename, case_notes=case_notes)
         for tactic in self.tactics:
             if note := tactic.feedback_note(shown.code, self):
+                self.noted(tactic, True)
                 details = f"{note}\n\n{details}"
         if shown.usage is not None and shown.usage.truncated:
             details = f"{prompts.CUT_OFF_NOTE.format(tokens=shown.usage.tokens_out)}\n\n{details}"

@@ -141,6 +141,9 @@ class LoopOutcome:
     seconds: float
     stop_reason: str
     tests_total: int
+    # The tactics whose hooks changed something in this run (an answer, a note, a test run): one
+    # that never did can be turned off without changing the run (the ablation reuses such rows).
+    tactics_acted: tuple[str, ...] = ()
 
     @property
     def iterations(self) -> int:

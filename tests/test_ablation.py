@@ -110,29 +110,33 @@ def test_later_round_tactics_reuse_the_default_and_a_rerun_resumes(tmp_path: Pat
     tasks, out = _tasks(tmp_path / "tasks"), tmp_path / "ablation.jsonl"
     with fake_server(_model) as server:
         assert _run(server.base_url, tasks, out, "-type_note,-skeleton") == 0
-        # default: double 1 call, halve 2; -type_note: halve only (double reused); -skeleton: both
-        assert len(server.chat_requests()) == 1 + 2 + 2 + 3
+        # default: double 1 call, halve 2; -type_note: none (double solved in round 1, and on halve
+        # type_note never acted); -skeleton: both (skeleton shaped every opening request)
+        assert len(server.chat_requests()) == 1 + 2 + 0 + 3
         rows = _by(out)
         assert rows["default", "double"]["round1"] and not rows["default", "halve"]["round1"]
         assert rows["default", "halve"]["solved"] and rows["default", "halve"]["iterations"] == 2
-        assert rows["-type_note", "double"]["reused"] and not rows["-type_note", "halve"]["reused"]
+        assert rows["default", "halve"]["acted"] == ["skeleton"]
+        assert rows["-type_note", "double"]["reused_because"] == "solved in round 1"
+        assert rows["-type_note", "halve"]["reused_because"] == "type_note never acted in the default's run"
         assert rows["-type_note", "double"]["tokens_in"] == rows["default", "double"]["tokens_in"]
         assert "type_note" not in rows["-type_note", "halve"]["tactics"]
         assert not rows["-skeleton", "double"]["reused"] and not rows["-skeleton", "halve"]["reused"]
         assert all(r["commit"] and r["seed"] == 3 and r["set"] == "examples" for r in rows.values())
 
         assert _run(server.base_url, tasks, out, "-type_note,-skeleton") == 0  # nothing left to do
-        assert len(server.chat_requests()) == 8
+        assert len(server.chat_requests()) == 6
         lines = out.read_text().splitlines()
         assert len(lines) == 6
         out.write_text("\n".join(line for line in lines if '"-skeleton"' not in line or '"halve"' not in line) + "\n")
         assert _run(server.base_url, tasks, out, "-type_note,-skeleton,+trace") == 0
         # the missing -skeleton row (2 calls) and +trace on halve (2 calls; double reused)
-        assert len(server.chat_requests()) == 12
+        assert len(server.chat_requests()) == 10
     rows = _by(out)
     assert len(read_rows(out)) == 8
     assert rows["+trace", "double"]["reused"] and rows["+trace", "halve"]["solved"]
-    assert ablation.round1_check(read_rows(out), 3) == (2, 2)  # -type_note and +trace on halve: the same round 1
+    assert rows["+trace", "halve"]["acted"] == ["skeleton", "trace"]  # a tactic added is never reused on "acted"
+    assert ablation.round1_check(read_rows(out), 3) == (1, 1)  # +trace on halve: the same round 1
 
 
 def test_full_reruns_every_task_and_the_report_checks_round_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,7 +167,8 @@ def _row(config: str, set_name: str, task: str, solved: bool, tokens: int, secon
 def test_report_table_markdown_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "ablation_abc1234.jsonl"
     rows = [
-        _row("default", "examples", "a", True, 100, 10.0, round1=True), _row("default", "examples", "b", False, 300, 30.0, round1_codes=["c1"]),
+        _row("default", "examples", "a", True, 100, 10.0, round1=True, acted=["skeleton"]),
+        _row("default", "examples", "b", False, 300, 30.0, round1_codes=["c1"], acted=["skeleton", "type_note"]),
         _row("default", "humaneval", "HumanEval/0", True, 50, 5.0, round1=True),
         _row("-skeleton", "examples", "a", False, 200, 20.0), _row("-skeleton", "examples", "b", False, 300, 30.0),
         _row("-skeleton", "humaneval", "HumanEval/0", False, 100, 10.0),
@@ -182,7 +187,8 @@ def test_report_table_markdown_and_plot(tmp_path: Path, capsys: pytest.CaptureFi
 
     assert ablation.main(["--report", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "| `-skeleton` | full | 0/2 | -1 | 0/1 | -1 | 600 | 60 | +33% | 60 | +33% | 0 |" in printed
+    assert "| `-skeleton` | full | 0/2 | -1 | 0/1 | -1 | 600 | 60 | +33% | 60 | +33% | 0 | 2/2 |" in printed
+    assert "| `-type_note` | later-round | 2/2 | +1 | - | - | 200 | 20 | -50% | 20 | -50% | 1 | 1/2 |" in printed
     assert "| default | baseline | 1/2 |  | 1/1 |" in printed
     assert "HumanEval solved" in printed and "-type_note" in printed
     assert "round-1 check: 0 of 1 runs" in printed  # b's round 1 differed under -type_note

@@ -85,6 +85,33 @@ def test_a_registered_tactic_runs_when_selected() -> None:
     assert "test_shout_note" in available_tactics()
 
 
+def _run_with(tactics: tuple[str, ...] | None, replies: list[str]) -> tuple[object, list[str]]:
+    from tests.loop_fakes import sandbox
+
+    spy = Spy()
+    outcome = run_loop(task(), FakeListChatModel(responses=replies), LoopSettings(max_iterations=3, tactics=tactics),
+                       observer=spy, sandbox=sandbox())
+    return outcome, [str(m.content) for _, messages in spy.calls for m in messages]
+
+
+def test_a_tactic_that_never_acted_can_be_turned_off_without_changing_the_run() -> None:
+    """`LoopOutcome.tactics_acted`, which the ablation reuses rows by: every tactic of the run it
+    does not name, turned off, leaves every request and the outcome as they were; one it names does not."""
+    replies = [f"```python\n{BAD_AREA}\n{PERIMETER}```", f"```python\n{AREA}```"]
+    outcome, requests = _run_with(None, replies)
+    assert outcome.success and outcome.iterations == 2  # type: ignore[attr-defined]
+    acted = outcome.tactics_acted  # type: ignore[attr-defined]
+    used = tactic_names(LoopSettings(), ModelProfile())
+    assert {"skeleton", "focus"} <= set(acted) and set(acted) <= set(used)
+    assert {"type_note", "stub_note", "fill", "restart", "combine"}.isdisjoint(acted)
+    for name in used:
+        without, changed = _run_with(tuple(t for t in used if t != name), replies)
+        if name in acted:
+            assert changed != requests, name
+        else:
+            assert changed == requests and without.success, name  # type: ignore[attr-defined]
+
+
 def test_no_tactics_at_all_shows_the_test_file_and_still_runs() -> None:
     spy = Spy()
     from tests.loop_fakes import sandbox
