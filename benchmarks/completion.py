@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -49,6 +50,7 @@ BASE = ("pyflakes", "mypy", "signature", "hallucination")
 CONFIGS = {"analyzers": BASE, "analyzers+doctest": (*BASE, "doctest"), "agreement": (*BASE, "doctest")}
 # Per configuration, what differs from the command line's search settings.
 OVERRIDES: dict[str, dict[str, Any]] = {"agreement": {"candidates": AGREEMENT_CANDIDATES, "agreement": True}}
+DEFAULT_CONFIGS = "analyzers,analyzers+doctest"  # what a run without --configs runs, as the first results file did
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def report(rows: list[dict[str, Any]], console: Console) -> None:
         commits = ", ".join(sorted({r["commit"] for c in configs.values() for r in c}))
         table = Table(title=f"{set_} as completion ({commits})")
         for column in ("strategy", "tasks", "solved", "rate", "its own single", "gain (points)", "accepted",
-                       "tokens out / task", "s / task"):
+                       "tokens out / task", "s / task", "median s"):
             table.add_column(column, justify="left" if column == "strategy" else "right")
         # A plain completion is one call alone: the single row comes from a one-candidate run when
         # there is one (with several candidates the first shares the model's batch with the others).
@@ -153,13 +155,15 @@ def report(rows: list[dict[str, Any]], console: Console) -> None:
         single = sum(r["single_solved"] for r in first_config)
         table.add_row("single", str(n), str(single), f"{100 * single / n:.1f}%", "-", "-", "-",
                       f"{sum(r['single_tokens_out'] for r in first_config) / n:.0f}",
-                      f"{sum(r['single_seconds'] for r in first_config) / n:.1f}")
+                      f"{sum(r['single_seconds'] for r in first_config) / n:.1f}",
+                      f"{statistics.median(r['single_seconds'] for r in first_config):.1f}")
         for config, items in configs.items():
             k = len(items)
             solved, own = sum(r["solved"] for r in items), sum(r["single_solved"] for r in items)
             table.add_row(config, str(k), str(solved), f"{100 * solved / k:.1f}%", str(own),
                           f"{100 * (solved - own) / k:+.1f}", str(sum(r["accepted"] for r in items)),
-                          f"{sum(r['tokens_out'] for r in items) / k:.0f}", f"{sum(r['seconds'] for r in items) / k:.1f}")
+                          f"{sum(r['tokens_out'] for r in items) / k:.0f}", f"{sum(r['seconds'] for r in items) / k:.1f}",
+                          f"{statistics.median(r['seconds'] for r in items):.1f}")
         console.print(table)
 
 
@@ -198,8 +202,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["humaneval", "tasks", "both"], default="both")
-    parser.add_argument("--configs", default="analyzers,analyzers+doctest",
-                        help=f"comma-separated, from {', '.join(CONFIGS)}")
+    parser.add_argument("--configs", default=None,
+                        help=f"comma-separated, from {', '.join(CONFIGS)} (default: {DEFAULT_CONFIGS}); with "
+                             "--report, only these are compared")
     parser.add_argument("--limit", type=int, default=None, help="the first N tasks of each set")
     parser.add_argument("--ids", nargs="*", default=None, help="only these task ids (HumanEval/3, shlex_quote)")
     parser.add_argument("--model", default="local")
@@ -217,11 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS_DIR / f"completion_{args.commit.rstrip('+')}.jsonl"
     if args.report:
         rows = [row for path in (out, *args.extra) for row in read_rows(path)]
+        if args.configs:
+            rows = [r for r in rows if r["strategy"] in args.configs.split(",")]
         report(rows, console)
         if args.plot:
             console.print(f"plot: {plot(rows, args.plot)}")
         return 0
-    configs = [c for c in args.configs.split(",") if c]
+    configs = [c for c in (args.configs or DEFAULT_CONFIGS).split(",") if c]
     tasks = (humaneval_tasks() if args.set in ("humaneval", "both") else []) + (folder_tasks() if args.set in ("tasks", "both") else [])
     if args.ids:
         tasks = [t for t in tasks if t.id in args.ids]

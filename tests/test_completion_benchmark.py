@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
-from benchmarks.completion import CONFIGS, OVERRIDES, paired, plot, report
+from benchmarks.completion import CONFIGS, OVERRIDES, main, paired, plot, report
 
 
 def row(task: str, strategy: str, single: bool, solved: bool, set_: str = "humaneval") -> dict[str, object]:
@@ -51,3 +53,22 @@ def test_only_tasks_every_configuration_ran_are_compared_and_single_is_a_lone_ca
     report(partial, console)
     single = next(line for line in console.export_text().splitlines() if line.startswith("│ single"))
     assert [c.strip() for c in single.split("│")[1:-1]][1:4] == ["2", "1", "50.0%"]  # the lone call's, not 0 of 2
+
+
+def test_report_compares_only_the_configurations_asked_for(tmp_path: Path, capsys: object,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the table's names in full
+
+    out = tmp_path / "completion.jsonl"
+    lone = [{**r, "candidates_per_round": 1} for r in ROWS if r["strategy"] == "analyzers"]
+    partial = [*ROWS, row("HumanEval/2", "agreement", True, True), *lone,
+               row("HumanEval/2", "analyzers+doctest", False, True)]
+    partial += [{**r, "strategy": "analyzers+doctest", "candidates_per_round": 1, "seconds": 5.0} for r in lone]
+    out.write_text("".join(json.dumps(r) + "\n" for r in partial))
+    assert main(["--report", "--out", str(out), "--configs", "analyzers+doctest,agreement"]) == 0
+    text = capsys.readouterr().out  # type: ignore[attr-defined]
+    lines = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[1:-1]]
+             for line in text.splitlines() if line.startswith("│")}
+    assert "analyzers" not in lines  # left out, so HumanEval/2 (which it never ran) is compared too
+    assert lines["agreement"][1:3] == ["3", "3"] and lines["analyzers+doctest"][1:3] == ["3", "2"]
+    assert lines["analyzers+doctest"][-1] == "5.0"  # the median seconds
