@@ -26,7 +26,7 @@ way to round 2 (`repair` too: the loop calls it only when no reply of the round 
 configuration that differs from the default only by such a "later-round" tactic makes the same round
 1, and a task whose round-1 reply passed under the default is solved the same way: its row is copied
 from the default's (``"reused": true``) and only the other tasks run. Likewise a tactic turned off
-(``-NAME``, of either kind) that never acted in the default's run of a task (its row's ``acted``,
+(``-NAME``, of either kind) that never acted in the default's run of a task (its row's ``tactics_acted``,
 from `LoopOutcome.tactics_acted`: none of its hooks answered, added a note, changed code or ran a
 test) leaves every request of that run as it was, so that row is reused too (``"reused_because"``
 says which rule). Both assume a request is answered the same way twice: the same request with the
@@ -216,8 +216,7 @@ def run_task(task: EvalTask, set_name: str, config: Config, chat: BaseChatModel,
                 "tokens_out": 0, "seconds": round(time.monotonic() - started, 3), "model": settings.model,
                 "error": True, "failure": f"harness error: {type(exc).__name__}: {exc}"[:300]}
     return {**pair_row(task, "loop", outcome, settings.model), **meta,
-            "round1": solved_in_round1(outcome), "round1_codes": round1_codes(outcome),
-            "acted": list(outcome.tactics_acted)}
+            "round1": solved_in_round1(outcome), "round1_codes": round1_codes(outcome)}
 
 
 def reused_row(base: dict[str, Any], config: Config, why: str) -> dict[str, Any]:
@@ -237,7 +236,7 @@ def reuse_reason(config: Config, base: dict[str, Any] | None, full: bool) -> str
     if config.kind == LATER and base.get("round1"):
         return "solved in round 1"
     off = config.name[1:] if config.name.startswith("-") else None
-    if off is not None and isinstance(base.get("acted"), list) and off not in base["acted"]:
+    if off is not None and isinstance(base.get("tactics_acted"), list) and off not in base["tactics_acted"]:
         return f"{off} never acted in the default's run"
     return None
 
@@ -383,7 +382,7 @@ def summarize(rows: Iterable[dict[str, Any]], seed: int) -> dict[str, dict[str, 
 
 def _acted_on(config: str, base: dict[Any, dict[str, Any]]) -> str:
     """For ``-NAME``: on how many of the default's runs that record it the tactic acted ("3/40")."""
-    recorded = [r["acted"] for r in base.values() if isinstance(r.get("acted"), list)]
+    recorded = [r["tactics_acted"] for r in base.values() if isinstance(r.get("tactics_acted"), list)]
     if not config.startswith("-") or not recorded:
         return ""
     return f"{sum(config[1:] in acted for acted in recorded)}/{len(recorded)}"

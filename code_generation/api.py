@@ -66,6 +66,7 @@ class ScriptResult:
     stop_reason: str = ""
     message: str = ""
     cache_hit_rate: float | None = None  # prompt tokens served from the runtime's prompt cache
+    tactics_acted: list[str] = field(default_factory=list)  # the tactics that changed something in the run
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -334,6 +335,7 @@ class _Run:
             stop_reason=outcome.stop_reason if outcome else status,
             message=message,
             cache_hit_rate=usage.cache_hit_rate,
+            tactics_acted=list(outcome.tactics_acted) if outcome else [],
             calls=[asdict(c) for c in usage.calls],
         )
         attempts = [a.summary() for a in outcome.attempts] if outcome else []

@@ -121,6 +121,7 @@ def pair_row(task: EvalTask, strategy: str, outcome: LoopOutcome, model: str) ->
         "tests_passed": best.passed if best else 0,
         "tests_total": outcome.tests_total,
         "stop_reason": outcome.stop_reason,
+        "tactics_acted": list(outcome.tactics_acted),
         "failure": failure_reason(outcome),
         "model": model,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

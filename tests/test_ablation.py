@@ -116,7 +116,7 @@ def test_later_round_tactics_reuse_the_default_and_a_rerun_resumes(tmp_path: Pat
         rows = _by(out)
         assert rows["default", "double"]["round1"] and not rows["default", "halve"]["round1"]
         assert rows["default", "halve"]["solved"] and rows["default", "halve"]["iterations"] == 2
-        assert rows["default", "halve"]["acted"] == ["skeleton"]
+        assert rows["default", "halve"]["tactics_acted"] == ["skeleton"]
         assert rows["-type_note", "double"]["reused_because"] == "solved in round 1"
         assert rows["-type_note", "halve"]["reused_because"] == "type_note never acted in the default's run"
         assert rows["-type_note", "double"]["tokens_in"] == rows["default", "double"]["tokens_in"]
@@ -135,7 +135,7 @@ def test_later_round_tactics_reuse_the_default_and_a_rerun_resumes(tmp_path: Pat
     rows = _by(out)
     assert len(read_rows(out)) == 8
     assert rows["+trace", "double"]["reused"] and rows["+trace", "halve"]["solved"]
-    assert rows["+trace", "halve"]["acted"] == ["skeleton", "trace"]  # a tactic added is never reused on "acted"
+    assert rows["+trace", "halve"]["tactics_acted"] == ["skeleton", "trace"]  # a tactic added is never reused on "acted"
     assert ablation.round1_check(read_rows(out), 3) == (1, 1)  # +trace on halve: the same round 1
 
 
@@ -167,8 +167,8 @@ def _row(config: str, set_name: str, task: str, solved: bool, tokens: int, secon
 def test_report_table_markdown_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "ablation_abc1234.jsonl"
     rows = [
-        _row("default", "examples", "a", True, 100, 10.0, round1=True, acted=["skeleton"]),
-        _row("default", "examples", "b", False, 300, 30.0, round1_codes=["c1"], acted=["skeleton", "type_note"]),
+        _row("default", "examples", "a", True, 100, 10.0, round1=True, tactics_acted=["skeleton"]),
+        _row("default", "examples", "b", False, 300, 30.0, round1_codes=["c1"], tactics_acted=["skeleton", "type_note"]),
         _row("default", "humaneval", "HumanEval/0", True, 50, 5.0, round1=True),
         _row("-skeleton", "examples", "a", False, 200, 20.0), _row("-skeleton", "examples", "b", False, 300, 30.0),
         _row("-skeleton", "humaneval", "HumanEval/0", False, 100, 10.0),

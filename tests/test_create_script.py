@@ -55,6 +55,7 @@ def test_success_writes_output_and_run_folder(tmp_path: Path) -> None:
     run = Path(result.run_dir)
     summary = json.loads((run / "run.json").read_text())
     assert summary["success"] is True and len(summary["attempts"]) == 2
+    assert "skeleton" in summary["tactics_acted"] and summary["tactics_acted"] == result.tactics_acted
     assert (run / "attempts" / "01" / "attempt.py").exists()
     assert json.loads((run / "attempts" / "01" / "result.json").read_text())["test_result"]["passed"] == 1
     assert len(list((run / "calls").glob("*.json"))) == 2
