@@ -106,8 +106,8 @@ def classification_table(kinds: dict[str, tuple[str, list[str]]]) -> Table:
     for column in ("tactic", "hooks", "runs"):
         table.add_column(column)
     for name, (kind, hooks) in kinds.items():
-        runs = ("every task it acted on in the default's run" if kind == FULL
-                else "tasks the default did not solve in round 1, where it acted (turned off)")
+        runs = ("every task; turned off, only where the default's run shows it acted" if kind == FULL
+                else "tasks the default did not solve in round 1; turned off, only where it acted")
         table.add_row(name, ", ".join(hooks) or "-", f"{kind}: {runs}")
     return table
 
