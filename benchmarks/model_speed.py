@@ -100,9 +100,8 @@ def conversation(server: Any, append: bool) -> list[dict]:
             request = prompts.continued_messages([*request, AIMessage(reply)], module, "fails 1 of its tests",
                                                  REPORTS[round_])
             continue
-        code = extract_module(text, module, names, tests, reference).code or text
-        shown = prompts.shown_code(code, reference)
-        request = prompts.feedback_messages(first, module, shown, "fails 1 of its tests", REPORTS[round_])
+        code = extract_module(text, module, names, tests).code or text
+        request = prompts.feedback_messages(first, module, code, "fails 1 of its tests", REPORTS[round_])
     text = SUMMARY_SOURCE.read_text()[:6000]
     summary = [HumanMessage(f"Summarise what this Python module does in five sentences:\n\n{text}")]
     rows.append({"request": "summary", **ask(server, summary)})

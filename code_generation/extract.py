@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from code_generation import syntax_tree
-from code_generation.imports import add_missing_imports
 from code_generation.syntax_tree import (  # re-exported: callers import them from here
     Function,
     defined_names,
@@ -238,14 +237,8 @@ def extract_module(
     module_name: str,
     required: list[str] | None = None,
     test_names: set[str] | None = None,
-    reference: str | None = None,
-    add_imports: bool = True,
 ) -> Extraction:
-    """The whole job: choose the block(s), clean, add forgotten imports; `code` is None when the reply has no code.
-
-    `reference` is the code the request showed: an import it used binds the same name here.
-    The loop passes ``add_imports=False`` and leaves that to its `imports` tactic.
-    """
+    """The whole job: choose the block(s) and clean them; `code` is None when the reply has no code."""
     code = choose_code(reply, required or [])
     if code is None or not code.strip():
         return Extraction(code=None, notes=["the reply contained no Python code"])
@@ -255,10 +248,6 @@ def extract_module(
     refused = unusable(result, defined_names(result.code), required)
     if refused is not None:
         return refused
-    if not add_imports:
-        return result
-    result.code, added = add_missing_imports(result.code, reference)
-    result.notes.extend(f"added the missing `{statement}`" for statement in added)
     return result
 
 

@@ -9,15 +9,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from code_generation.arguments import ignored_arguments
 from code_generation.eval_report import failure_reason  # re-exported: it used to live here
 from code_generation.prompts import TAMPERED_NOTE
 from code_generation.runner import CaseResult, SandboxResult
 from code_generation.skeleton import plain
-from code_generation.syntax_tree import definitions, is_empty_body
+from code_generation.syntax_tree import definitions
 
-__all__ = ["culprit", "details", "failure_reason", "failures_of", "failing_check", "ignored_note", "missing_module",
-           "stub_note", "tampered_note", "type_note", "unimplemented", "verdict"]
+__all__ = ["culprit", "details", "failure_reason", "failures_of", "failing_check", "missing_module",
+           "tampered_note", "type_note", "verdict"]
 
 PER_CASE_CHARS = 900
 
@@ -201,37 +200,6 @@ def tampered_note(result: SandboxResult) -> str:
     """What the model is told when its module tampered with the tests (status ``tampered``)."""
     reason = result.message.split(": ", 1)[-1] if ": " in result.message else result.message
     return TAMPERED_NOTE.format(reason=_trim(reason, PER_CASE_CHARS))
-
-
-def unimplemented(code: str) -> list[str]:
-    """Functions and methods whose body is still only a docstring, ``pass`` or ``...``."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return []
-    return [
-        node.name for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_empty_body(node)
-    ]
-
-
-def stub_note(code: str) -> str:
-    """A line for the feedback when the model left stubs empty (they return None)."""
-    empty = unimplemented(code)
-    if not empty:
-        return ""
-    names = ", ".join(f"`{name}`" for name in empty)
-    return f"Not implemented yet (the body is empty, so it returns None): {names}. Write their code."
-
-
-def ignored_note(code: str) -> str:
-    """Lines for the feedback when a function ignores an argument it is given."""
-    return "\n".join(
-        f"`{function}` assigns to its parameter `{param}` before reading it, so the `{param}` the tests "
-        "pass in is never used." if overwritten else
-        f"`{function}` never reads its parameter `{param}`, so its result cannot depend on it."
-        for function, param, overwritten in ignored_arguments(code)
-    )
 
 
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")

@@ -26,7 +26,7 @@ from code_generation.languages.python import STOP_SEQUENCES as PYTHON_STOP_SEQUE
 from code_generation.loop_state import MAX_FOCUS, Ask, Done, LoopState, Request, Step
 from code_generation.model_calls import call_model, call_model_many
 from code_generation.tactics import make_tactics, tactic_names
-from code_generation.tactics.repairs import MAX_COMBINATIONS, combine, restore_arguments
+from code_generation.tactics.repairs import MAX_COMBINATIONS, combine
 from code_generation.types import (
     Arbiter,
     Attempt,
@@ -50,7 +50,7 @@ _Silent = Silent
 __all__ = [  # the engine's vocabulary, importable from here as before
     "MAX_COMBINATIONS", "MAX_FOCUS", "Arbiter", "Attempt", "CodeTask", "Installer", "LoopOutcome", "LoopSettings",
     "Observer", "Sandbox", "better", "call_model", "call_model_many", "combine", "passed_names", "rank",
-    "restore_arguments", "run_loop",
+    "run_loop",
 ]
 
 MAX_ESCALATED_CANDIDATES = 6
@@ -121,7 +121,7 @@ def to_attempt(state: LoopState, k: int, request: Request, reply: AIMessage, cal
         text = state.prefix + text  # a backend that returns only the continuation
     spliced = extract.splice_function(request.splice[1], text, request.splice[0]) if request.splice else None
     source = f"```python\n{spliced}\n```" if spliced else text  # not spliced: maybe a whole module
-    extraction = state.language.extract(source, task, spec, state.reference)
+    extraction = state.language.extract(source, task, spec)
     if extraction.code is not None and extraction.syntax_error is None:
         for tactic in state.tactics:
             cleaned, notes = tactic.clean(extraction.code, state)

@@ -64,7 +64,7 @@ class Ask:
     whole_module: bool = True
     splice: tuple[str, str] | None = None  # see Request.splice
     temperature: float | None = None  # the conversation's next temperature; None leaves it
-    reason: str = "feedback"  # "feedback", "fill", "focus", "restart", "append", "static", "no_code"
+    reason: str = "feedback"  # "feedback", "focus", "restart", "append", "static", "no_code"
     function: str | None = None  # the function asked for alone
     details: str = ""  # the failures shown with it
 
@@ -129,12 +129,11 @@ _R = TypeVar("_R")
 _REGISTRY: dict[str, type[Tactic]] = {}
 # Every built-in tactic: the set a run uses unless its settings or its model's profile say otherwise.
 DEFAULT_TACTICS = (
-    "skeleton", "prefill", "imports", "restore_docstrings", "type_note", "stub_note", "ignored_note",
-    "combine", "restore_arguments", "fill", "restart", "focus", "afresh", "append",
+    "skeleton", "prefill", "type_note", "combine", "restart", "focus", "afresh", "append",
 )  # fmt: skip
 # What `LoopSettings.focus_functions=False` turns off: one function at a time, and the repairs
 # that work on functions.
-FUNCTION_TACTICS = frozenset({"fill", "focus", "afresh", "combine", "restore_arguments"})
+FUNCTION_TACTICS = frozenset({"focus", "afresh", "combine"})
 APPEND = "append"
 
 

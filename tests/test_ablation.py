@@ -71,7 +71,7 @@ def _by(out: Path) -> dict[tuple[str, str], dict]:
 
 def test_the_classification_follows_the_hooks_each_tactic_implements() -> None:
     kinds = ablation.classification()
-    assert {n for n, (kind, _) in kinds.items() if kind == ablation.FULL} == {"skeleton", "prefill", "imports"}
+    assert {n for n, (kind, _) in kinds.items() if kind == ablation.FULL} == {"skeleton", "prefill"}
     assert kinds["type_note"] == (ablation.LATER, ["case_note"])
     assert kinds["combine"] == (ablation.LATER, ["repair"])
     assert kinds["trace"][0] == ablation.LATER

@@ -11,7 +11,6 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation.arguments import ignored_arguments, without_overwrites
 from code_generation.extract import header
 from code_generation.feedback import culprit, failures_of, type_note
 from code_generation.loop import (
@@ -172,13 +171,6 @@ def test_no_progress_restarts_from_the_request() -> None:
     assert any("afresh" in event for event in spy.events)
 
 
-def test_empty_stubs_are_named_in_the_feedback() -> None:
-    stub = '```python\ndef prime_sum(n):\n    """Sum of primes."""\n```'
-    spy = Spy()
-    run_loop(task(), FakeListChatModel(responses=[stub, RIGHT]), replace(SETTINGS, focus_functions=False), observer=spy)
-    assert "Not implemented yet" in spy.prompts[1][-1].content and "`prime_sum`" in spy.prompts[1][-1].content
-
-
 ROMAN_TESTS = '''import unittest
 
 from roman import from_roman, to_roman
@@ -219,36 +211,6 @@ def roman(responses: list[str], tests: str = ROMAN_TESTS, settings: LoopSettings
     spy = Spy()
     task = CodeTask("Roman numerals both ways", "roman", tests, "test_roman.py")
     return run_loop(task, FakeListChatModel(responses=responses), settings, observer=spy), spy
-
-
-def test_a_function_left_empty_is_asked_for_alone_and_spliced_in() -> None:
-    half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    """Back to an int."""\n    ...\n```'
-    alone = f"Here is the function:\n```python\n{FROM_ROMAN}\n```"
-    outcome, spy = roman([half, alone])
-    assert outcome.success and outcome.iterations == 2
-    request = spy.prompts[1]
-    assert len(request) == 1  # a fresh conversation about that one function
-    context, _, stub = request[0].content.partition("Complete the function `from_roman`")
-    assert "def to_roman(n)" in context and "def from_roman" not in context  # the rest, as context
-    assert "def from_roman(s):" in stub and ">>> from_roman('XIV')" in stub  # the stub alone, with its examples
-    code = outcome.best.code if outcome.best else ""
-    assert TO_ROMAN in code and "def _values():" in code and code.startswith("import re")
-    assert "`from_roman` spliced into the previous attempt" in spy.attempts[1].notes
-    assert any("`from_roman` is still empty" in event for event in spy.events)
-
-
-def test_a_whole_module_in_reply_to_a_fill_request_is_used_as_it_is() -> None:
-    half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    pass\n```'
-    whole = f"```python\n{FROM_ROMAN}\n\n\n{TO_ROMAN}\n```"
-    outcome, _ = roman([half, whole])
-    assert outcome.success and outcome.iterations == 2
-
-
-def test_an_empty_function_is_asked_for_alone_at_most_twice() -> None:
-    half = f'```python\n{TO_ROMAN}\n\n\ndef from_roman(s):\n    pass\n```'
-    _, spy = roman([half] * 4, settings=LoopSettings(max_iterations=4, limits=SandboxLimits(timeout=20)))
-    fills = [p for p in spy.prompts if "Complete the function `from_roman`" in p[-1].content]
-    assert len(spy.prompts) == 4 and len(fills) == 2
 
 
 def test_unittest_main_in_module_does_not_fake_a_pass() -> None:
@@ -699,77 +661,3 @@ def test_a_type_note_only_for_a_difference_unittest_would_fail_on() -> None:
     assert type_note("AssertionError: (1, 'a != b') != [1, 'a != b']") == (
         "The two values differ in type: a tuple, `(1, 'a != b')`, against a list, `[1, 'a != b']`."
     )
-
-
-HOURS_TESTS = '''import unittest
-from datetime import datetime
-
-from hours import hours_since
-
-
-class TestHours(unittest.TestCase):
-    def test_one_day(self):
-        self.assertEqual(hours_since("2023-01-01:00:00", datetime(2023, 1, 2)), 24.0)
-'''
-
-
-HOURS_BODY = '    then = datetime.strptime(date_string, "%Y-%m-%d:%H:%M")\n    return (now - then).total_seconds() / 3600\n'
-HOURS_HEAD = "```python\nfrom datetime import datetime\n\n\ndef hours_since(date_string, now):\n"
-
-
-def hours_task() -> CodeTask:
-    return CodeTask("hours_since(date_string, now) gives the hours from the date to now", "hours",
-                    HOURS_TESTS, "test_hours.py")
-
-
-def test_an_argument_never_read_is_named_in_the_feedback() -> None:
-    spy = Spy()
-    ignores_now = f"{HOURS_HEAD}    return 24.5\n```"
-    right = f"{HOURS_HEAD}{HOURS_BODY}```"
-    outcome = run_loop(hours_task(), FakeListChatModel(responses=[ignores_now, right]), SETTINGS, observer=spy)
-    assert outcome.success and outcome.iterations == 2
-    feedback = spy.prompts[1][-1].content
-    assert "`hours_since` never reads its parameter `now`, so its result cannot depend on it." in feedback
-    assert "`hours_since` never reads its parameter `date_string`" in feedback
-
-
-def test_an_argument_overwritten_before_it_is_read_is_taken_out_and_tested_without_a_model_call() -> None:
-    spy = Spy()
-    ignores_now = f"{HOURS_HEAD}    now = datetime.now()\n{HOURS_BODY}```"
-    outcome = run_loop(hours_task(), FakeListChatModel(responses=[ignores_now]), SETTINGS, observer=spy)
-    assert outcome.success and outcome.iterations == 1 and len(spy.prompts) == 1
-    assert outcome.best is not None and "datetime.now()" not in (outcome.best.code or "")
-    assert outcome.best.notes == [
-        "took out `now = datetime.now()` from attempt 1: it overwrote an argument before reading it"
-    ]
-    assert spy.attempts[0].passed == 0  # the model's own attempt, kept in the run folder as it was
-
-
-def test_taking_out_an_overwrite_keeps_a_block_valid() -> None:
-    code = "def f(x):\n    try:\n        x = 1\n    except ValueError:\n        pass\n    return x\n"
-    assert without_overwrites(code) == (
-        "def f(x):\n    try:\n        pass\n    except ValueError:\n        pass\n    return x\n", ["x = 1"]
-    )
-    assert without_overwrites("def f(x, y):\n    x = 1\n    y = 2\n    return x + y\n") == (
-        "def f(x, y):\n    return x + y\n", ["x = 1", "y = 2"]
-    )
-    assert without_overwrites("def f(x):\n    x = 1; y = 2\n    return x + y\n") is None  # shares its line
-    assert without_overwrites("def f(x):\n    return x\n") is None
-
-
-@pytest.mark.parametrize(("code", "found"), [
-    ("def f(x, y=None):\n    if y is None:\n        y = 1\n    return x + y", []),  # a default filled in
-    ("def f(x):\n    x = x + 1\n    return x", []),  # read on the right-hand side first
-    # Not an assignment every call runs first, but the argument is still never read.
-    ("def f(x):\n    for x in range(3):\n        pass", [("f", "x", False)]),
-    ("def f(x):\n    with open(x) as x:\n        pass", []),
-    ('def f(x):\n    """Doc."""\n    y = 2\n    x: int = 3\n    return x + y', [("f", "x", True)]),
-    ("class A:\n    def f(self, x):\n        try:\n            x = 2\n        except ValueError:\n            pass",
-     [("f", "x", True)]),
-    ("def to_roman(n):\n    return str(n)\n\n\ndef from_roman(s):\n    return int(n)", [("from_roman", "s", False)]),
-    ("def f(x, _unused, *args, **kwargs):\n    return x", []),
-    ('def f(x):\n    """Not written yet."""\n    ...', []),  # a stub: stub_note says so
-    ("def f(x):\n    def g():\n        return x\n    return g", []),  # read by a nested function
-])
-def test_ignored_arguments(code: str, found: list[tuple[str, str, bool]]) -> None:
-    assert ignored_arguments(code) == found

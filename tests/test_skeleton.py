@@ -16,8 +16,7 @@ from code_generation.extract import (
     splice_function,
     split_function,
 )
-from code_generation.feedback import unimplemented
-from code_generation.skeleton import module_skeleton, restore_docstrings
+from code_generation.skeleton import module_skeleton
 from code_generation.testspec import analyse_test_source
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -80,7 +79,7 @@ def test_single_function_carries_the_request_in_its_docstring() -> None:
     examples = doctest.DocTestParser().get_examples(ast.get_docstring(function) or "")
     assert [(e.source.strip(), e.want.strip()) for e in examples][:2] == [("prime_sum(100)", "24133"), ("prime_sum(10)", "129")]
     assert "Compute the sum" in (ast.get_docstring(function) or "")
-    assert unimplemented(text) == ["prime_sum"]
+    assert empty_functions(text, ["prime_sum"]) == ["prime_sum"]
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[p.name for p in FOLDERS])
@@ -197,16 +196,6 @@ def test_top_level_asserts_the_model_adds_are_dropped() -> None:
     extraction = extract_module(reply, "prime_numbers", ["prime_sum"])
     assert extraction.code == "def prime_sum(n):\n    return 0\n"
     assert extraction.notes == ["removed a top-level assert on line 5"]
-
-
-def test_rewritten_examples_are_put_back_before_the_code_is_shown_again() -> None:
-    text, _ = _skeleton_of("matrix_transpose")
-    code = text.replace("[[1, 4], [2, 5], [3, 6]]", "[[1, 2], [3, 4], [5, 6]]", 1)  # the model's "fix"
-    code = code.replace('    """\n\n\ndef matrix_multiply', '    """\n    return [list(r) for r in zip(*matrix)]\n\n\ndef matrix_multiply', 1)
-    shown = restore_docstrings(code, text)
-    assert "[[1, 4], [2, 5], [3, 6]]" in shown and "[[1, 2], [3, 4], [5, 6]]" not in shown
-    assert "    return [list(r) for r in zip(*matrix)]" in shown  # the code itself is untouched
-    assert restore_docstrings("def other():\n    'mine'\n    return 1\n", text) == "def other():\n    'mine'\n    return 1\n"
 
 
 def test_several_stubs_the_request_does_not_name_still_get_a_skeleton() -> None:

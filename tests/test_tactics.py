@@ -20,11 +20,10 @@ from code_generation.tactics import (
     parse_tactics,
     tactic_names,
 )
-from code_generation.tactics.code import Imports, RestoreDocstrings
-from code_generation.tactics.notes import IgnoredNote, StubNote, TypeNote
-from code_generation.tactics.repairs import Combine, RestoreArguments
+from code_generation.tactics.notes import TypeNote
+from code_generation.tactics.repairs import Combine
 from code_generation.tactics.request import Prefill, Skeleton
-from code_generation.tactics.rounds import Afresh, Append, Fill, Focus, Restart
+from code_generation.tactics.rounds import Afresh, Append, Focus, Restart
 from code_generation.types import LoopSettings
 from my_llm.errors import MyLLMError
 from my_llm.model_tiers import ModelProfile
@@ -64,7 +63,7 @@ def test_the_conversation_setting_switches_append() -> None:
 
 def test_focus_functions_off_turns_off_the_function_tactics() -> None:
     names = tactic_names(LoopSettings(focus_functions=False), ModelProfile())
-    assert not {"fill", "focus", "afresh", "combine", "restore_arguments"} & set(names)
+    assert not {"focus", "afresh", "combine"} & set(names)
     assert "skeleton" in names
 
 
@@ -103,7 +102,7 @@ def test_a_tactic_that_never_acted_can_be_turned_off_without_changing_the_run() 
     acted = outcome.tactics_acted  # type: ignore[attr-defined]
     used = tactic_names(LoopSettings(), ModelProfile())
     assert {"skeleton", "focus"} <= set(acted) and set(acted) <= set(used)
-    assert {"type_note", "stub_note", "fill", "restart", "combine"}.isdisjoint(acted)
+    assert {"type_note", "restart", "combine"}.isdisjoint(acted)
     for name in used:
         without, changed = _run_with(tuple(t for t in used if t != name), replies)
         if name in acted:
@@ -167,20 +166,6 @@ def test_prefill_follows_the_setting_else_the_model() -> None:
 # --------------------------------------------------------------------------- code tactics
 
 
-def test_imports_binds_a_forgotten_name() -> None:
-    code, notes = Imports().clean("def f() -> List[int]:\n    return [1]\n", state())
-    assert code.startswith("from typing import List\n")
-    assert notes == ["added the missing `from typing import List`"]
-
-
-def test_restore_docstrings_shows_the_requests_examples() -> None:
-    st = state()
-    code = 'def area(side):\n    """>>> area(2)\n    5\n    """\n    return side\n'
-    shown = RestoreDocstrings().shown_code(code, st)
-    assert ">>> area(2)" in shown and "\n    4" in shown and "\n    5" not in shown
-    assert RestoreDocstrings().shown_code(code, state(LoopSettings(tactics=()))) == code
-
-
 # --------------------------------------------------------------------------- note tactics
 
 
@@ -190,13 +175,6 @@ def test_type_note_names_a_difference_in_type() -> None:
     result = SandboxResult("ok", tests_run=1, cases=[feedback.CaseResult("T.test", "failed", message)])
     assert "differ in type" in feedback.details(result)
     assert "differ in type" not in feedback.details(result, case_notes=[])
-
-
-def test_stub_and_ignored_notes() -> None:
-    st = state()
-    assert "`area`" in StubNote().feedback_note('def area(side):\n    """Later."""\n', st)
-    assert StubNote().feedback_note(AREA, st) == ""
-    assert "never reads its parameter `side`" in IgnoredNote().feedback_note("def area(side):\n    return 4\n", st)
 
 
 # --------------------------------------------------------------------------- repairs
@@ -212,26 +190,7 @@ def test_combine_takes_the_right_function_from_another_attempt() -> None:
     assert Combine().repair(first, st, (1, 3)) is None  # the same combination is not tested twice
 
 
-def test_restore_arguments_takes_out_an_overwrite_that_breaks_the_tests() -> None:
-    st = state()
-    code = "def area(side):\n    side = 3\n    return side * side\n\n\n" + PERIMETER
-    best = attempt(st, code)
-    repaired = RestoreArguments().repair(best, st, (1, 1))
-    assert repaired is not None and repaired.success and "side = 3" not in (repaired.code or "")
-    assert RestoreArguments().repair(attempt(st, AREA + PERIMETER), st, (1, 2)) is None
-
-
 # --------------------------------------------------------------------------- next requests
-
-
-def test_fill_asks_for_an_empty_function_alone_at_most_twice() -> None:
-    st = state()
-    shown = attempt(st, AREA + '\n\ndef perimeter(side):\n    """Later."""\n')
-    for _ in range(2):
-        ask = Fill().next_request(shown, shown, st)
-        assert ask is not None and ask.reason == "fill" and ask.function == "perimeter"
-        assert not ask.whole_module and ask.splice == ("perimeter", shown.code)
-    assert Fill().next_request(shown, shown, st) is None
 
 
 def test_restart_after_stalls() -> None:
@@ -261,7 +220,7 @@ def test_afresh_adds_a_candidate_from_the_header_with_several_candidates() -> No
     [request] = Afresh().extra_requests(ask, shown, two)
     assert not request.whole_module and request.splice == ("perimeter", "x") and request.temperature == two.hot
     assert "return side" not in str(request.messages[-1].content).split("Write")[1]
-    assert Afresh().extra_requests(replace(ask, reason="fill"), shown, two) == []
+    assert Afresh().extra_requests(replace(ask, reason="restart"), shown, two) == []
 
 
 def test_append_extends_the_conversation_that_produced_the_attempt() -> None:

@@ -69,7 +69,7 @@ class Language(ABC):
         ...
 
     @abstractmethod
-    def extract(self, reply: str, task: CodeTask, spec: TestSpec, reference: str | None) -> Extraction:
+    def extract(self, reply: str, task: CodeTask, spec: TestSpec) -> Extraction:
         ...
 
     def static_findings(self, code: str, module_name: str, settings: LoopSettings) -> list[Finding]:

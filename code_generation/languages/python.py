@@ -49,9 +49,8 @@ class Python(Language):
     def opening(self, task: CodeTask, spec: TestSpec, settings: LoopSettings) -> tuple[list[BaseMessage], str | None]:
         return plain_opening(task, spec, settings)
 
-    def extract(self, reply: str, task: CodeTask, spec: TestSpec, reference: str | None) -> extract.Extraction:
-        return extract.extract_module(reply, task.module_name, spec.imported_names, spec.test_names, reference,
-                                      add_imports=False)
+    def extract(self, reply: str, task: CodeTask, spec: TestSpec) -> extract.Extraction:
+        return extract.extract_module(reply, task.module_name, spec.imported_names, spec.test_names)
 
     def static_findings(self, code: str, module_name: str, settings: LoopSettings) -> list[static_checks.Finding]:
         """pyflakes (and mypy with `typecheck`) when asked; a critical finding skips mypy and the tests."""

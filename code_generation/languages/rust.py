@@ -93,7 +93,7 @@ class Rust(Language):
                                          tests.style, mentioned)
         return messages, None
 
-    def extract(self, reply: str, task: CodeTask, spec: TestSpec, reference: str | None) -> Extraction:
+    def extract(self, reply: str, task: CodeTask, spec: TestSpec) -> Extraction:
         return extract.extract_module(reply, task.module_name, spec.imported_names)
 
     def make_sandbox(self, settings: LoopSettings) -> Sandbox:

@@ -23,7 +23,6 @@ from code_generation.loop_state import (
     tactics_for,
 )
 from code_generation.tactics import (  # noqa: F401  (registers them)
-    code,
     compiler_fixes,
     notes,
     repairs,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from code_generation import arguments, extract
+from code_generation import extract
 from code_generation.loop_state import LoopState, Tactic, register_tactic
 from code_generation.runner import SandboxResult
 from code_generation.types import Attempt, digest, improves, passed_names, variant
@@ -60,40 +60,9 @@ def combine(
     return current
 
 
-def restore_arguments(
-    best: Attempt, test: Callable[[str], SandboxResult], label: tuple[int, int], tried: set[str],
-) -> Attempt | None:
-    """The best attempt without the statements that overwrite an argument before it is read.
-
-    Told so in the feedback, a small model often keeps such a line anyway. One test run, no
-    model call; kept, like a combination, only when it passes more and breaks nothing.
-    """
-    assert best.code is not None
-    found = arguments.without_overwrites(best.code)
-    if found is None or digest(found[0]) in tried:
-        return None
-    code, removed = found
-    tried.add(digest(code))
-    trial = variant(best, code, label, test)
-    if not improves(trial, best):
-        return None
-    trial.findings = []
-    trial.notes = [f"took out {', '.join(f'`{r}`' for r in removed)} from attempt {best.label}: "
-                   "it overwrote an argument before reading it"]
-    return trial
-
-
 @register_tactic("combine", "functions combined across attempts, kept where they pass more")
 class Combine(Tactic):
     """After each round, other attempts' versions of each function are spliced into the best (see `combine`)."""
 
     def repair(self, best: Attempt, state: LoopState, label: tuple[int, int]) -> Attempt | None:
         return combine(best, state.attempts, state.spec.imported_names, state.test, label, state.tried)
-
-
-@register_tactic("restore_arguments", "a statement that overwrites an argument before reading it is taken out")
-class RestoreArguments(Tactic):
-    """The best attempt tried without the lines that overwrite an argument (see `restore_arguments`)."""
-
-    def repair(self, best: Attempt, state: LoopState, label: tuple[int, int]) -> Attempt | None:
-        return restore_arguments(best, state.test, label, state.tried)

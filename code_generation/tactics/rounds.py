@@ -11,27 +11,6 @@ from code_generation.loop_state import MAX_FOCUS, Ask, LoopState, Request, Tacti
 from code_generation.types import Attempt
 
 
-@register_tactic("fill", "a function the tests use that is still empty is asked for alone")
-class Fill(Tactic):
-    """A stub left empty is asked for on its own, the rest of the module shown as context.
-
-    In a module of several functions a small model that writes one well often leaves another
-    empty, and shown the whole module it copies it back unchanged. The reply's function is
-    spliced into the attempt. At most MAX_FOCUS times per function.
-    """
-
-    def next_request(self, shown: Attempt, top: Attempt, state: LoopState) -> Ask | None:
-        assert shown.code is not None
-        empty = [n for n in extract.empty_functions(shown.code, state.spec.imported_names)
-                 if state.focused["empty", n] < MAX_FOCUS]
-        if not empty:
-            return None
-        state.focused["empty", empty[0]] += 1
-        state.observer.event(f"`{empty[0]}` is still empty: asking for it alone")
-        messages = prompts.fill_messages(state.task.module_name, state.shown_code(shown.code), empty[0])
-        return Ask(messages, whole_module=False, splice=(empty[0], shown.code), reason="fill", function=empty[0])
-
-
 @register_tactic("restart", "after attempts without progress, the request again, sampled hotter")
 class Restart(Tactic):
     """After `LoopSettings.restart_after` attempts in a row without progress, start afresh.
