@@ -141,7 +141,7 @@ def all_configs(defaults: Sequence[str]) -> list[str]:
 
 
 def parse_configs(text: str, defaults: Sequence[str], kinds: dict[str, tuple[str, list[str]]]) -> list[Config]:
-    """``"default,-fill,+trace"`` (or ``all``) -> configurations, the baseline first (it is always run)."""
+    """``"default,-focus,+trace"`` (or ``all``) -> configurations, the baseline first (it is always run)."""
     names = all_configs(defaults) if text.strip() == "all" else [n.strip() for n in text.split(",") if n.strip()]
     configs = [Config(BASELINE, tuple(defaults), FULL)]
     for name in dict.fromkeys(n for n in names if n != BASELINE):
@@ -538,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _joined(argv: Sequence[str]) -> list[str]:
-    """``--configs -fill`` as ``--configs=-fill``: argparse would read ``-fill`` as an option."""
+    """``--configs -focus`` as ``--configs=-focus``: argparse would read ``-fill`` as an option."""
     joined: list[str] = []
     for arg in argv:
         if joined and joined[-1] == "--configs":

@@ -401,6 +401,7 @@ def loop_settings_of(settings: ScriptSettings, candidates: int) -> LoopSettings:
         static_checks=settings.static_checks,
         typecheck=settings.typecheck,
         tactics=settings.tactics,
+        conversation=settings.conversation,
         crate_source=settings.crate_source,
     )
 

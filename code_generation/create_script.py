@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--typecheck", action="store_true", help="also run mypy on each program; its findings join the feedback (implies --static-checks)")
     parser.add_argument("--static-checks", action="store_true", help="check each program with pyflakes first: undefined names and syntax errors skip the test run, findings join the feedback")
     parser.add_argument("--allow-install", action="store_true", help="when the code imports a missing third-party package, pip-install it (wheels only) into a temporary per-run environment, never yours, and rerun the tests there")
+    parser.add_argument("--conversation", choices=["latest", "append"], default=None, help="feedback rounds restate the latest attempt, or append to the conversation that produced it so a prompt cache serves the history (default: the model's profile, latest for every shipped tier)")
     parser.add_argument("--tactics", type=tactics_type, default=None, help="comma list of the loop's small-model tactics, e.g. skeleton,prefill,focus (default: the model's own set; 'none' for none; see docs/tactics.md)")
     parser.add_argument("--timeout", type=timeout_type, default=30.0, help="seconds allowed for each test run (at most 3600)")
     parser.add_argument("--yes", action="store_true", help="when the test file is generated, use it without stopping for review")
@@ -120,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         verbose=args.verbose,
         memory=not args.no_memory,
         tactics=args.tactics,
+        conversation=args.conversation,
         language=args.lang,
         crate_source=args.crate_source,
     )

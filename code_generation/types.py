@@ -53,9 +53,9 @@ class LoopSettings:
     # Off by default: a small model does better in one shot on its own code alone (figures in
     # docs/tactics.md). The feedback still shows every failing test.
     show_tests: bool = False
-    # One function asked for alone, its reply spliced into the attempt: a function the tests
-    # import that the attempt left empty, or the one function that only failing tests call
-    # (at most MAX_FOCUS times each per function).
+    # One function asked for alone, its reply spliced into the attempt: the one function that
+    # only failing tests call (at most MAX_FOCUS times per function); also turns off the
+    # repairs that work on functions (the `focus`, `afresh` and `combine` tactics).
     focus_functions: bool = True
     # Whole-module replies start from the skeleton's first empty body, written into the reply for
     # the model (prompts.reply_prefix). None: when the model continues a final assistant message

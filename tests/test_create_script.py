@@ -63,6 +63,15 @@ def test_success_writes_output_and_run_folder(tmp_path: Path) -> None:
     assert (run / "test_prime_numbers.py").read_text() == TESTS
 
 
+def test_the_conversation_setting_reaches_the_loop(tmp_path: Path) -> None:
+    write_tests(tmp_path)
+    appended = generate_script(settings(tmp_path, conversation="append"), chat=FakeListChatModel(responses=[WRONG, RIGHT]))
+    assert appended.success and appended.iterations == 2 and "append" in appended.tactics_acted
+    write_tests(tmp_path / "b")
+    latest = generate_script(settings(tmp_path / "b"), chat=FakeListChatModel(responses=[WRONG, RIGHT]))
+    assert latest.success and latest.iterations == 2 and "append" not in latest.tactics_acted
+
+
 def test_failure_writes_no_output_and_keeps_best(tmp_path: Path) -> None:
     write_tests(tmp_path)
     result = generate_script(settings(tmp_path), chat=FakeListChatModel(responses=[WRONG]))

@@ -4,10 +4,10 @@ Which tactics apply: only those that do not read Python's syntax tree. ``restart
 attempts without progress, a fresh hotter sample of the request) and ``append`` (feedback
 extends the conversation, so llama.cpp's prompt cache serves it) are about the model, not the
 language; ``compiler_fixes`` makes the fixes rustc suggests, as ``cargo fix`` does. The three
-are Rust's default set. The skeleton request, the reply prefill, added imports,
-restored docstrings, the type, stub and ignored-argument notes, combination, restored arguments,
-fill, focus, afresh and the line tracer all work on Python's syntax tree or its doctest examples;
-they are not applied to Rust, and asking for them is an input error.
+are Rust's default set (``append`` when the model's profile or the run asks for that
+conversation). The skeleton request, the reply prefill, the type note, combination, focus,
+afresh and the line tracer all work on Python's syntax tree or its doctest examples; they are
+not applied to Rust, and asking for them is an input error.
 """
 
 from __future__ import annotations
