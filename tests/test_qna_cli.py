@@ -157,12 +157,12 @@ def test_runs_as_a_script_and_as_a_console_script(env: Path, shop: Path) -> None
         [sys.executable, str(REPO_ROOT / "qna" / "read_repo.py"), "--help"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,  # a safety net: imports take seconds, far longer on a loaded machine
     )
     assert script.returncode == 0 and "--resummarise" in script.stdout
     console = Path(sys.executable).parent / "read-repo"
     missing = subprocess.run(
-        [str(console), str(shop / "nope")], capture_output=True, text=True, timeout=60,
+        [str(console), str(shop / "nope")], capture_output=True, text=True, timeout=180,
         env={**os.environ, "CHROMA_DB_PATH": str(env / "db")},
     )  # fmt: skip
     assert missing.returncode == 2
