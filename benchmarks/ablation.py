@@ -538,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _joined(argv: Sequence[str]) -> list[str]:
-    """``--configs -focus`` as ``--configs=-focus``: argparse would read ``-fill`` as an option."""
+    """``--configs -focus`` as ``--configs=-focus``: argparse would read ``-focus`` as an option."""
     joined: list[str] = []
     for arg in argv:
         if joined and joined[-1] == "--configs":
