@@ -35,7 +35,7 @@ from my_llm.errors import MyLLMError
 from my_llm.model_tiers import ModelProfile
 from my_llm.usage import UsageTracker
 
-MAX_FOCUS = 2  # times per run one function is asked for alone, for each reason
+MAX_FOCUS = 2  # times per run one function is asked for alone
 
 
 @dataclass
@@ -255,7 +255,7 @@ class LoopState:
     last_signature: tuple[str, ...] | None = None
     repeats: int = 0  # rounds in a row with the same failing tests, after the first
     arbitrations: int = 0
-    focused: Counter[tuple[str, str]] = field(default_factory=Counter)  # (why, function): times asked alone
+    focused: Counter[str] = field(default_factory=Counter)  # function -> times asked for alone
     tried: set[str] = field(default_factory=set)  # digests of the repairs already tested
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     install_tried: set[str] = field(default_factory=set)

@@ -41,12 +41,12 @@ class Focus(Tactic):
         assert shown.code is not None and shown.result is not None
         functions = list(extract.functions(shown.code, state.spec.imported_names))
         name = feedback.culprit(shown.result, task.test_source, functions, task.module_name)
-        if not name or state.focused["failing", name] >= MAX_FOCUS:
+        if not name or state.focused[name] >= MAX_FOCUS:
             return None
         # Only the failures that point at it: the others ask for changes it cannot make.
         reported = feedback.failures_of(shown.result, task.test_source, functions, task.module_name, name)
         details = state.details(shown, top, reported)
-        state.focused["failing", name] += 1
+        state.focused[name] += 1
         state.observer.event(f"failing tests point at `{name}`: asking for it alone")
         messages = prompts.focus_messages(task.module_name, state.shown_code(shown.code), name,
                                           feedback.verdict(shown.result), details)
