@@ -13,14 +13,14 @@ is the default, every tactic of the default set off in turn plus every tactic ou
 Sets: `examples` (the tuning set, examples/) and `humaneval`, a fixed spread of
 `--humaneval-sample` problems: every (164 // N)-th, so 40 gives HumanEval/0, /4, /8, ..., /156.
 
-Each task runs through the evaluation harness's `loop` strategy (`code_generation.evaluate`: the
+Each task runs through the evaluation harness's `loop` strategy (`code_generation.evaluation.evaluate`: the
 engine exactly as `create-script` runs it) with the profile's candidates per round
 (`code_generation.api.default_candidates`: 2 on the embedded 1.5B), one model loaded once for
 every configuration, one task at a time. Rows go to benchmarks/results/ablation_<commit>.jsonl
 (`--out`) as each task finishes; a rerun skips the (configuration, set, task, seed) rows there.
 
 Reuse of the baseline. A tactic's hooks say when it can act (`Tactic`,
-code_generation/loop_state.py): `opening`, `reply_prefix` and `clean` shape round 1's request or its
+code_generation/engine/loop_state.py): `opening`, `reply_prefix` and `clean` shape round 1's request or its
 code, so such a tactic gets a full run; every other hook acts only after round 1's test run, on the
 way to round 2 (`repair` too: the loop calls it only when no reply of the round passed). So a
 configuration that differs from the default only by such a "later-round" tactic makes the same round
@@ -56,15 +56,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table  # noqa: E402
 
 from benchmarks.completion import commit  # noqa: E402
-from code_generation.eval_report import ResultsLog, read_rows  # noqa: E402
-from code_generation.tactics import Tactic, available_tactics, make_tactics, tactics_for  # noqa: E402
+from code_generation.engine.tactics import Tactic, available_tactics, make_tactics, tactics_for  # noqa: E402
+from code_generation.evaluation.report import ResultsLog, read_rows  # noqa: E402
 from code_generation.types import LoopOutcome, digest  # noqa: E402
 from my_llm.errors import MyLLMError  # noqa: E402
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from code_generation.tasks import EvalTask
+    from code_generation.evaluation.tasks import EvalTask
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 EXAMPLES_DIR = ROOT / "examples"
@@ -126,7 +126,7 @@ class Config:
 
 def default_set(chat: BaseChatModel) -> tuple[str, ...]:
     """The tactics the model runs by default (its profile decides `append`), in calling order."""
-    from code_generation.tactics import tactic_names
+    from code_generation.engine.tactics import tactic_names
     from code_generation.types import LoopSettings
     from my_llm.models import profile_of
 
@@ -164,7 +164,7 @@ def spread(items: Sequence[Any], n: int) -> list[Any]:
 
 def load_set(name: str, args: argparse.Namespace) -> list[EvalTask]:
     """The tasks of one set, as the evaluation harness loads them (`--only` narrows them)."""
-    from code_generation.tasks import load_tasks
+    from code_generation.evaluation.tasks import load_tasks
 
     tasks = spread(load_tasks("humaneval"), args.humaneval_sample) if name == "humaneval" else load_tasks(args.examples_dir)
     only = {i.strip() for i in args.only.split(",") if i.strip()}
@@ -199,8 +199,8 @@ def solved_in_round1(outcome: LoopOutcome) -> bool:
 
 def run_task(task: EvalTask, set_name: str, config: Config, chat: BaseChatModel, settings: RunSettings) -> dict[str, Any]:
     """One task under one configuration, through the harness's `loop` strategy; its row."""
-    from code_generation.evaluate import EvalSettings, pair_row
-    from code_generation.strategies import StrategyContext, get_strategy
+    from code_generation.evaluation.evaluate import EvalSettings, pair_row
+    from code_generation.evaluation.strategies import StrategyContext, get_strategy
 
     loop_settings = replace(EvalSettings(settings.max_iterations, seed=settings.seed, tactics=config.tactics).loop_settings(),
                             candidates=settings.candidates)

@@ -41,8 +41,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table  # noqa: E402
 
 from code_generation.completion.settings import AGREEMENT_CANDIDATES  # noqa: E402
-from code_generation.eval_report import ResultsLog, read_rows  # noqa: E402
-from code_generation.runner import SandboxLimits, run_tests  # noqa: E402
+from code_generation.evaluation.report import ResultsLog, read_rows  # noqa: E402
+from code_generation.sandbox.runner import SandboxLimits, run_tests  # noqa: E402
 
 TASKS_DIR = ROOT / "benchmarks" / "completion_tasks"
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -72,7 +72,7 @@ def commit() -> str:
 
 
 def humaneval_tasks() -> list[Task]:
-    from code_generation.tasks import humaneval_problems, humaneval_test_source
+    from code_generation.evaluation.tasks import humaneval_problems, humaneval_test_source
 
     return [Task("humaneval", p["task_id"], p["prompt"], None, "solution", humaneval_test_source(p, "solution"),
                  "test_solution.py") for p in humaneval_problems()]

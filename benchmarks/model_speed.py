@@ -29,9 +29,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from code_generation import prompts
-from code_generation.extract import extract_module
-from code_generation.testspec import analyse_test_source
+from code_generation.languages.python import prompts
+from code_generation.languages.python.extract import extract_module
+from code_generation.languages.python.testspec import analyse_test_source
 from my_llm.local_model import ServerConfig, _load_server, _message_to_openai, ensure_tier_file
 from my_llm.model_tiers import TIERS
 

@@ -31,7 +31,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from code_generation.runner import run_plain, run_tests  # noqa: E402
+from code_generation.sandbox.runner import run_tests  # noqa: E402
+from code_generation.sandbox.tools import run_plain  # noqa: E402
 
 TARGET_RATIO = 1.3
 

@@ -230,7 +230,7 @@ def evaluation(mode: str, args: argparse.Namespace, rows: list[dict[str, Any]]) 
         return
     ids = [str(i) for i in range(0, 164, 8)][: args.humaneval]
     out = RESULTS / f"serve_eval_{mode.replace(' ', '_').replace('-', '_')}"
-    base = [sys.executable, "-m", "code_generation.evaluate", "--tasks", "humaneval", "--strategies", "loop",
+    base = [sys.executable, "-m", "code_generation.evaluation", "--tasks", "humaneval", "--strategies", "loop",
             "--jobs", "2", "--seed", "1", "--out", str(out), "--ids", *ids]
     context = serving(args.model) if mode == "server" else _no_server()
     started = time.monotonic()

@@ -5,7 +5,7 @@
 """
 
 from code_generation.api import ScriptResult, ScriptSettings, generate_script
-from code_generation.loop import run_loop
+from code_generation.engine.loop import run_loop
 from code_generation.pseudo import PseudoFunctionError, pseudo_function
 from code_generation.types import CodeTask, LoopOutcome, LoopSettings
 

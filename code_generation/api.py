@@ -19,13 +19,13 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation.feedback import failure_reason
+from code_generation.engine.loop import run_loop
 from code_generation.languages import Language, close_sandbox, language_for
-from code_generation.loop import run_loop
+from code_generation.languages.base import TestFileError
+from code_generation.languages.python.dependencies import install_package, make_dependency_venv
 from code_generation.run_folder import RunFolder, atomic_write
-from code_generation.runner import SandboxLimits, install_package, make_dependency_venv
+from code_generation.sandbox.runner import SandboxLimits
 from code_generation.script_settings import ScriptSettings
-from code_generation.testspec import TestFileError
 from code_generation.types import (
     Attempt,
     CodeTask,
@@ -34,6 +34,7 @@ from code_generation.types import (
     LoopSettings,
     Observer,
     Sandbox,
+    failure_reason,
 )
 from code_generation.validate_input import check_settings
 from my_llm.errors import ModelError, MyLLMError

@@ -36,9 +36,9 @@ from langchain_core.language_models import BaseChatModel
 from rich.console import Console
 from rich.syntax import Syntax
 
-from code_generation import prompts
 from code_generation.console import ConsoleProgress
-from code_generation.loop import run_loop
+from code_generation.engine.loop import run_loop
+from code_generation.languages.python import prompts
 from code_generation.run_folder import atomic_write
 from code_generation.types import CodeTask, LoopSettings
 from my_llm.errors import MyLLMError

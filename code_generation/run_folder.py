@@ -14,10 +14,8 @@ Layout (all formats are defined here)::
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, message_to_dict
 
 from my_llm.errors import MyLLMError
+from my_llm.files import write_atomically
 from my_llm.usage import CallUsage
 
 DEFAULT_RUNS_DIR = Path(".create_script") / "runs"
@@ -38,18 +37,10 @@ def slugify(text: str, limit: int = 40) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write through a temp file and rename, so readers never see half a file."""
+    """Write through a temp file and rename, so readers never see half a file; a new file is
+    private (0600: prompts and replies), a replaced one keeps its mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text, new_mode=0o600)
 
 
 def _dump(data: Any) -> str:

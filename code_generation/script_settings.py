@@ -35,7 +35,7 @@ class ScriptSettings:
     tactics: tuple[str, ...] | None = None  # the loop's tactics by name; None: the model's default set
     conversation: str | None = None  # feedback rounds: "latest" or "append" (LoopSettings.conversation); None: the model's
     language: str | None = None  # "python" | "rust"; None: the output file's extension decides
-    crate_source: str | None = None  # Rust: the offline crate folder, or "none" (code_generation/rust/crates.py)
+    crate_source: str | None = None  # Rust: the offline crate folder, or "none" (code_generation/languages/rust/crates.py)
 
     @property
     def module_name(self) -> str:

@@ -6,14 +6,14 @@ command line, so none of them needs to import the engine to talk about a run.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation import static_checks
-from code_generation.runner import SandboxLimits, SandboxResult
+from code_generation.sandbox.runner import SandboxLimits, SandboxResult
 from my_llm.usage import CallUsage, UsageTracker
 
 Sandbox = Callable[..., SandboxResult]
@@ -21,6 +21,23 @@ Sandbox = Callable[..., SandboxResult]
 Installer = Callable[[str], str | None]
 # When the same tests keep failing: the corrected test file if a (generated) test was wrong, or None.
 Arbiter = Callable[["CodeTask", "Attempt"], str | None]
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    message: str
+    critical: bool
+    tool: str = "pyflakes"
+
+    def __str__(self) -> str:
+        return f"line {self.line} ({self.tool}): {self.message}"
+
+
+def critical(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.critical]
 
 
 @dataclass
@@ -67,11 +84,11 @@ class LoopSettings:
     # the runtime's prompt cache serves everything but the new feedback. None: the model's profile.
     conversation: str | None = None
     history_chars: int = 16000  # an appended conversation longer than this starts again from "latest"
-    # The small-model tactics to run, by name (code_generation/tactics). None: the model profile's
+    # The small-model tactics to run, by name (code_generation/engine/tactics, languages/*/tactics). None: the model profile's
     # `tactics`, and when that is None too, the default set.
     tactics: tuple[str, ...] | None = None
     # Rust: the offline crate source (a folder, or "none"); None: $CREATE_SCRIPT_CRATE_SOURCE, else
-    # Debian's /usr/share/cargo/registry when it exists (code_generation/rust/crates.py).
+    # Debian's /usr/share/cargo/registry when it exists (code_generation/languages/rust/crates.py).
     crate_source: str | None = None
 
 
@@ -87,7 +104,7 @@ class Attempt:
     temperature: float
     usage: CallUsage | None = None
     candidate: int = 0  # 0 follows the conversation; others are extra samples of the same round
-    findings: list[static_checks.Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     # The whole-module request that produced the reply (None for spliced and repaired attempts):
     # an "append" conversation continues from it.
     request: list[BaseMessage] | None = field(default=None, repr=False, compare=False)
@@ -223,3 +240,29 @@ def variant(base: Attempt, code: str, label: tuple[int, int], test: Callable[[st
 def improves(trial: Attempt, base: Attempt) -> bool:
     """A repair is kept only when it passes more tests and breaks none that passed."""
     return passed_names(base) <= passed_names(trial) and better(trial, base)
+
+
+def failure_reason(outcome: LoopOutcome) -> str | None:
+    """Why a pair is unsolved, in one line (None when solved)."""
+    if outcome.success:
+        return None
+    best = outcome.best
+    if best is None or best.result is None:
+        notes = "; ".join(outcome.attempts[-1].notes) if outcome.attempts else "no attempt was made"
+        return f"no usable code in the reply ({notes})"
+    result = best.result
+    if result.status != "ok":
+        line = _error_line(result.message or result.stderr or "")
+        return f"{result.status}: {line}" if line else result.status
+    failing = [c for c in result.cases if c.outcome in {"failed", "error"}]
+    reason = f"{result.passed}/{result.tests_run} tests passed"
+    if failing:
+        reason += f"; {failing[0].name}: {_error_line(failing[0].message) or failing[0].outcome}"
+    return reason
+
+
+def _error_line(message: str) -> str:
+    """The exception line of a traceback (``AssertionError: 1 != 2``), else its last line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return (errors[0] if errors else lines[-1] if lines else "")[:200]

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import stat
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from code_generation.engine.tactics import check_tactics, parse_tactics, tactics_for
 from code_generation.languages import Language, available_languages, get_language, language_for
 from code_generation.run_folder import DEFAULT_RUNS_DIR
-from code_generation.tactics import check_tactics, parse_tactics, tactics_for
-from code_generation.testspec import TestFileError, analyse_test_source
 from my_llm.errors import MyLLMError
-from my_llm.user_input import MB, float_in, int_in, kind_of, read_user_text, utf8_name
+from my_llm.user_input import check_creatable, float_in, int_in, kind_of, utf8_name
 
 if TYPE_CHECKING:
     from code_generation.script_settings import ScriptSettings
@@ -31,9 +27,7 @@ MAX_ITERATIONS = 100
 MAX_TIMEOUT = 3600.0  # seconds for one test run: an hour is far beyond any unit test
 MAX_TEMPERATURE = 2.0  # OpenAI's range; llama.cpp accepts it too
 MAX_SEED = 2**31 - 1  # the loop adds small offsets per candidate; llama.cpp seeds are 32-bit
-MAX_TEST_BYTES = 1 * MB
 MAX_PROMPT_CHARS = 100_000
-RESERVED_PREFIX = "_sandbox_"  # the sandbox's own modules (_sandbox_harness.py, ...)
 
 # argparse types: a bad number is refused while the options are parsed, before anything runs.
 max_iterations_type = int_in(1, MAX_ITERATIONS)
@@ -97,77 +91,6 @@ def check_prompt(prompt: object) -> None:
         )
 
 
-def check_creatable(folder: Path, what: str) -> None:
-    """The folder exists or can be made later: its nearest existing ancestor is a writable folder.
-
-    Nothing is created here, so a run refused later leaves no empty folders behind.
-    """
-    probe = Path(os.path.abspath(folder))
-    while not os.path.lexists(probe):
-        probe = probe.parent
-    if not probe.exists():
-        raise MyLLMError(f"{probe} is a broken symbolic link, so {folder} cannot hold the {what}: fix the link or choose another path")
-    if not probe.is_dir():
-        raise MyLLMError(f"{probe} is {kind_of(probe.stat().st_mode)}, not a folder, so it cannot hold the {what}: choose another path")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise MyLLMError(f"folder {probe} is not writable: choose another path for the {what}")
-
-
-def _module_file_name(path: Path, what: str, example: str) -> None:
-    """A .py file whose name is a Python module name: the sandbox imports both files by name."""
-    if not utf8_name(path):
-        raise MyLLMError(f"the {what} path {path} is not valid UTF-8: rename it")
-    if path.stem.startswith(RESERVED_PREFIX):
-        raise MyLLMError(f"{what} {path} has the name of the sandbox's own module: choose another name")
-    if path.suffix != ".py" or not path.stem.isidentifier():
-        raise MyLLMError(f"{what} {path} must be a .py file named like a Python module (e.g. {example})")
-
-
-def check_output(output: Path) -> None:
-    """The output is a module name we may later write (the folder is made only when writing)."""
-    _module_file_name(output, "output file", "prime_numbers.py")
-    if output.is_dir():
-        raise MyLLMError(f"output file {output} is a directory: give a file name ending in .py")
-    if output.exists() and not stat.S_ISREG(output.stat().st_mode):
-        raise MyLLMError(f"output file {output} is {kind_of(output.stat().st_mode)}: give a regular .py file path")
-    check_creatable(output.parent, "output file")
-
-
-def check_test_file(settings: ScriptSettings) -> str | None:
-    """The tests' source when the file exists (read safely), else None after checking it can be written."""
-    test_file = settings.resolved_test_file
-    output = settings.output_file
-    _module_file_name(test_file, "test file", f"test_{output.name}")
-    if os.path.realpath(test_file) == os.path.realpath(output):  # also through a symlink
-        raise MyLLMError(
-            f"the output file and the test file are both {output}: the output is the module to "
-            f"write, the tests a separate file (e.g. test_{output.name})"
-        )
-    if test_file.name == output.name:
-        raise MyLLMError(
-            f"the test file {test_file} and the output file {output} have the same name "
-            f"(the sandbox puts them side by side): name the tests test_{output.name}"
-        )
-    if os.path.lexists(test_file) and not test_file.exists():
-        raise MyLLMError(f"test file {test_file} is a broken symbolic link: fix it or remove it")
-    if not test_file.exists():
-        if settings.test_file is not None and not test_file.parent.is_dir():
-            raise MyLLMError(
-                f"the folder of test file {test_file} does not exist: create {test_file.parent} "
-                "first, or give a test file in an existing folder"
-            )
-        check_creatable(test_file.parent, "test file")  # a generated one is written there
-        return None
-    source = read_user_text(test_file, "test file", MAX_TEST_BYTES)
-    if "\0" in source:
-        raise TestFileError(f"test file {test_file} holds NUL bytes, so it is not Python source: give the .py file of your tests")
-    try:
-        analyse_test_source(source, settings.module_name, str(test_file))
-    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
-        raise TestFileError(f"{test_file} cannot be parsed as Python ({exc}): fix it before generating code") from exc
-    return source
-
-
 def check_run_dir(settings: ScriptSettings) -> None:
     """The run folder can be made fresh: an existing --run-dir must be an empty folder."""
     if settings.run_dir is None:
@@ -213,57 +136,16 @@ def check_language_options(settings: ScriptSettings, language: Language) -> None
                                 if flag == "--allow-install" else ""))
 
 
-def _rust_file(path: Path, what: str, example: str) -> None:
-    if not utf8_name(path):
-        raise MyLLMError(f"the {what} path {path} is not valid UTF-8: rename it")
-    if path.suffix != ".rs":
-        raise MyLLMError(f"{what} {path} must be a .rs file for Rust output (e.g. {example})")
-
-
-def check_rust_output(output: Path) -> None:
-    """A .rs output we may later write."""
-    _rust_file(output, "output file", "src/lib.rs")
-    if output.is_dir():
-        raise MyLLMError(f"output file {output} is a directory: give a file name ending in .rs")
-    if output.exists() and not stat.S_ISREG(output.stat().st_mode):
-        raise MyLLMError(f"output file {output} is {kind_of(output.stat().st_mode)}: give a regular .rs file path")
-    check_creatable(output.parent, "output file")
-
-
-def check_rust_test_file(settings: ScriptSettings, language: Language) -> str | None:
-    """The Rust tests' source when the file exists, else None after checking it can be written."""
-    test_file, output = settings.resolved_test_file, settings.output_file
-    _rust_file(test_file, "test file", "tests.rs")
-    if os.path.realpath(test_file) == os.path.realpath(output):
-        raise MyLLMError(f"the output file and the test file are both {output}: the tests go in a separate file "
-                         "(e.g. tests.rs)")
-    if os.path.lexists(test_file) and not test_file.exists():
-        raise MyLLMError(f"test file {test_file} is a broken symbolic link: fix it or remove it")
-    if not test_file.exists():
-        if settings.test_file is not None and not test_file.parent.is_dir():
-            raise MyLLMError(f"the folder of test file {test_file} does not exist: create {test_file.parent} "
-                             "first, or give a test file in an existing folder")
-        check_creatable(test_file.parent, "test file")
-        return None
-    source = read_user_text(test_file, "test file", MAX_TEST_BYTES)
-    crate = language.module_name(output, source, settings, str(test_file))  # TestFileError when it cannot judge
-    language.analyse_tests(source, crate, str(test_file))
-    return source
-
-
 def check_settings(settings: ScriptSettings) -> str | None:
     """All input checks, in the order a user would fix them; returns the test source if present."""
     check_prompt(settings.prompt)
     language = check_language(settings)
-    if language.name == "python":
-        check_output(settings.output_file)
-    else:
-        check_rust_output(settings.output_file)
+    language.check_output(settings.output_file)
     check_numbers(settings)
     if settings.tactics is not None:
         check_tactics(settings.tactics)
     check_language_options(settings, language)
     language.check_environment(settings)  # e.g. cargo missing: before anything else is read or made
-    test_source = check_test_file(settings) if language.name == "python" else check_rust_test_file(settings, language)
+    test_source = language.check_test_file(settings)
     check_run_dir(settings)
     return test_source

@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _history(args: argparse.Namespace, namespace: str, publish: bool | None = None) -> Any:
+    """The namespace's memory; its Chroma URL is checked here, before any model is called."""
+    from my_llm.chroma_client import chroma_server
+
+    chroma_server(args.chroma_url, "--chroma-url" if args.chroma_url is not None else None)
     from my_llm.langchain_class import PubSubChatMessageHistory
 
     return PubSubChatMessageHistory(

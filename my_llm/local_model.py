@@ -290,7 +290,7 @@ class LocalChatModel(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     # llama.cpp continues a final assistant message instead of answering it, so a caller can
-    # write the start of the reply (code_generation.prompts.reply_prefix).
+    # write the start of the reply (code_generation.languages.python.prompts.reply_prefix).
     continues_final_message: ClassVar[bool] = True
 
     model_path: str

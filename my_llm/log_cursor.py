@@ -3,8 +3,9 @@
 A consumer of the log (the Pub/Sub outbox, the Chroma index) keeps a cursor file:
 the log file it reads (by inode), the byte offset just after the last line it has
 dealt with, and that line's message id. Saving is atomic (temporary file, fsync,
-rename, fsync of the folder), so after any crash the cursor is the old one or the
-new one, and work done after it is redone, never skipped: at least once.
+rename, fsync of the folder: ``my_llm.files.write_atomically``), so after any
+crash the cursor is the old one or the new one, and work done after it is
+redone, never skipped: at least once.
 
 Reading is safe while other processes append: only complete lines (ending in a
 newline) are consumed, so a line still being written, or a torn last line left by
@@ -18,11 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from my_llm.message_log import LOG_NAME, Record, locked_append_fd, parse_record, utc_now
+from my_llm.files import locked_append_fd, write_atomically
+from my_llm.message_log import LOG_NAME, Record, parse_record, utc_now
 
 log = logging.getLogger("my_llm.memory")
 
@@ -76,17 +77,7 @@ class LogCursor:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"log": LOG_NAME, "ino": pos.ino, "offset": pos.offset, "last_id": pos.last_id}
         data.update(extra, saved=utc_now())
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(data))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomically(self.path, json.dumps(data))
 
     def delete(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -1,7 +1,8 @@
 """The JSONL message log: the system of record every other store is rebuilt from.
 
 One file per namespace, ``$MESSAGE_HISTORY/<namespace>/memory.jsonl``, one JSON
-object per line. Appends are crash- and concurrency-safe:
+object per line. Appends are crash- and concurrency-safe
+(``my_llm.files.append_lines``, shared with other JSONL logs):
 
 * the file is opened with ``O_APPEND`` and a whole batch of lines goes out in
   one ``write()``, under an exclusive ``fcntl.flock`` so writers on other
@@ -18,14 +19,12 @@ round-trip). Never embeddings, user names or host names.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
 import os
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 
 from my_llm.errors import MyLLMError
+from my_llm.files import append_lines, locked_append_fd  # also imported from here by others
 
 log = logging.getLogger("my_llm.memory")
 
@@ -143,49 +143,6 @@ def record_text(record: Record) -> str:
         elif isinstance(part, dict) and isinstance(part.get("text"), str):
             parts.append(part["text"])
     return "\n".join(parts)
-
-
-@contextlib.contextmanager
-def locked_append_fd(path: Path) -> Iterator[int]:
-    """An O_APPEND descriptor on ``path`` held under an exclusive flock.
-
-    If the file was renamed away (``clear()`` archives it) between open and lock,
-    the new file is opened instead, so no line lands in an archive.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                same = os.fstat(fd).st_ino == os.stat(path).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                yield fd
-                return
-        finally:
-            os.close(fd)  # closing also releases the flock
-
-
-def append_lines(path: Path, lines: Sequence[str], *, durable: bool = True) -> None:
-    """Append complete lines in one write() under the lock, then fsync."""
-    if not lines:
-        return
-    payload = "".join(line.rstrip("\n") + "\n" for line in lines).encode("utf-8")
-    with locked_append_fd(path) as fd:
-        size = os.fstat(fd).st_size
-        if size:
-            with open(path, "rb") as reader:  # a crash may have left a torn last line
-                reader.seek(size - 1)
-                if reader.read(1) != b"\n":
-                    payload = b"\n" + payload
-        view = memoryview(payload)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        if durable:
-            os.fsync(fd)
 
 
 def encode(record: Record) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,9 @@ from langchain_core.messages import AIMessage, BaseMessage, message_to_dict, mes
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
+from my_llm.files import write_atomically
+
+PRIVATE_MODE = 0o600  # entries hold prompts and replies: the owner's alone, as they always were
 # Model fields that change what a model answers; everything else (timeouts, keys) does not.
 _MODEL_FIELDS = ("model_path", "model_name", "model", "openai_api_base", "temperature", "seed",
                  "max_tokens", "top_p", "n_ctx")  # fmt: skip
@@ -56,14 +58,7 @@ class ResponseCache:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         body = json.dumps({"request": request, "reply": message_to_dict(reply)}, ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(body)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, body, new_mode=PRIVATE_MODE)
 
 
 def model_identity(chat: BaseChatModel) -> dict[str, Any]:

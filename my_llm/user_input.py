@@ -155,3 +155,43 @@ def float_in(low: float, high: float, low_open: bool = False) -> Callable[[str],
         return value
 
     return parse
+
+
+def check_creatable(folder: Path, what: str) -> None:
+    """The folder exists or can be made later: its nearest existing ancestor is a writable folder.
+
+    Nothing is created here, so a run refused later leaves no empty folders behind.
+    """
+    probe = Path(os.path.abspath(folder))
+    while not os.path.lexists(probe):
+        probe = probe.parent
+    if not probe.exists():
+        raise MyLLMError(f"{probe} is a broken symbolic link, so {folder} cannot hold the {what}: fix the link or choose another path")
+    if not probe.is_dir():
+        raise MyLLMError(f"{probe} is {kind_of(probe.stat().st_mode)}, not a folder, so it cannot hold the {what}: choose another path")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise MyLLMError(f"folder {probe} is not writable: choose another path for the {what}")
+
+
+def check_output_path(output: Path, suffix: str) -> None:
+    """An output file we may later write: not a folder nor a special file, its folder creatable."""
+    if output.is_dir():
+        raise MyLLMError(f"output file {output} is a directory: give a file name ending in {suffix}")
+    if output.exists() and not stat.S_ISREG(output.stat().st_mode):
+        raise MyLLMError(f"output file {output} is {kind_of(output.stat().st_mode)}: give a regular {suffix} file path")
+    check_creatable(output.parent, "output file")
+
+
+def has_test_file(test_file: Path, named: bool) -> bool:
+    """True when the test file is there to read; False once a new one can be written there
+    (`named`: the user gave its path, so its folder must exist already)."""
+    if os.path.lexists(test_file) and not test_file.exists():
+        raise MyLLMError(f"test file {test_file} is a broken symbolic link: fix it or remove it")
+    if test_file.exists():
+        return True
+    if named and not test_file.parent.is_dir():
+        raise MyLLMError(f"the folder of test file {test_file} does not exist: create {test_file.parent} "
+                         "first, or give a test file in an existing folder")
+    check_creatable(test_file.parent, "test file")  # a generated one is written there
+    return False
+

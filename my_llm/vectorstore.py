@@ -2,9 +2,9 @@
 
 Embedded by default (``PersistentClient`` under ``$MESSAGE_HISTORY/chroma``);
 ``CHROMA_URL`` (or ``chroma_url=``) points at a Chroma server instead, so a
-team can share one index. Chunk ids are ``<message id>:<n>``, so indexing the
-same message twice is a no-op, and the whole index can be rebuilt from the
-JSONL log at any time; how far the log is indexed is kept by a cursor
+team can share one index; ``my_llm.chroma_client`` makes the clients. Chunk ids
+are ``<message id>:<n>``, so indexing the same message twice is a no-op, and the
+whole index can be rebuilt from the JSONL log at any time; how far the log is indexed is kept by a cursor
 (``my_llm.index_sync``). Chroma failures surface as one-line MemoryStoreErrors.
 chromadb is imported only when an index is used: it takes most of a second.
 """
@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+from my_llm.chroma_client import ChromaURLError, chroma_client
+from my_llm.chroma_client import chroma_target as _chroma_target
 from my_llm.message_log import MemoryStoreError, Record, record_text
 
 log = logging.getLogger("my_llm.memory")
@@ -34,54 +33,29 @@ UPSERT_BATCH = 128
 NOT_INDEXED_TASKS = frozenset({"memory_question", "memory_answer"})
 _METADATA_KEYS = ("task", "run_id", "title", "conversation_id", "source", "model")
 
-_clients: dict[str, Any] = {}
-_clients_lock = threading.Lock()
-
 
 def chroma_target(root: Path, chroma_url: str | None = None) -> str:
-    """The URL in use, or the on-disk folder: also a cache key."""
-    url = chroma_url if chroma_url is not None else os.environ.get("CHROMA_URL", "")
-    return url.strip() or str(Path(root) / CHROMA_DIRNAME)
+    """The server's URL in use, or the on-disk folder: also the index cursor's key."""
+    try:
+        return _chroma_target(Path(root) / CHROMA_DIRNAME, chroma_url)
+    except ChromaURLError as exc:  # callers (clear(), the CLI) expect a MemoryStoreError
+        raise MemoryStoreError(str(exc)) from exc
 
 
 def get_client(root: Path, chroma_url: str | None = None) -> Any:
-    """A Chroma client for the configured target, shared within the process."""
-    import chromadb
-    from chromadb.config import Settings
-
+    """The Chroma client for the configured target (``my_llm.chroma_client``), shared."""
     target = chroma_target(root, chroma_url)
-    with _clients_lock:
-        client = _clients.get(target)
-        if client is not None:
-            return client
-        settings = Settings(anonymized_telemetry=False)
+    try:
+        return chroma_client(Path(root) / CHROMA_DIRNAME, chroma_url)
+    except Exception as exc:
         if "://" in target:
-            parsed = urlparse(target)
-            if parsed.scheme not in ("http", "https") or not parsed.hostname:
-                raise MemoryStoreError(f"bad CHROMA_URL {target!r}: expected http(s)://host:port")
-            ssl = parsed.scheme == "https"
-            try:
-                client = chromadb.HttpClient(
-                    host=parsed.hostname,
-                    port=parsed.port or (443 if ssl else 8000),
-                    ssl=ssl,
-                    settings=settings,
-                )
-            except Exception as exc:
-                raise MemoryStoreError(
-                    f"Chroma server at {target} is unreachable: {one_line(exc)}"
-                ) from exc
-        else:
-            try:
-                Path(target).mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=target, settings=settings)
-            except Exception as exc:
-                raise MemoryStoreError(
-                    f"Chroma cannot use {target}: {one_line(exc)} (the log is intact; "
-                    "fix it, then run: my-llm reindex)"
-                ) from exc
-        _clients[target] = client
-        return client
+            raise MemoryStoreError(
+                f"Chroma server at {target} is unreachable: {one_line(exc)}"
+            ) from exc
+        raise MemoryStoreError(
+            f"Chroma cannot use {target}: {one_line(exc)} (the log is intact; "
+            "fix it, then run: my-llm reindex)"
+        ) from exc
 
 
 def one_line(exc: BaseException) -> str:

@@ -38,7 +38,7 @@ _WHERE = {
     "IndexStats": "qna.index",
     "index_directory": "qna.index",
     "open_collection": "qna.index",
-    "walk_directory": "qna.index",
+    "walk_directory": "qna.walk",
     "SummaryStats": "qna.summaries",
     "summarise_directory": "qna.summaries",
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """read-repo DIR: index a code directory, then answer questions about it with cited sources.
 
-A thin command line over ``qna.index``, ``qna.summaries`` and ``qna.answer``. It also runs as a
-plain script (``python qna/read_repo.py DIR``), so it imports the ``qna`` package by absolute
-name and never relies on relative imports.
+A thin command line over ``qna.walk``, ``qna.index``, ``qna.summaries`` and ``qna.answer``. It
+also runs as a plain script (``python qna/read_repo.py DIR``), so it imports the ``qna`` package
+by absolute name and never relies on relative imports.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ MAX_K = 100  # chunks retrieved per question; more would not fit in any model's 
 
 def _ext_list(value: str) -> tuple[str, ...]:
     """--ext checked while the options are parsed, before any model or index is touched."""
-    from qna.index import IndexError_, parse_exts
+    from qna.walk import IndexError_, parse_exts
 
     try:
         return parse_exts(value)
@@ -212,18 +212,17 @@ def _check_k(k: int) -> None:
 def run(args: argparse.Namespace) -> int:
     """Index (and summarise), then answer one question or loop; returns the exit code."""
     from qna.answer import answer_question, log_exchange, recent_turns
-    from qna.index import (
-        check_directory,
-        get_client,
-        index_directory,
-        open_collection,
-        walk_directory,
-    )
+    from qna.index import get_client, index_directory, open_collection
+    from qna.walk import check_directory, walk_directory
 
     _check_k(args.k)
     root = check_directory(args.repo)
     if args.question is not None and not args.question.strip():
         raise _UsageError("the question is empty")
+    if args.db is None:  # CHROMA_URL is used, so checked before any model loads (--db skips it)
+        from my_llm.chroma_client import chroma_server
+
+        chroma_server()
     ignore = [*args.ignore, *_summaries_ignore(root, args.summaries_dir)]
     from my_llm.embeddings import get_embedding_function
 
@@ -324,8 +323,8 @@ class _UsageError(Exception):
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is a one-line explanation for the user (exit 2)."""
-    from qna.index import IndexError_
     from qna.summaries import SummaryError
+    from qna.walk import IndexError_
 
     errors: list[type[BaseException]] = [_UsageError, IndexError_, SummaryError]
     try:

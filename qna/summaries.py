@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +18,11 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from qna.index import (
-    SUMMARY_KIND,
-    SourceFile,
-    delete_paths,
-    indexed_hashes,
-    language_of,
-    upsert_chunks,
-)
+from my_llm.files import write_atomically
+from qna.chunks import language_of
+from qna.index import SUMMARY_KIND, delete_paths, indexed_hashes, upsert_chunks
 from qna.prompts import SUMMARY_PROMPT
+from qna.walk import SourceFile
 
 __all__ = [
     "DOC_EXTS",
@@ -117,19 +111,11 @@ class SummaryStore:
         return dict(data.get("files", {}))
 
     def save(self) -> None:
-        """Write the manifest atomically (temp file + rename), so a crash never leaves half of it."""
+        """Write the manifest atomically (``my_llm.files``), so a crash never leaves half of it."""
         self.dir.mkdir(parents=True, exist_ok=True)
         self._ignore_in_git()
         payload = {"tool": MANIFEST_TOOL, "version": 1, "files": self.entries}
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".manifest-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, indent=1, sort_keys=True)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.manifest_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.manifest_path, json.dumps(payload, indent=1, sort_keys=True))
 
     def _ignore_in_git(self) -> None:
         """Keep .qna/ out of the user's git status, creating .qna/.gitignore only if absent."""
@@ -175,11 +161,7 @@ class SummaryStore:
         if target.exists():
             if not self.owns(source):
                 return False
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".summary-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, 0o644)  # like a file made with open(), not mkstemp's 0600
-            os.replace(tmp, target)
+            write_atomically(target, data)  # keeps the file's mode (0644 when we made it)
         else:
             try:
                 with open(target, "xb") as handle:  # exclusive: never clobber a file that appeared
@@ -360,7 +342,7 @@ def summarise_directory(
     collection: Any = None,
 ) -> SummaryStats:
     """Summarise every code file of a directory from Python; index the summaries if given a collection."""
-    from qna.index import check_directory, walk_directory
+    from qna.walk import check_directory, walk_directory
 
     root = check_directory(directory)
     walked = walk_directory(root, exts, ignore)

@@ -226,7 +226,7 @@ def private_response_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch
 @pytest.fixture(scope="session")
 def rust_toolchain() -> object:
     """The Rust toolchain for the tests that run real cargo; without it they skip (fail under CI)."""
-    from code_generation.cargo_runner import ToolchainError, find_toolchain
+    from code_generation.languages.rust.cargo_runner import ToolchainError, find_toolchain
 
     try:
         return find_toolchain()
@@ -239,7 +239,7 @@ def rust_toolchain() -> object:
 def cargo_sandbox(rust_toolchain: object) -> Iterator[object]:
     """One cargo sandbox for the session without an offline crate source: the tests share its build
     folder, as the attempts of one run do, so each costs about one incremental build."""
-    from code_generation.cargo_runner import CargoSandbox
+    from code_generation.languages.rust.cargo_runner import CargoSandbox
 
     sandbox = CargoSandbox(source=None)
     yield sandbox

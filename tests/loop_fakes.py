@@ -8,9 +8,9 @@ from typing import Any
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation.loop_state import LoopState
-from code_generation.runner import CaseResult, SandboxResult
-from code_generation.tactics import make_tactics, tactic_names
+from code_generation.engine.loop_state import LoopState
+from code_generation.engine.tactics import make_tactics, tactic_names
+from code_generation.sandbox.runner import CaseResult, SandboxResult
 from code_generation.types import Attempt, CodeTask, LoopSettings
 from my_llm.model_tiers import ModelProfile
 from my_llm.usage import CallUsage, UsageTracker

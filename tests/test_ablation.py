@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import ablation
-from code_generation.eval_report import read_rows
-from code_generation.loop_state import LoopState, Tactic
+from code_generation.engine.loop_state import LoopState, Tactic
+from code_generation.evaluation.report import read_rows
 from tests.fake_openai_server import Answer, Seen, completion, fake_server
 
 DOUBLE_TEST = """import unittest

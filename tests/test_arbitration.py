@@ -10,8 +10,8 @@ from pathlib import Path
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from code_generation.api import generate_script
-from code_generation.runner import SandboxLimits, run_tests
-from code_generation.testgen import arbitrate
+from code_generation.languages.python.testgen import arbitrate
+from code_generation.sandbox.runner import SandboxLimits, run_tests
 from my_llm.usage import UsageTracker
 from tests.test_create_script import settings, write_tests
 from tests.test_loop import RIGHT, TESTS, Spy

@@ -15,7 +15,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from code_generation.completion import SearchSettings, complete_source
 from code_generation.completion import agreement as agree
 from code_generation.completion import cli as completion_cli
-from code_generation.runner import SandboxLimits
+from code_generation.sandbox.runner import SandboxLimits
 from tests.test_completion_loop import FAST, Spy, block
 
 LIMITS = SandboxLimits(timeout=10)

@@ -132,7 +132,7 @@ def test_a_new_analyzer_plugs_in_by_name() -> None:
         subtract_baseline = False
 
         def analyze(self, source: AnalysisInput) -> Report:
-            from code_generation.static_checks import Finding
+            from code_generation.types import Finding
 
             lines = source.text.splitlines()[source.first_line - 1 : source.last_line]
             return Report(self.name, [Finding(source.first_line + i, "no print in library code", True, self.name)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from code_generation.runner import run_tests
+from code_generation.sandbox.runner import run_tests
 
 pytestmark = pytest.mark.model
 

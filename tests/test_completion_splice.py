@@ -7,7 +7,8 @@ import codecs
 import pytest
 
 from code_generation.completion.reply import completion_from_reply
-from code_generation.completion.splice import SpliceError, locate, unified_diff, write_atomically
+from code_generation.completion.splice import SpliceError, locate, unified_diff
+from my_llm.files import write_atomically
 
 CRLF_TABS_BOM = codecs.BOM_UTF8 + (
     b"import os\r\n"

@@ -9,7 +9,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from code_generation.loop import run_loop
+from code_generation.engine.loop import run_loop
 from my_llm.usage import UsageTracker
 from tests.test_loop import RIGHT, SETTINGS, WRONG, Spy, task
 

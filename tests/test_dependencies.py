@@ -9,9 +9,9 @@ from pathlib import Path
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from code_generation.api import DependencyInstaller
-from code_generation.feedback import missing_module
-from code_generation.loop import LoopSettings, run_loop
-from code_generation.runner import SandboxLimits, run_tests
+from code_generation.engine.loop import LoopSettings, run_loop
+from code_generation.languages.python.feedback import missing_module
+from code_generation.sandbox.runner import SandboxLimits, run_tests
 from tests.test_loop import RIGHT, Spy, task
 
 # A small wheel-only package that is not among our dependencies.

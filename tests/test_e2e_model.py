@@ -168,7 +168,7 @@ fn ten() {
 
 
 def test_a_rust_library_is_written_by_the_embedded_model(rust_toolchain: object, tmp_path: Path) -> None:
-    from code_generation.cargo_runner import run_cargo_tests
+    from code_generation.languages.rust.cargo_runner import run_cargo_tests
 
     work = tmp_path / "squares"
     work.mkdir()

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 
-from code_generation import evaluate as evaluate_module
-from code_generation import strategies
-from code_generation.evaluate import EvalSettings, evaluate, main
-from code_generation.loop import CodeTask, LoopOutcome
-from code_generation.strategies import StrategyContext, register_strategy
-from code_generation.tasks import (
+from code_generation.engine.loop import CodeTask, LoopOutcome
+from code_generation.evaluation import evaluate as evaluate_module
+from code_generation.evaluation import strategies
+from code_generation.evaluation.evaluate import EvalSettings, evaluate, main
+from code_generation.evaluation.strategies import StrategyContext, register_strategy
+from code_generation.evaluation.tasks import (
     EvalTask,
     check_humaneval,
     check_problem,
@@ -26,7 +26,7 @@ from code_generation.tasks import (
     humaneval_task,
     load_tasks,
 )
-from code_generation.testspec import analyse_test_source
+from code_generation.languages.python.testspec import analyse_test_source
 from my_llm.errors import MyLLMError
 
 FOLDERS = {

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from code_generation import eval_report, feedback, prompts
-from code_generation.runner import CaseResult, SandboxResult
+from code_generation.evaluation import report as eval_report
+from code_generation.languages.python import feedback, prompts
+from code_generation.sandbox.runner import CaseResult, SandboxResult
 
 
 def test_the_plain_request_shows_the_test_file() -> None:
@@ -19,5 +20,8 @@ def test_case_notes_are_chosen_by_the_caller() -> None:
     assert feedback.details(result, case_notes=[lambda m, s, f: "CUSTOM"]).endswith("CUSTOM")
 
 
-def test_failure_reason_lives_with_the_reports() -> None:
-    assert feedback.failure_reason is eval_report.failure_reason
+def test_failure_reason_is_shared_vocabulary() -> None:
+    from code_generation import types
+
+    assert not hasattr(feedback, "failure_reason") and not hasattr(eval_report, "failure_reason")
+    assert callable(types.failure_reason)

@@ -11,9 +11,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from code_generation.extract import header
-from code_generation.feedback import culprit, failures_of, type_note
-from code_generation.loop import (
+from code_generation.engine.loop import (
     Attempt,
     CodeTask,
     LoopOutcome,
@@ -21,9 +19,11 @@ from code_generation.loop import (
     passed_names,
     run_loop,
 )
-from code_generation.prompts import afresh_messages, reply_prefix, request_skeleton
-from code_generation.runner import CaseResult, SandboxLimits, SandboxResult
-from code_generation.testspec import TestFileError
+from code_generation.languages.base import TestFileError
+from code_generation.languages.python.extract import header
+from code_generation.languages.python.feedback import culprit, failures_of, type_note
+from code_generation.languages.python.prompts import afresh_messages, reply_prefix, request_skeleton
+from code_generation.sandbox.runner import CaseResult, SandboxLimits, SandboxResult
 from my_llm.usage import CallUsage
 
 TESTS = '''import unittest

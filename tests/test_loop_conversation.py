@@ -8,8 +8,13 @@ from dataclasses import replace
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage
 
-from code_generation.loop import run_loop
-from code_generation.prompts import code_of_reply, fenced_reply, reply_prefix, request_skeleton
+from code_generation.engine.loop import run_loop
+from code_generation.languages.python.prompts import (
+    code_of_reply,
+    fenced_reply,
+    reply_prefix,
+    request_skeleton,
+)
 from tests.test_loop import RIGHT, SETTINGS, TESTS, WORSE, WRONG, Spy, task
 
 APPEND = replace(SETTINGS, conversation="append", focus_functions=False)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, HumanMessage
 
-from code_generation import loop
-from code_generation.loop import (
+from code_generation.engine import loop
+from code_generation.engine.loop import (
     STUCK_ROUNDS,
     ask_model,
     choose_best,
@@ -15,7 +15,7 @@ from code_generation.loop import (
     repair,
     to_attempt,
 )
-from code_generation.loop_state import Ask, Done, Request
+from code_generation.engine.loop_state import Ask, Done, Request
 from code_generation.types import LoopSettings
 from my_llm.usage import CallUsage
 from tests.loop_fakes import AREA, BAD_AREA, BAD_PERIMETER, PERIMETER, Spy, attempt, state

@@ -7,8 +7,8 @@ from typing import Any
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 
-from code_generation.loop import LoopSettings, run_loop
-from code_generation.runner import SandboxLimits
+from code_generation.engine.loop import LoopSettings, run_loop
+from code_generation.sandbox.runner import SandboxLimits
 from tests.test_loop import WRONG, task
 
 

@@ -11,7 +11,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 
-from qna.index import SUMMARY_KIND, get_client, index_directory, open_collection, walk_directory
+from qna.index import SUMMARY_KIND, get_client, index_directory, open_collection
 from qna.summaries import (
     MANIFEST_NAME,
     SummaryError,
@@ -21,6 +21,7 @@ from qna.summaries import (
     outline,
     summarise_files,
 )
+from qna.walk import walk_directory
 
 CODE = {
     "calc.py": 'def add(a: int, b: int) -> int:\n    """Add two numbers."""\n    return a + b\n',

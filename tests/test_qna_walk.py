@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from qna import index
-from qna.index import (
-    IndexError_,
-    check_directory,
-    chunk_text,
-    parse_exts,
-    walk_directory,
-)
+from qna import walk
+from qna.chunks import chunk_text
+from qna.index import IndexStats
+from qna.walk import IndexError_, check_directory, parse_exts, walk_directory
 from tests.helpers import fails_if_blocked
 
 
@@ -100,7 +96,7 @@ def test_binary_large_non_utf8_unreadable_are_counted(
     _write(tmp_path, "empty.py", "\n\n")
     locked = _write(tmp_path, "locked.py", "y = 2\n")
 
-    real_read = index.read_user_file
+    real_read = walk.read_user_file
 
     def read_user_file(path: str | Path, what: str, max_bytes: int) -> bytes:
         # Root ignores file modes, so an unreadable file is simulated at the read itself.
@@ -108,7 +104,7 @@ def test_binary_large_non_utf8_unreadable_are_counted(
             raise PermissionError(13, "Permission denied")
         return real_read(path, what, max_bytes)
 
-    monkeypatch.setattr(index, "read_user_file", read_user_file)
+    monkeypatch.setattr(walk, "read_user_file", read_user_file)
     result = walk_directory(tmp_path, max_bytes=100_000)
     assert [f.path for f in result.files] == ["ok.py"]
     assert (result.skipped_binary, result.skipped_non_utf8, result.skipped_large) == (1, 1, 1)
@@ -191,7 +187,7 @@ def test_fifos_and_devices_are_never_opened(tmp_path: Path) -> None:
         result = walk_directory(tmp_path)  # returns: nothing blocked
     assert [f.path for f in result.files] == ["ok.py"]
     assert result.skipped_special == 1 and result.skipped_outside == 1
-    assert "1 not regular files" in index.IndexStats(**result.skip_counts()).summary_line()
+    assert "1 not regular files" in IndexStats(**result.skip_counts()).summary_line()
 
 
 SAMPLE = textwrap.dedent(

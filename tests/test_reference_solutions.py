@@ -4,7 +4,7 @@ The two task sets, examples/ (tuning) and benchmarks/validation/ (held out), are
 way the benchmark script discovers them (`task_folders` in benchmarks/create_script_examples.py),
 and the module name is taken from the test file as the benchmark does. Each task's reference,
 ``benchmarks/reference/<set>/<task>/<module>.py``, was written from prompt.txt alone; it is run
-against the task's test file through the real sandbox (`code_generation.runner.run_tests`), and
+against the task's test file through the real sandbox (`code_generation.sandbox.runner.run_tests`), and
 every test must pass. A task without a reference, or a reference without a task, fails here.
 No model is involved.
 """
@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 
-from code_generation.runner import SandboxLimits, run_tests
+from code_generation.sandbox.runner import SandboxLimits, run_tests
 from tests.test_examples import unittest_methods
 
 ROOT = Path(__file__).resolve().parent.parent

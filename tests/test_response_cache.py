@@ -57,3 +57,12 @@ def test_a_damaged_entry_is_ignored_and_replaced(tmp_path: Path) -> None:
     entry.write_text("{not json")
     assert cached(tmp_path, ["fresh"], temperature=0.0).invoke([HumanMessage("q")]).content == "fresh"
     assert cached(tmp_path, ["other"], temperature=0.0).invoke([HumanMessage("q")]).content == "fresh"
+
+
+def test_entries_are_private_whole_files(tmp_path: Path) -> None:
+    """Entries hold prompts and replies: 0600, written atomically, no temporary file left."""
+    model = cached(tmp_path, ["four"], temperature=0.0)
+    model.invoke([HumanMessage("2+2?")])
+    (entry,) = tmp_path.rglob("*.json")
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [entry.name]

@@ -20,7 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from code_generation.runner import CaseResult, SandboxLimits, SandboxResult, run_doctests, run_tests
+from code_generation.sandbox.runner import (
+    CaseResult,
+    SandboxLimits,
+    SandboxResult,
+    run_doctests,
+    run_tests,
+)
 
 MODULE = textwrap.dedent('''
     def prime_sum(n):
@@ -673,7 +679,7 @@ def test_sandbox_dies_with_the_tool(tmp_path: Path) -> None:
     ''')
     script = tmp_path / "tool.py"
     script.write_text(textwrap.dedent(f'''
-        from code_generation.runner import SandboxLimits, run_tests
+        from code_generation.sandbox.runner import SandboxLimits, run_tests
         run_tests("", "m", {test_source!r}, "test_m.py", limits=SandboxLimits(timeout=60))
     '''))
     tool = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL,
@@ -716,12 +722,12 @@ def test_sandbox_dies_with_the_tool(tmp_path: Path) -> None:
 
 def test_degrades_without_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
     """No unshare (macOS, locked-down containers): still runs, still kills escapees, says so."""
-    from code_generation import runner
+    from code_generation.sandbox import isolation
 
-    plan = runner._Plan(unshare_args=[], notes=["namespaces: NOT available (simulated)",
+    plan = isolation.Plan(unshare_args=[], notes=["namespaces: NOT available (simulated)",
                                                 "network: NOT isolated (simulated)"],
                         net_isolated=False, pid_ns=False, mount_ns=False, in_user_ns=False)
-    monkeypatch.setitem(runner._plan_cache, False, plan)
+    monkeypatch.setitem(isolation.plan_cache, False, plan)
     ok = run("def test_ok():\n    assert 1 + 1 == 2\n")
     assert ok.success, ok.cases
     assert has_note(ok, "network: NOT isolated")

@@ -16,8 +16,8 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.api import ScriptSettings, generate_script
-from code_generation.cargo_runner import CargoSandbox
-from code_generation.loop import run_loop
+from code_generation.engine.loop import run_loop
+from code_generation.languages.rust.cargo_runner import CargoSandbox
 from code_generation.types import CodeTask, LoopSettings
 from my_llm.usage import CallUsage
 from tests.fake_openai_server import Answer, Seen, completion, fake_server
@@ -231,8 +231,8 @@ def test_a_missing_toolchain_is_one_line_saying_how_to_install_it(tmp_path: Path
 
 
 def test_a_rust_task_folder_runs_in_the_evaluation_harness(rust_toolchain: object, tmp_path: Path) -> None:
-    from code_generation.evaluate import evaluate
-    from code_generation.tasks import load_tasks
+    from code_generation.evaluation.evaluate import evaluate
+    from code_generation.evaluation.tasks import load_tasks
 
     folder = tmp_path / "tasks" / "adder"
     folder.mkdir(parents=True)

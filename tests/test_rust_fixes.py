@@ -10,11 +10,18 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from code_generation.api import generate_script
-from code_generation.cargo_runner import CargoSandbox
-from code_generation.runner import SandboxLimits
-from code_generation.rust import feedback
-from code_generation.rust.diagnostics import CargoResult, Diagnostic, Fix, Note, Paths, diagnostic
-from code_generation.rust.fixes import apply_edits, fixed_module, suggested_edits
+from code_generation.languages.rust import feedback
+from code_generation.languages.rust.cargo_runner import CargoSandbox
+from code_generation.languages.rust.diagnostics import (
+    CargoResult,
+    Diagnostic,
+    Fix,
+    Note,
+    Paths,
+    diagnostic,
+)
+from code_generation.languages.rust.fixes import apply_edits, fixed_module, suggested_edits
+from code_generation.sandbox.runner import SandboxLimits
 from tests.test_rust_create_script import Calls, fenced, settings
 from tests.test_rust_sandbox import harness
 

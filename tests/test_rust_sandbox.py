@@ -16,11 +16,11 @@ from types import ModuleType
 
 import pytest
 
-from code_generation.cargo_runner import CargoSandbox
-from code_generation.runner import SandboxLimits
-from code_generation.rust import crates
-from code_generation.rust import feedback as rust_feedback
-from code_generation.rust.diagnostics import CargoResult
+from code_generation.languages.rust import crates
+from code_generation.languages.rust import feedback as rust_feedback
+from code_generation.languages.rust.cargo_runner import CargoSandbox
+from code_generation.languages.rust.diagnostics import CargoResult
+from code_generation.sandbox.runner import SandboxLimits
 from tests.test_rust_syntax import make_crate
 
 LIMITS = SandboxLimits(timeout=20)
@@ -303,7 +303,7 @@ def test_a_module_that_stands_in_for_the_standard_library_is_tampering(cargo_san
 
 def test_the_proof_module_is_out_of_reach_of_the_modules_macros(cargo_sandbox: CargoSandbox,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("code_generation.cargo_runner.tampering", lambda _source: None)  # the text check off
+    monkeypatch.setattr("code_generation.languages.rust.cargo_runner.tampering", lambda _source: None)  # the text check off
     result = run(cargo_sandbox, SHADOWING["forged_proof"], SHADOWED_UNIT_TESTS)
     assert result.status == "ok" and result.passed == 0, result  # ::std::format! is not the module's format!
     assert {c.name: c.outcome for c in result.cases}["tests::adds"] == "failed"
@@ -372,7 +372,7 @@ def harness() -> ModuleType:
     """The harness's cargo mode, imported here (it puts its own folder on sys.path: undone)."""
     saved = list(sys.path)
     try:
-        return importlib.import_module("code_generation._sandbox_cargo")
+        return importlib.import_module("code_generation.sandbox.child._sandbox_cargo")
     finally:
         sys.path[:] = saved
 

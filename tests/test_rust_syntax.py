@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from code_generation.engine.loop_state import DEFAULT_TACTICS
+from code_generation.engine.tactics import tactic_names
 from code_generation.languages import get_language, language_for
-from code_generation.loop_state import DEFAULT_TACTICS
-from code_generation.rust import crates, extract, feedback, prompts, syntax, testfile
-from code_generation.rust.diagnostics import CargoResult, Diagnostic, Fix, Note, Paths
-from code_generation.rust.package import build_package
-from code_generation.rust.safety import lying_equality, shadowed_std, tampering
-from code_generation.tactics import tactic_names
-from code_generation.testspec import TestFileError
+from code_generation.languages.base import TestFileError
+from code_generation.languages.rust import crates, extract, feedback, prompts, syntax, testfile
+from code_generation.languages.rust.diagnostics import CargoResult, Diagnostic, Fix, Note, Paths
+from code_generation.languages.rust.package import build_package
+from code_generation.languages.rust.safety import lying_equality, shadowed_std, tampering
 from code_generation.types import CodeTask, LoopSettings
 from my_llm.errors import MyLLMError
 from my_llm.model_tiers import ModelProfile

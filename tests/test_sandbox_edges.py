@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from code_generation import runner
-from code_generation.runner import SandboxLimits, SandboxResult, run_tests
+from code_generation.sandbox import isolation, runner
+from code_generation.sandbox.runner import SandboxLimits, SandboxResult, run_tests
 
 LIMITS = SandboxLimits(timeout=20)
 PROJECT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def note(result: SandboxResult, prefix: str) -> str:
 
 @pytest.fixture(autouse=True)
 def mount_namespace() -> None:
-    if not runner._plan(False).mount_ns:
+    if not isolation.plan_for(False).mount_ns:
         pytest.skip("this platform offers no mount namespace (unshare --mount): the sandbox cannot hide "
                     "or discard files here, and says so in its notes")
 

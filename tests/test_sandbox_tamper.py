@@ -18,9 +18,9 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.api import ScriptSettings, generate_script
-from code_generation.loop import Attempt, CodeTask, LoopSettings, better, run_loop
-from code_generation.runner import SandboxLimits, SandboxResult, run_tests
-from code_generation.verdict import defined_tests, unreported
+from code_generation.engine.loop import Attempt, CodeTask, LoopSettings, better, run_loop
+from code_generation.sandbox.runner import SandboxLimits, SandboxResult, run_tests
+from code_generation.sandbox.verdict import defined_tests, unreported
 from my_llm.usage import CallUsage
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"

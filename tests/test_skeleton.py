@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from code_generation.extract import (
+from code_generation.languages.python.extract import (
     drop_broken_blocks,
     empty_functions,
     extract_module,
@@ -16,8 +16,8 @@ from code_generation.extract import (
     splice_function,
     split_function,
 )
-from code_generation.skeleton import module_skeleton
-from code_generation.testspec import analyse_test_source
+from code_generation.languages.python.skeleton import module_skeleton
+from code_generation.languages.python.testspec import analyse_test_source
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FOLDERS = sorted(p for p in EXAMPLES.iterdir() if (p / "prompt.txt").is_file())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import doctest
 
-from code_generation.skeleton import module_skeleton
+from code_generation.languages.python.skeleton import module_skeleton
 
 GRADES = '''import unittest
 

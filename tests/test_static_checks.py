@@ -7,9 +7,10 @@ from pathlib import Path
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from code_generation.loop import LoopSettings, run_loop
-from code_generation.runner import SandboxLimits
-from code_generation.static_checks import check_module, critical, typecheck
+from code_generation.engine.loop import LoopSettings, run_loop
+from code_generation.languages.python.static_checks import check_module, typecheck
+from code_generation.sandbox.runner import SandboxLimits
+from code_generation.types import critical
 from tests.test_loop import RIGHT, Spy, task
 
 
@@ -32,7 +33,7 @@ def test_critical_finding_skips_the_test_run_and_is_fed_back() -> None:
     ran: list[str] = []
 
     def sandbox(code: str, *args, **kwargs):  # the real sandbox, recording that it ran
-        from code_generation.runner import run_tests
+        from code_generation.sandbox.runner import run_tests
 
         ran.append(code)
         return run_tests(code, *args, **kwargs)

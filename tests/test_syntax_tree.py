@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from code_generation import extract, syntax_tree
-from code_generation.syntax_tree import (
+from code_generation.languages.python import extract, syntax_tree
+from code_generation.languages.python.syntax_tree import (
     defined_names,
     definitions,
     empty_functions,

@@ -8,11 +8,11 @@ from dataclasses import replace
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from code_generation import runner
-from code_generation.loop import run_loop
-from code_generation.runner import SandboxLimits, run_tests, run_trace
-from code_generation.tactics import DEFAULT_TACTICS, parse_tactics, tactic_names
-from code_generation.trace_report import VALUE_CHARS, Trace, clean, parse_trace, render
+from code_generation.engine.loop import run_loop
+from code_generation.engine.tactics import DEFAULT_TACTICS, parse_tactics, tactic_names
+from code_generation.sandbox import runner
+from code_generation.sandbox.runner import SandboxLimits, run_tests, run_trace
+from code_generation.sandbox.trace_report import VALUE_CHARS, Trace, clean, parse_trace, render
 from code_generation.types import CodeTask, LoopSettings
 from my_llm.model_tiers import ModelProfile
 from tests.loop_fakes import Spy

@@ -9,21 +9,24 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage
 
-from code_generation import create_script, evaluate, feedback
-from code_generation.loop import run_loop
-from code_generation.loop_state import Ask, LoopState, Tactic, register_tactic
-from code_generation.runner import SandboxResult
-from code_generation.tactics import (
+from code_generation import create_script
+from code_generation.engine.loop import run_loop
+from code_generation.engine.loop_state import Ask, LoopState, Tactic, register_tactic
+from code_generation.engine.tactics import (
     DEFAULT_TACTICS,
     available_tactics,
     make_tactics,
     parse_tactics,
     tactic_names,
 )
-from code_generation.tactics.notes import TypeNote
-from code_generation.tactics.repairs import Combine
-from code_generation.tactics.request import Prefill, Skeleton
-from code_generation.tactics.rounds import Afresh, Append, Focus, Restart
+from code_generation.engine.tactics.rounds import Append, Restart
+from code_generation.evaluation import evaluate
+from code_generation.languages.python import feedback
+from code_generation.languages.python.tactics.focus import Afresh, Focus
+from code_generation.languages.python.tactics.notes import TypeNote
+from code_generation.languages.python.tactics.repairs import Combine
+from code_generation.languages.python.tactics.request import Prefill, Skeleton
+from code_generation.sandbox.runner import SandboxResult
 from code_generation.types import LoopSettings
 from my_llm.errors import MyLLMError
 from my_llm.model_tiers import ModelProfile

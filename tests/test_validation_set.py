@@ -50,7 +50,7 @@ def test_difficulties_are_spread():
 
 
 def test_the_harness_loads_the_validation_set():
-    from code_generation.tasks import load_tasks
+    from code_generation.evaluation.tasks import load_tasks
 
     tasks = load_tasks(VALIDATION_DIR)
     assert [t.id for t in tasks] == [p.name for p in VALIDATION_DIRS]

@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from code_generation.static_checks import check_module  # noqa: E402
+from code_generation.languages.python.static_checks import check_module  # noqa: E402
 
 # (task, module, function, statements of the body kept)
 TASKS = [
@@ -128,7 +128,7 @@ def build() -> None:
 
 
 def check() -> int:
-    from code_generation.runner import run_tests
+    from code_generation.sandbox.runner import run_tests
 
     failed = 0
     for task, *_ in TASKS:

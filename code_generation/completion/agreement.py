@@ -17,7 +17,7 @@ import ast
 import re
 from dataclasses import dataclass, replace
 
-from code_generation.runner import SandboxLimits, run_tests
+from code_generation.sandbox.runner import SandboxLimits, run_tests
 
 PROBE_COUNT = 8  # calls asked of the model
 MAX_PROBES = 12  # calls run per candidate, docstring examples first

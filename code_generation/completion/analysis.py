@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from code_generation.completion.analyzers import AnalysisInput, Analyzer, Report
 from code_generation.completion.analyzers.base import SortsFindings
 from code_generation.completion.splice import Document
-from code_generation.runner import SandboxLimits
-from code_generation.static_checks import Finding
+from code_generation.sandbox.runner import SandboxLimits
+from code_generation.types import Finding
 
 
 @dataclass

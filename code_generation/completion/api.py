@@ -25,12 +25,13 @@ from code_generation.completion.settings import (
     FALLBACK_MODULE,
     CompletionSettings,
 )
-from code_generation.completion.splice import Document, locate, unified_diff, write_atomically
+from code_generation.completion.splice import Document, locate, unified_diff
 from code_generation.completion.validate import check_settings
 from code_generation.run_folder import RunFolder
-from code_generation.runner import SandboxLimits
+from code_generation.sandbox.runner import SandboxLimits
 from code_generation.types import FanOut
 from my_llm.errors import MyLLMError
+from my_llm.files import write_atomically
 from my_llm.model_tiers import ModelProfile
 from my_llm.models import describe_model, get_chat_model, profile_of
 from my_llm.response_cache import CachedChatModel, ResponseCache

@@ -1,4 +1,4 @@
-"""Every prompt template of file completion, in one place (the engine's are in code_generation/prompts.py).
+"""Every prompt template of file completion, in one place (the engine's are in code_generation/languages/python/prompts.py).
 
 Two shapes of request. A model that continues a final assistant message (the embedded
 llama.cpp one) is handed the start of its reply: an opening fence and the file up to the

@@ -26,7 +26,7 @@ from code_generation.completion.agreement import Target
 from code_generation.completion.analysis import Analysis, Analyst
 from code_generation.completion.reply import completion_from_reply, inside_block, lf
 from code_generation.completion.splice import Document
-from code_generation.loop import Attempt, call_model_many
+from code_generation.engine.loop import Attempt, call_model_many
 from my_llm.usage import CallUsage, UsageTracker
 
 MAX_EXPANSIONS = 2  # times one branch is sent back with its findings

@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import os
 import re
-import stat
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 BOM = codecs.BOM_UTF8
 # The line breaks Python's tokenizer knows (str.splitlines also splits on \f, \x1c, \u2028, ...).
@@ -168,23 +164,3 @@ def unified_diff(old: bytes, new: bytes, name: str) -> str:
             f"a/{name}", f"b/{name}",
         )
     )
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` through a temporary file and a rename, keeping its mode.
-
-    Not run_folder.atomic_write: that one writes text (newline translation on some platforms)
-    and leaves the temporary file's 0600 mode on the user's source file.
-    """
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

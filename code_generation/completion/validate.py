@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 from code_generation import validate_input
 from code_generation.completion.analyzers import available
 from code_generation.completion.splice import Document, SpliceError, locate
+from code_generation.languages.python import inputs as python_inputs
 from my_llm.errors import MyLLMError
 from my_llm.user_input import MB, read_user_file, utf8_name
 
@@ -68,8 +69,8 @@ def check_tests(settings: CompletionSettings) -> str | None:
         return None
     if not settings.test_file.exists():
         raise MyLLMError(f"test file {settings.test_file} does not exist: give an existing unittest file, or none")
-    validate_input.check_output(settings.file)  # the tests import it: a module name, a regular .py file
-    return validate_input.check_test_file(cast(Any, settings))
+    python_inputs.check_output(settings.file)  # the tests import it: a module name, a regular .py file
+    return python_inputs.check_test_file(cast(Any, settings))
 
 
 def check_analyzers(names: tuple[str, ...] | list[str]) -> None:

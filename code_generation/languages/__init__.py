@@ -17,23 +17,20 @@ from pathlib import Path
 
 from code_generation.languages.base import REGISTRY as _REGISTRY
 from code_generation.languages.base import Language, close_sandbox, register_language
+from code_generation.plugins import load_plugins
 from my_llm.errors import MyLLMError
 
 DEFAULT = "python"
 
 
-def _load() -> None:
-    from code_generation.languages import python, rust  # noqa: F401  (registers them; imported once)
-
-
 def available_languages() -> list[str]:
-    _load()
+    load_plugins()
     return sorted(_REGISTRY)
 
 
 def get_language(name: str | None) -> Language:
     """The language called `name` (None: Python); an unknown name is one line listing the known ones."""
-    _load()
+    load_plugins()
     chosen = (name or DEFAULT).strip().lower()
     if chosen not in _REGISTRY:
         raise MyLLMError(f"unknown language {name!r}: choose from {', '.join(sorted(_REGISTRY))}")
@@ -44,7 +41,7 @@ def language_for(path: Path, explicit: str | None = None) -> Language:
     """The explicit language, else the one whose extension the file has, else Python."""
     if explicit:
         return get_language(explicit)
-    _load()
+    load_plugins()
     suffix = path.suffix.lower()
     return next((lang for lang in _REGISTRY.values() if suffix in lang.extensions), get_language(DEFAULT))
 

@@ -11,22 +11,60 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from langchain_core.messages import BaseMessage
 
+from my_llm.errors import MyLLMError
+
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from code_generation.extract import Extraction
-    from code_generation.runner import SandboxLimits, SandboxResult
-    from code_generation.static_checks import Finding
-    from code_generation.testspec import TestSpec
-    from code_generation.types import CodeTask, LoopSettings, Observer, Sandbox
+    from code_generation.languages.blocks import Extraction
+    from code_generation.sandbox.runner import SandboxLimits, SandboxResult
+    from code_generation.types import CodeTask, Finding, LoopSettings, Observer, Sandbox
     from my_llm.usage import UsageTracker
 
 CaseNote = Callable[[str, str, str], "str | None"]
+MAX_TEST_BYTES = 1024 * 1024  # a test file larger than this is refused before it is read
+
+
+class TestFileError(MyLLMError):
+    """The test file cannot be used as the judge."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+
+@dataclass
+class TestSpec:
+    """The names the tests import from the module, and the tests they define."""
+
+    __test__ = False
+
+    module_name: str
+    imported_names: list[str] = field(default_factory=list)
+    test_names: set[str] = field(default_factory=set)
+    test_count: int = 0
+
+
+class TestGenerationError(MyLLMError):
+    """The model did not produce a usable test file."""
+
+    __test__ = False
+
+
+PER_CASE_CHARS = 900  # the feedback budget of one failing test, in characters, for every language
+
+
+def trim(text: str, limit: int) -> str:
+    """The text cut to `limit` characters, keeping its start and its end (where errors are)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return text[:head] + "\n[...]\n" + text[-(limit - head - 7) :]
 
 
 class Language(ABC):
@@ -63,6 +101,14 @@ class Language(ABC):
         return None
 
     # ------------------------------------------------------------------ the loop
+
+    @abstractmethod
+    def check_output(self, output: Path) -> None:
+        """Refuse (MyLLMError, one line) an output file this language cannot write; make nothing."""
+
+    @abstractmethod
+    def check_test_file(self, settings: Any) -> str | None:
+        """The tests' source when the file exists (read safely), else None once it can be written."""
 
     @abstractmethod
     def opening(self, task: CodeTask, spec: TestSpec, settings: LoopSettings) -> tuple[list[BaseMessage], str | None]:
@@ -117,6 +163,18 @@ class Language(ABC):
     @abstractmethod
     def code_of_reply(self, reply: str) -> str | None:
         ...
+
+    @abstractmethod
+    def cut_off_note(self, tokens: int) -> str:
+        """The sentence put before the feedback on a reply cut off at the length limit."""
+
+    def render_findings(self, findings: list[Finding]) -> str:
+        """Static findings as feedback lines (a language without static checks never has any)."""
+        return "\n".join(f"- {f}" for f in findings)
+
+    def splice_function(self, module: str, reply: str, name: str) -> str | None:
+        """The module with function `name` taken from the reply, or None: the language cannot splice."""
+        return None
 
     @abstractmethod
     def fenced_reply(self, reply: str) -> str | None:

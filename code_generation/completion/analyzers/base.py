@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from code_generation.runner import SandboxLimits
-from code_generation.static_checks import Finding
+from code_generation.sandbox.runner import SandboxLimits
+from code_generation.types import Finding
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from functools import cache
 
 from code_generation.completion.analyzers import _jedi
 from code_generation.completion.analyzers.base import AnalysisInput, Report, register
-from code_generation.static_checks import Finding
+from code_generation.types import Finding
 
 
 def _suggest(name: str, names: list[str]) -> str:

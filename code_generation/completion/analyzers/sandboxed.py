@@ -12,11 +12,11 @@ from __future__ import annotations
 import ast
 import time
 
-from code_generation import feedback
 from code_generation.completion.analyzers import _jedi
 from code_generation.completion.analyzers.base import AnalysisInput, Report, register
-from code_generation.runner import run_doctests, run_tests
-from code_generation.static_checks import Finding
+from code_generation.languages.python import feedback
+from code_generation.sandbox.runner import run_doctests, run_tests
+from code_generation.types import Finding
 
 FEEDBACK_BUDGET = 3000  # characters of test failures sent back
 

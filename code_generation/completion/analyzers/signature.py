@@ -15,7 +15,7 @@ import time
 
 from code_generation.completion.analyzers import _jedi
 from code_generation.completion.analyzers.base import AnalysisInput, Report, register
-from code_generation.static_checks import Finding
+from code_generation.types import Finding
 
 _DEFAULT = object()
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
-from code_generation import static_checks
 from code_generation.completion.analyzers.base import AnalysisInput, Report, register
+from code_generation.languages.python import static_checks
 
 
 @register("pyflakes")

@@ -1,0 +1,1 @@
+"""Python: the plug-in (plugin.py), its prompts, extraction, feedback, tests and static checks."""
