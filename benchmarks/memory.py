@@ -85,7 +85,7 @@ Results = list[tuple[str, str]]
 
 def bench_jsonl_and_chroma(msgs: list, results: Results) -> None:
     """The append path alone, then with Chroma indexing."""
-    from my_llm.langchain_class import PubSubChatMessageHistory
+    from my_llm.memory.history import PubSubChatMessageHistory
 
     n = len(msgs)
     memory = PubSubChatMessageHistory("bench_jsonl")
@@ -112,7 +112,7 @@ def bench_jsonl_and_chroma(msgs: list, results: Results) -> None:
 
 def bench_pubsub(msgs: list, workdir: Path, results: Results) -> None:
     """Appends with the outbox publishing to the emulator, then with Pub/Sub down."""
-    from my_llm.langchain_class import PubSubChatMessageHistory
+    from my_llm.memory.history import PubSubChatMessageHistory
 
     n = len(msgs)
     emulator = start_emulator(workdir)
@@ -160,7 +160,7 @@ def bench_questions(rng: random.Random, stored: int, questions: int, results: Re
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
     from langchain_core.messages import HumanMessage
 
-    from my_llm.langchain_class import PubSubChatMessageHistory
+    from my_llm.memory.history import PubSubChatMessageHistory
 
     memory = PubSubChatMessageHistory("bench_questions")
     texts = [HumanMessage(sentence(rng, i)) for i in range(stored)]
@@ -215,7 +215,7 @@ def main() -> int:
 
     from langchain_core.messages import HumanMessage
 
-    from my_llm.embeddings import default_embedding_function
+    from my_llm.memory.embeddings import default_embedding_function
 
     rng = random.Random(7)
     results: Results = []

@@ -32,8 +32,13 @@ from rich.table import Table
 from code_generation.languages.python import prompts
 from code_generation.languages.python.extract import extract_module
 from code_generation.languages.python.testspec import analyse_test_source
-from my_llm.local_model import ServerConfig, _load_server, _message_to_openai, ensure_tier_file
-from my_llm.model_tiers import TIERS
+from my_llm.models.local_model import (
+    ServerConfig,
+    _load_server,
+    _message_to_openai,
+    ensure_tier_file,
+)
+from my_llm.models.model_tiers import TIERS
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK = ROOT / "examples" / "roman_numerals"

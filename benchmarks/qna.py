@@ -152,7 +152,7 @@ def _answer_figures(collection: Any, args: argparse.Namespace) -> dict[str, Any]
 
 
 def _measure(args: argparse.Namespace) -> dict[str, Any]:
-    from my_llm.embeddings import default_embedding_function
+    from my_llm.memory.embeddings import default_embedding_function
 
     embedding = default_embedding_function()
     figures: dict[str, Any] = {"package": args.package, "questions": len(QUESTIONS), "k": args.k}

@@ -39,8 +39,8 @@ from code_generation.types import (
 from code_generation.validate_input import check_settings
 from my_llm.errors import ModelError, MyLLMError
 from my_llm.models import describe_model, get_chat_model, profile_of
-from my_llm.response_cache import CachedChatModel, ResponseCache
-from my_llm.usage import CallUsage, UsageTracker
+from my_llm.models.response_cache import CachedChatModel, ResponseCache
+from my_llm.models.usage import CallUsage, UsageTracker
 
 MEMORY_NAMESPACE = "create_script"
 
@@ -147,7 +147,7 @@ def _history(enabled: bool) -> Any:
     if not enabled:
         return None
     try:
-        from my_llm.langchain_class import PubSubChatMessageHistory
+        from my_llm.memory.history import PubSubChatMessageHistory
     except ImportError:
         return None
     return PubSubChatMessageHistory(MEMORY_NAMESPACE)
@@ -155,7 +155,7 @@ def _history(enabled: bool) -> Any:
 
 def default_candidates(chat: BaseChatModel) -> int:
     """Programs per round when the user does not say: the model's profile decides
-    (`my_llm.model_tiers`; remote models one, since each sample costs money)."""
+    (`my_llm.models.model_tiers`; remote models one, since each sample costs money)."""
     return profile_of(chat).candidates
 
 

@@ -8,7 +8,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from rich.console import Console
 
 from code_generation.types import Attempt
-from my_llm.usage import CallUsage
+from my_llm.models.usage import CallUsage
 
 
 class ConsoleProgress:

@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from code_generation.types import Observer
 from my_llm.errors import ModelError
 from my_llm.models import explain_error
-from my_llm.usage import CallUsage, UsageTracker
+from my_llm.models.usage import CallUsage, UsageTracker
 
 
 def _invoke(chat: BaseChatModel, messages: Sequence[BaseMessage], params: dict[str, Any]) -> tuple[AIMessage, float]:

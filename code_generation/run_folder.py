@@ -26,7 +26,7 @@ from langchain_core.messages import AIMessage, BaseMessage, message_to_dict
 
 from my_llm.errors import MyLLMError
 from my_llm.files import write_atomically
-from my_llm.usage import CallUsage
+from my_llm.models.usage import CallUsage
 
 DEFAULT_RUNS_DIR = Path(".create_script") / "runs"
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from langchain_core.messages import AIMessage, BaseMessage
 
 from code_generation.sandbox.runner import SandboxLimits, SandboxResult
-from my_llm.usage import CallUsage, UsageTracker
+from my_llm.models.usage import CallUsage, UsageTracker
 
 Sandbox = Callable[..., SandboxResult]
 # Installs a missing package (by import name) for the tests; returns the interpreter to use, or None.

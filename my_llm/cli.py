@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--namespace", "-N", default=None, help="one namespace (default: every namespace)"
     )
-    from my_llm.serve import add_parser as add_serve_parser
+    from my_llm.models.serve import add_parser as add_serve_parser
 
     add_serve_parser(sub)
     return parser
@@ -84,10 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _history(args: argparse.Namespace, namespace: str, publish: bool | None = None) -> Any:
     """The namespace's memory; its Chroma URL is checked here, before any model is called."""
-    from my_llm.chroma_client import chroma_server
+    from my_llm.memory.chroma_client import chroma_server
 
     chroma_server(args.chroma_url, "--chroma-url" if args.chroma_url is not None else None)
-    from my_llm.langchain_class import PubSubChatMessageHistory
+    from my_llm.memory.history import PubSubChatMessageHistory
 
     return PubSubChatMessageHistory(
         namespace,
@@ -99,7 +99,7 @@ def _history(args: argparse.Namespace, namespace: str, publish: bool | None = No
 
 
 def _root(args: argparse.Namespace) -> Path:
-    from my_llm.message_log import history_root
+    from my_llm.memory.message_log import history_root
 
     return Path(args.history_dir).expanduser() if args.history_dir else history_root()
 
@@ -110,8 +110,8 @@ def _check_positive(value: int | None, name: str) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from my_llm.chatgpt_export import parse_export, store_conversations
-    from my_llm.message_log import validate_namespace
+    from my_llm.memory.chatgpt_export import parse_export, store_conversations
+    from my_llm.memory.message_log import validate_namespace
 
     validate_namespace(args.namespace)
     errors: list[str] = []  # a bad file stops here, before the history is set up or written
@@ -158,7 +158,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     memory = _history(args, args.namespace, publish=False)
     if not memory.log.path.exists():
         raise MyLLMError(f"no messages in namespace {args.namespace!r} ({memory.log.path})")
-    from my_llm.message_log import encode, record_text
+    from my_llm.memory.message_log import encode, record_text
 
     records = memory.search_log(args.search)
     if args.limit:
@@ -177,7 +177,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 def cmd_flush(args: argparse.Namespace) -> int:
     """Send what Pub/Sub has not acknowledged; one stderr line and exit 1 if it cannot."""
-    from my_llm import pubsub
+    from my_llm.memory import pubsub
 
     report = pubsub.flush_all(_root(args))
     if report.error:
@@ -188,7 +188,7 @@ def cmd_flush(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    from my_llm.message_log import list_namespaces, validate_namespace
+    from my_llm.memory.message_log import list_namespaces, validate_namespace
 
     if args.namespace:
         namespaces = [validate_namespace(args.namespace)]
@@ -206,7 +206,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from my_llm.serve import run
+    from my_llm.models.serve import run
 
     return run(args)
 
@@ -249,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("my-llm: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from my_llm.models import explain_error
+        from my_llm.models.factory import explain_error
 
         reason = explain_error(exc)  # model call failures the user can fix
         if reason is None:

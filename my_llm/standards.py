@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately, trim_messages
 
-from my_llm.memory_prompts import QUESTION_PROMPT, SUMMARISE_PROMPT, label
-from my_llm.message_log import MemoryStoreError, Record, record_text
+from my_llm.memory.message_log import MemoryStoreError, Record, record_text
+from my_llm.memory.prompts import QUESTION_PROMPT, SUMMARISE_PROMPT, label
 
 if TYPE_CHECKING:
-    from my_llm.vectorstore import Hit
+    from my_llm.memory.vectorstore import Hit
 
 __all__ = [
     "MemoryAnswer",

@@ -194,7 +194,7 @@ def history_namespace(directory: str | Path) -> str:
 def open_history(directory: str | Path) -> Any | None:
     """The shared message history for this directory, or None when that module is not there."""
     try:
-        from my_llm.langchain_class import PubSubChatMessageHistory
+        from my_llm.memory.history import PubSubChatMessageHistory
     except ImportError:
         return None
     return PubSubChatMessageHistory(history_namespace(directory))
@@ -247,7 +247,7 @@ def ask(
     from qna.index import index_directory, open_collection
 
     if embedding_function is None:
-        from my_llm.embeddings import get_embedding_function
+        from my_llm.memory.embeddings import get_embedding_function
 
         embedding_function = get_embedding_function()
     if client is None:

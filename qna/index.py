@@ -3,7 +3,7 @@
 Every chunk carries the sha256 of the file it came from, so a second run re-embeds only files
 whose bytes changed and deletes the chunks of files that went away. Each directory (by its
 resolved path) gets its own collection, so two projects never mix. Which files are read is
-``qna.walk``; how they are cut is ``qna.chunks``; the client comes from ``my_llm.chroma_client``.
+``qna.walk``; how they are cut is ``qna.chunks``; the client comes from ``my_llm.memory.chroma_client``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from my_llm.chroma_client import chroma_client
+from my_llm.memory.chroma_client import chroma_client
 from qna.chunks import chunk_text, language_of
 from qna.walk import (
     MAX_FILE_BYTES,
@@ -110,7 +110,7 @@ def get_client(db_path: str | Path | None = None) -> Any:
     """A Chroma server's client when CHROMA_URL names one, else the embedded store on disk.
 
     ``db_path`` (``--db``) asks for that folder whatever CHROMA_URL says. A bad CHROMA_URL is
-    refused (``my_llm.chroma_client``) with the same line ``my-llm`` gives.
+    refused (``my_llm.memory.chroma_client``) with the same line ``my-llm`` gives.
     """
     if db_path is not None:
         return chroma_client(db_path, url="")  # "": no server, whatever the environment says
@@ -143,7 +143,7 @@ def open_collection(
 ) -> Any:
     """The collection of one directory; None if it does not exist and create is False."""
     if embedding_function is None:
-        from my_llm.embeddings import get_embedding_function
+        from my_llm.memory.embeddings import get_embedding_function
 
         embedding_function = get_embedding_function()
     client = client if client is not None else get_client(db_path)
@@ -244,7 +244,7 @@ def index_directory(
         )
     if collection is None:
         if embedding_function is None:
-            from my_llm.embeddings import get_embedding_function
+            from my_llm.memory.embeddings import get_embedding_function
 
             embedding_function = get_embedding_function()
         client = client if client is not None else get_client(db_path)

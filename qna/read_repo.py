@@ -220,11 +220,11 @@ def run(args: argparse.Namespace) -> int:
     if args.question is not None and not args.question.strip():
         raise _UsageError("the question is empty")
     if args.db is None:  # CHROMA_URL is used, so checked before any model loads (--db skips it)
-        from my_llm.chroma_client import chroma_server
+        from my_llm.memory.chroma_client import chroma_server
 
         chroma_server()
     ignore = [*args.ignore, *_summaries_ignore(root, args.summaries_dir)]
-    from my_llm.embeddings import get_embedding_function
+    from my_llm.memory.embeddings import get_embedding_function
 
     embedding_function = get_embedding_function()
     chat = make_chat_model(args)  # before indexing, so a bad --model fails fast
@@ -334,7 +334,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     except ImportError:
         pass
     try:
-        from my_llm.embeddings import EmbeddingError
+        from my_llm.memory.embeddings import EmbeddingError
 
         errors.append(EmbeddingError)
     except ImportError:

@@ -12,8 +12,8 @@ from code_generation.engine.loop_state import LoopState
 from code_generation.engine.tactics import make_tactics, tactic_names
 from code_generation.sandbox.runner import CaseResult, SandboxResult
 from code_generation.types import Attempt, CodeTask, LoopSettings
-from my_llm.model_tiers import ModelProfile
-from my_llm.usage import CallUsage, UsageTracker
+from my_llm.models.model_tiers import ModelProfile
+from my_llm.models.usage import CallUsage, UsageTracker
 
 Check = Callable[[dict[str, Any]], bool]
 

@@ -12,7 +12,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from code_generation.api import generate_script
 from code_generation.languages.python.testgen import arbitrate
 from code_generation.sandbox.runner import SandboxLimits, run_tests
-from my_llm.usage import UsageTracker
+from my_llm.models.usage import UsageTracker
 from tests.test_create_script import settings, write_tests
 from tests.test_loop import RIGHT, TESTS, Spy
 

@@ -15,11 +15,16 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 
-from my_llm.chroma_client import ChromaServer, ChromaURLError, chroma_target, parse_chroma_url
 from my_llm.langchain_class import PubSubChatMessageHistory
-from my_llm.message_log import MemoryStoreError
-from my_llm.vectorstore import MemoryIndex
-from my_llm.vectorstore import collection_name as memory_collection
+from my_llm.memory.chroma_client import (
+    ChromaServer,
+    ChromaURLError,
+    chroma_target,
+    parse_chroma_url,
+)
+from my_llm.memory.message_log import MemoryStoreError
+from my_llm.memory.vectorstore import MemoryIndex
+from my_llm.memory.vectorstore import collection_name as memory_collection
 from qna import read_repo
 from qna.index import get_client, open_collection
 

@@ -154,7 +154,7 @@ def test_the_command_line_chooses_by_agreement_with_four_candidates(tmp_path: Pa
 def test_agreement_is_on_by_default_for_the_embedded_model_only() -> None:
     from code_generation.completion.api import choose_agreement
     from code_generation.completion.settings import CompletionSettings
-    from my_llm.model_tiers import LOCAL_FILE_PROFILE, REMOTE_PROFILE, TIERS
+    from my_llm.models.model_tiers import LOCAL_FILE_PROFILE, REMOTE_PROFILE, TIERS
 
     plain = CompletionSettings(Path("f.py"))
     assert all(choose_agreement(plain, tier.profile) for tier in TIERS.values())

@@ -21,7 +21,7 @@ from code_generation.completion import (
 )
 from code_generation.completion import cli as completion_cli
 from code_generation.completion.search import Candidate
-from my_llm.usage import CallUsage
+from my_llm.models.usage import CallUsage
 
 FAST = ("pyflakes", "signature", "hallucination")
 CONFIG = 'import json\n\n\ndef load_config(text):\n    """Parse a JSON config and return it as a dict."""\n'

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from code_generation.engine.loop import run_loop
-from my_llm.usage import UsageTracker
+from my_llm.models.usage import UsageTracker
 from tests.test_loop import RIGHT, SETTINGS, WRONG, Spy, task
 
 CUT = "```python\ndef prime_sum(n):\n    primes = []\n    candidate = 2\n    while len(primes) < n:\n        if all("

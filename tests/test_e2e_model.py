@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from my_llm.model_tiers import DEFAULT_TIER, TIERS
+from my_llm.models.model_tiers import DEFAULT_TIER, TIERS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "primes"
@@ -103,8 +103,8 @@ def test_pseudo_function_is_written_by_the_embedded_model(tmp_path: Path, monkey
 def test_greedy_output_is_the_same_with_and_without_ngram_drafting() -> None:
     # Drafting may only change speed: the target model still picks every token. A reply that
     # copies a module with one change is where n-gram drafts are accepted, so that is the request.
-    from my_llm.local_model import ServerConfig, _load_server
-    from my_llm.local_model import ensure_tier_file as ensure
+    from my_llm.models.local_model import ServerConfig, _load_server
+    from my_llm.models.local_model import ensure_tier_file as ensure
 
     source = (ROOT / "my_llm" / "model_tiers.py").read_text()[:2500]
     request = {
@@ -129,8 +129,8 @@ def test_the_in_process_model_refuses_requests_over_its_loopback_http_port() -> 
     import urllib.error
     import urllib.request
 
-    from my_llm.local_model import ServerConfig, _load_server
-    from my_llm.local_model import ensure_tier_file as ensure
+    from my_llm.models.local_model import ServerConfig, _load_server
+    from my_llm.models.local_model import ensure_tier_file as ensure
 
     server = _load_server(ServerConfig(str(ensure(TIERS["0.5b"], show_progress=False)), 1024, 1, 2),
                           show_progress=False)

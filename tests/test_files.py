@@ -14,7 +14,7 @@ import pytest
 
 from my_llm import files
 from my_llm.files import append_lines, write_atomically
-from my_llm.message_log import iter_records
+from my_llm.memory.message_log import iter_records
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ("my_llm", "qna", "code_generation", "benchmarks", "tests")

@@ -91,7 +91,7 @@ def test_the_engine_vocabulary_sits_below_the_engine() -> None:
     for module in ("code_generation.console", "code_generation.evaluation.tasks", "code_generation.languages.python.testgen",
                    "code_generation.languages.python.feedback", "code_generation.types", "code_generation.engine.loop_state"):
         assert "code_generation.engine.loop" not in graph[module], module
-    assert "my_llm.langchain_class" not in graph["my_llm.standards"]
+    assert "my_llm.memory.history" not in graph["my_llm.standards"]
 
 
 def test_no_function_over_100_lines() -> None:

@@ -24,7 +24,7 @@ from code_generation.languages.python.extract import header
 from code_generation.languages.python.feedback import culprit, failures_of, type_note
 from code_generation.languages.python.prompts import afresh_messages, reply_prefix, request_skeleton
 from code_generation.sandbox.runner import CaseResult, SandboxLimits, SandboxResult
-from my_llm.usage import CallUsage
+from my_llm.models.usage import CallUsage
 
 TESTS = '''import unittest
 

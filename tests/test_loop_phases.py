@@ -17,7 +17,7 @@ from code_generation.engine.loop import (
 )
 from code_generation.engine.loop_state import Ask, Done, Request
 from code_generation.types import LoopSettings
-from my_llm.usage import CallUsage
+from my_llm.models.usage import CallUsage
 from tests.loop_fakes import AREA, BAD_AREA, BAD_PERIMETER, PERIMETER, Spy, attempt, state
 
 CALL = CallUsage("code-1", 1, 1, 0.1, None)

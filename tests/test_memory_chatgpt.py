@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from my_llm.chatgpt_export import (
+from my_llm.langchain_class import PubSubChatMessageHistory
+from my_llm.memory.chatgpt_export import (
     ChatGPTExportError,
     content_text,
     import_conversations,
@@ -21,7 +22,6 @@ from my_llm.chatgpt_export import (
     parse_conversation,
     parse_export,
 )
-from my_llm.langchain_class import PubSubChatMessageHistory
 from tests.helpers import fails_if_blocked
 
 FIXTURE = Path(__file__).parent / "fixtures" / "chatgpt_export" / "conversations.json"
@@ -228,7 +228,7 @@ def test_nothing_is_written_until_every_conversation_is_read(
     memory_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The old import wrote conversation by conversation: a failure midway left half an import."""
-    import my_llm.chatgpt_export as export
+    import my_llm.memory.chatgpt_export as export
 
     real = export.parse_conversation
     seen: list[str] = []
@@ -250,7 +250,7 @@ def test_concurrent_imports_add_each_message_once(
     memory_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two imports whose reads of the ids present overlap: without the lock both append all."""
-    from my_llm.message_log import MessageLog
+    from my_llm.memory.message_log import MessageLog
 
     real_ids = MessageLog.ids
     inside = threading.Event()

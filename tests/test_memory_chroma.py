@@ -12,8 +12,8 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 
 from my_llm.langchain_class import PubSubChatMessageHistory
+from my_llm.memory.vectorstore import collection_name, get_client
 from my_llm.standards import MemoryAnswer
-from my_llm.vectorstore import collection_name, get_client
 
 
 def seed(memory: PubSubChatMessageHistory) -> None:

@@ -9,7 +9,7 @@ import chromadb
 import numpy as np
 import pytest
 
-from my_llm.embeddings import (
+from my_llm.memory.embeddings import (
     EmbeddingError,
     LangChainEmbeddings,
     MiniLMOnnxEmbeddingFunction,

@@ -18,7 +18,12 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 import my_llm.standards as my_llm
 from my_llm.langchain_class import PubSubChatMessageHistory
-from my_llm.message_log import MemoryStoreError, MessageLog, namespace_from, validate_namespace
+from my_llm.memory.message_log import (
+    MemoryStoreError,
+    MessageLog,
+    namespace_from,
+    validate_namespace,
+)
 
 
 def lines(path: Path) -> list[dict[str, Any]]:

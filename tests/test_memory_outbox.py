@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from my_llm.message_log import encode, make_record
+from my_llm.memory.message_log import encode, make_record
 from tests.conftest import ChromaServer, PubSubEmulator
 from tests.test_memory_pubsub import PROJECT, subscribe
 
@@ -390,7 +390,7 @@ def test_chroma_down_appends_succeed_and_reindex_rebuilds_later(
     from langchain_core.messages import AIMessage, HumanMessage
 
     from my_llm.langchain_class import PubSubChatMessageHistory
-    from my_llm.message_log import MemoryStoreError
+    from my_llm.memory.message_log import MemoryStoreError
 
     (tmp_path / "chroma").mkdir()
     server = ChromaServer(tmp_path / "chroma")  # its port is chosen; nothing listens yet
@@ -425,7 +425,7 @@ def test_broken_embedded_chroma_dir_then_fixed_indexes_everything(
     from langchain_core.messages import HumanMessage
 
     from my_llm.langchain_class import PubSubChatMessageHistory
-    from my_llm.message_log import MemoryStoreError
+    from my_llm.memory.message_log import MemoryStoreError
 
     monkeypatch.setenv("MESSAGE_HISTORY", str(root))
     monkeypatch.delenv("CHROMA_URL", raising=False)
@@ -473,8 +473,8 @@ def test_cursor_reads_complete_lines_only_and_skips_a_fenced_torn_line(
 ) -> None:
     from langchain_core.messages import HumanMessage
 
-    from my_llm.log_cursor import LogCursor
-    from my_llm.message_log import MessageLog
+    from my_llm.memory.log_cursor import LogCursor
+    from my_llm.memory.message_log import MessageLog
 
     log = MessageLog("torn", root)
     log.append([make_record(HumanMessage("one"), "torn")])
@@ -505,7 +505,7 @@ def test_index_cursor_rebuilds_when_the_collection_was_dropped_elsewhere(
     from langchain_core.messages import HumanMessage
 
     from my_llm.langchain_class import PubSubChatMessageHistory
-    from my_llm.vectorstore import collection_name, get_client
+    from my_llm.memory.vectorstore import collection_name, get_client
 
     monkeypatch.setenv("MESSAGE_HISTORY", str(root))
     monkeypatch.delenv("CHROMA_URL", raising=False)

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from my_llm import cli, pubsub
+from my_llm import cli
 from my_llm.langchain_class import PubSubChatMessageHistory
+from my_llm.memory import pubsub
 
 PROJECT = "my-llm-test"
 

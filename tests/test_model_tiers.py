@@ -13,10 +13,11 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage
 
 from code_generation.api import default_candidates
-from my_llm import local_model
 from my_llm.errors import ModelError
-from my_llm.local_model import LocalChatModel, ensure_tier_file, is_ready
-from my_llm.model_tiers import (
+from my_llm.models import get_chat_model, local_model, profile_of
+from my_llm.models.factory import choose_default_tier
+from my_llm.models.local_model import LocalChatModel, ensure_tier_file, is_ready
+from my_llm.models.model_tiers import (
     DEFAULT_TIER,
     FALLBACK_TIER,
     LOCAL_FILE_PROFILE,
@@ -26,8 +27,7 @@ from my_llm.model_tiers import (
     WeightsSource,
     tier_named,
 )
-from my_llm.models import choose_default_tier, get_chat_model, profile_of
-from my_llm.usage import UsageTracker, runtime_figures
+from my_llm.models.usage import UsageTracker, runtime_figures
 
 
 @pytest.mark.parametrize("name", sorted(TIERS))

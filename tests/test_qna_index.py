@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from my_llm.embeddings import default_embedding_function
+from my_llm.memory.embeddings import default_embedding_function
 from qna.answer import answer_question, ask, retrieve
 from qna.index import CODE_KIND, collection_name, get_client, index_directory, open_collection
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 
-from my_llm.response_cache import CachedChatModel, ResponseCache
+from my_llm.models.response_cache import CachedChatModel, ResponseCache
 
 
 class SeededFake(GenericFakeChatModel):

@@ -19,7 +19,7 @@ from code_generation.api import ScriptSettings, generate_script
 from code_generation.engine.loop import run_loop
 from code_generation.languages.rust.cargo_runner import CargoSandbox
 from code_generation.types import CodeTask, LoopSettings
-from my_llm.usage import CallUsage
+from my_llm.models.usage import CallUsage
 from tests.fake_openai_server import Answer, Seen, completion, fake_server
 from tests.test_bad_input import Env, assert_nothing_left, assert_one_line, create_script
 from tests.test_rust_sandbox import TESTS

@@ -19,7 +19,7 @@ from code_generation.languages.rust.package import build_package
 from code_generation.languages.rust.safety import lying_equality, shadowed_std, tampering
 from code_generation.types import CodeTask, LoopSettings
 from my_llm.errors import MyLLMError
-from my_llm.model_tiers import ModelProfile
+from my_llm.models.model_tiers import ModelProfile
 
 INTEGRATION = '''use fizz::{fizzbuzz, other as renamed};
 

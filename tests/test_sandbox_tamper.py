@@ -21,7 +21,7 @@ from code_generation.api import ScriptSettings, generate_script
 from code_generation.engine.loop import Attempt, CodeTask, LoopSettings, better, run_loop
 from code_generation.sandbox.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.sandbox.verdict import defined_tests, unreported
-from my_llm.usage import CallUsage
+from my_llm.models.usage import CallUsage
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 LIMITS = SandboxLimits(timeout=15)

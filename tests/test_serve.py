@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from my_llm.errors import MyLLMError
-from my_llm.serve import (
+from my_llm.models.serve import (
     ServeOptions,
     build_params,
     check_options,

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from my_llm.model_tiers import DEFAULT_TIER, TIERS
-from my_llm.server_info import probe_server
+from my_llm.models.model_tiers import DEFAULT_TIER, TIERS
+from my_llm.models.server_info import probe_server
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,13 +19,13 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from my_llm.errors import ModelError
-from my_llm.model_tiers import LOCAL_FILE_PROFILE, REMOTE_PROFILE, TIERS
 from my_llm.models import describe_model, explain_error, get_chat_model, profile_of
-from my_llm.response_cache import CachedChatModel, ResponseCache
-from my_llm.server_chat import ServerChatModel
-from my_llm.server_info import ServerInfo, probe_server
-from my_llm.server_route import server_url_for, serves
-from my_llm.usage import UsageTracker
+from my_llm.models.model_tiers import LOCAL_FILE_PROFILE, REMOTE_PROFILE, TIERS
+from my_llm.models.response_cache import CachedChatModel, ResponseCache
+from my_llm.models.server_chat import ServerChatModel
+from my_llm.models.server_info import ServerInfo, probe_server
+from my_llm.models.server_route import server_url_for, serves
+from my_llm.models.usage import UsageTracker
 from tests.fake_openai_server import CLOSE, Answer, Seen, completion, fake_server
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from code_generation.sandbox import runner
 from code_generation.sandbox.runner import SandboxLimits, run_tests, run_trace
 from code_generation.sandbox.trace_report import VALUE_CHARS, Trace, clean, parse_trace, render
 from code_generation.types import CodeTask, LoopSettings
-from my_llm.model_tiers import ModelProfile
+from my_llm.models.model_tiers import ModelProfile
 from tests.loop_fakes import Spy
 
 # Off by one: range(1, n) leaves out n, so total(5) is 10, not 15.

@@ -29,7 +29,7 @@ from code_generation.languages.python.tactics.request import Prefill, Skeleton
 from code_generation.sandbox.runner import SandboxResult
 from code_generation.types import LoopSettings
 from my_llm.errors import MyLLMError
-from my_llm.model_tiers import ModelProfile
+from my_llm.models.model_tiers import ModelProfile
 from tests.loop_fakes import AREA, BAD_AREA, BAD_PERIMETER, PERIMETER, Spy, attempt, state, task
 
 # --------------------------------------------------------------------------- the registry

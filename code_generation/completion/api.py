@@ -32,10 +32,10 @@ from code_generation.sandbox.runner import SandboxLimits
 from code_generation.types import FanOut
 from my_llm.errors import MyLLMError
 from my_llm.files import write_atomically
-from my_llm.model_tiers import ModelProfile
 from my_llm.models import describe_model, get_chat_model, profile_of
-from my_llm.response_cache import CachedChatModel, ResponseCache
-from my_llm.usage import CallUsage, UsageTracker
+from my_llm.models.model_tiers import ModelProfile
+from my_llm.models.response_cache import CachedChatModel, ResponseCache
+from my_llm.models.usage import CallUsage, UsageTracker
 
 MEMORY_NAMESPACE = "complete_file"
 
@@ -165,7 +165,7 @@ def complete_source(
 def _history(enabled: bool) -> Any:
     if not enabled:
         return None
-    from my_llm.langchain_class import PubSubChatMessageHistory
+    from my_llm.memory.history import PubSubChatMessageHistory
 
     return PubSubChatMessageHistory(MEMORY_NAMESPACE)
 

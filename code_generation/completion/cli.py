@@ -35,7 +35,7 @@ from code_generation.validate_input import (
     timeout_type,
 )
 from my_llm.errors import MyLLMError
-from my_llm.usage import CallUsage
+from my_llm.models.usage import CallUsage
 from my_llm.user_input import OneLineParser, int_in
 
 EXIT_BAD_INPUT = 2

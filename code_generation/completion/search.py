@@ -27,7 +27,7 @@ from code_generation.completion.analysis import Analysis, Analyst
 from code_generation.completion.reply import completion_from_reply, inside_block, lf
 from code_generation.completion.splice import Document
 from code_generation.engine.loop import Attempt, call_model_many
-from my_llm.usage import CallUsage, UsageTracker
+from my_llm.models.usage import CallUsage, UsageTracker
 
 MAX_EXPANSIONS = 2  # times one branch is sent back with its findings
 STOP = ["\n```"]  # the end of the code block; inside a function also TAIL_STOPS
@@ -123,7 +123,7 @@ class _Calls:
 
 def continues_reply(chat: BaseChatModel) -> bool:
     """The model continues a final assistant message (the embedded one), also behind the reply cache."""
-    inner = getattr(chat, "inner", None)  # my_llm.response_cache.CachedChatModel does not pass it on
+    inner = getattr(chat, "inner", None)  # my_llm.models.response_cache.CachedChatModel does not pass it on
     return bool(getattr(chat, "continues_final_message", False) or getattr(inner, "continues_final_message", False))
 
 

@@ -41,7 +41,7 @@ from code_generation.types import (
     rank,
 )
 from my_llm.models import profile_of
-from my_llm.usage import CallUsage, UsageTracker
+from my_llm.models.usage import CallUsage, UsageTracker
 
 _Silent = Silent
 

@@ -32,8 +32,8 @@ from code_generation.types import (
     Sandbox,
 )
 from my_llm.errors import MyLLMError
-from my_llm.model_tiers import ModelProfile
-from my_llm.usage import UsageTracker
+from my_llm.models.model_tiers import ModelProfile
+from my_llm.models.usage import UsageTracker
 
 MAX_FOCUS = 2  # times per run one function is asked for alone
 

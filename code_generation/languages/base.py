@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from code_generation.languages.blocks import Extraction
     from code_generation.sandbox.runner import SandboxLimits, SandboxResult
     from code_generation.types import CodeTask, Finding, LoopSettings, Observer, Sandbox
-    from my_llm.usage import UsageTracker
+    from my_llm.models.usage import UsageTracker
 
 CaseNote = Callable[[str, str, str], "str | None"]
 MAX_TEST_BYTES = 1024 * 1024  # a test file larger than this is refused before it is read

@@ -23,7 +23,7 @@ from code_generation.languages.python.tactics import focus, notes, repairs, requ
 from code_generation.languages.python.testspec import analyse_test_source
 from code_generation.sandbox.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.types import CodeTask, Finding, LoopSettings, Observer, Sandbox, critical
-from my_llm.usage import UsageTracker
+from my_llm.models.usage import UsageTracker
 
 # Where generation stops: the closing fence, a main guard, example or test code after the module.
 STOP_SEQUENCES = ("\n```\n", "\nif __name__", "\n# Example", "\n# Test")

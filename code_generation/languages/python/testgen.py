@@ -18,7 +18,7 @@ from code_generation.languages.python.testspec import analyse_test_source
 from code_generation.model_calls import call_model
 from code_generation.sandbox.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.types import Observer, Sandbox
-from my_llm.usage import UsageTracker
+from my_llm.models.usage import UsageTracker
 
 
 def _pick_test_code(reply: str) -> str | None:

@@ -36,7 +36,7 @@ from code_generation.languages.rust import (
 )
 from code_generation.sandbox.runner import SandboxLimits, SandboxResult
 from code_generation.types import CodeTask, LoopSettings, Observer, Sandbox
-from my_llm.usage import UsageTracker
+from my_llm.models.usage import UsageTracker
 
 # The closing fence, and where a small model goes on after the library: main, its own tests, examples.
 STOP_SEQUENCES = ("\n```\n", "\nfn main(", "\n#[cfg(test)]", "\n// Example")

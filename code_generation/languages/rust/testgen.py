@@ -22,7 +22,7 @@ from code_generation.languages.rust.extract import code_blocks, stubbed
 from code_generation.model_calls import call_model
 from code_generation.sandbox.runner import SandboxLimits, SandboxResult
 from code_generation.types import Observer, Sandbox
-from my_llm.usage import UsageTracker
+from my_llm.models.usage import UsageTracker
 
 _CHECKS = re.compile(r"\b(assert\w*!|panic!|unreachable!|\.unwrap\(|\.expect\()")
 _VERDICT = re.compile(r"VERDICT:\s*\**\s*(CODE|TEST)\b", re.IGNORECASE)

@@ -16,8 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from my_llm.message_log import iter_records
-from my_llm.outbox import BATCH_RECORDS, Send, short_error
+from my_llm.memory.message_log import iter_records
+from my_llm.memory.outbox import BATCH_RECORDS, Send, short_error
 
 log = logging.getLogger("my_llm.memory")
 

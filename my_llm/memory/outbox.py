@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from my_llm.log_cursor import CURSOR_DIRNAME, LogCursor, cursor_dir
-from my_llm.message_log import LOG_NAME, Record, encode
+from my_llm.memory.log_cursor import CURSOR_DIRNAME, LogCursor, cursor_dir
+from my_llm.memory.message_log import LOG_NAME, Record, encode
 
 log = logging.getLogger("my_llm.memory")
 

@@ -15,8 +15,8 @@ from pathlib import PurePath
 from rich.console import Console
 
 from my_llm.errors import ModelError
-from my_llm.model_tiers import tier_named
-from my_llm.server_info import ServerInfo, probe_server
+from my_llm.models.model_tiers import tier_named
+from my_llm.models.server_info import ServerInfo, probe_server
 
 # What the in-process model does by default, so a served model answers the same.
 LOCAL_MAX_TOKENS = 1024
@@ -61,7 +61,7 @@ def local_over_server(
     url: str, name: str, temperature: float, max_tokens: int | None, seed: int | None, show_progress: bool = True,
 ) -> object | None:
     """A chat model for the served copy of ``local:<name>``, or None to load it in-process."""
-    from my_llm.server_chat import ServerChatModel
+    from my_llm.models.server_chat import ServerChatModel
 
     api_key = os.environ.get("OPENAI_API_KEY") or None
     info = probe_server(url, api_key)

@@ -4,7 +4,7 @@ Over plain ``ChatOpenAI`` it adds what real servers require: failures as one-lin
 (after the OpenAI client's own retries with backoff), a request sent again without ``seed`` or
 ``stop`` when a server refuses them, a prompt the server cut to fit its context detected from the
 usage figures, llama.cpp's ``timings`` kept on the reply (prompt-cache figures per call), and the
-profile and prefill ability of whatever the server says it is (`my_llm.server_info`).
+profile and prefill ability of whatever the server says it is (`my_llm.models.server_info`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from langchain_openai import ChatOpenAI
 from pydantic import PrivateAttr
 
 from my_llm.errors import ModelError
-from my_llm.http_errors import OPTIONAL_PARAMS, explain, refused_param, truncation
-from my_llm.model_tiers import REMOTE_PROFILE, ModelProfile
-from my_llm.server_info import ServerInfo, probe_server
+from my_llm.models.http_errors import OPTIONAL_PARAMS, explain, refused_param, truncation
+from my_llm.models.model_tiers import REMOTE_PROFILE, ModelProfile
+from my_llm.models.server_info import ServerInfo, probe_server
 
 
 class ServerChatModel(ChatOpenAI):

@@ -18,14 +18,14 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from my_llm.message_log import Record
-from my_llm.outbox import Outbox, find_outboxes, rpc_timeout
+from my_llm.memory.message_log import Record
+from my_llm.memory.outbox import Outbox, find_outboxes, rpc_timeout
 
 log = logging.getLogger("my_llm.memory")
 
 
 class Sender(Protocol):
-    """What the publisher needs of `my_llm.pubsub.Sender` (named here: pubsub imports this module)."""
+    """What the publisher needs of `my_llm.memory.pubsub.Sender` (named here: pubsub imports this module)."""
 
     def send(self, topic: str, records: list[Record], timeout: float) -> None: ...
 
@@ -168,7 +168,7 @@ class BackgroundPublisher:
         return True
 
     def _drain_spools(self) -> bool:
-        from my_llm.legacy_spool import drain_legacy_spool, spool_files
+        from my_llm.memory.legacy_spool import drain_legacy_spool, spool_files
 
         for root in list(self._spool_roots):
             if spool_files(root):

@@ -22,12 +22,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from my_llm.log_cursor import LogCursor, Position, cursor_dir
-from my_llm.message_log import LOG_NAME, Record
+from my_llm.memory.log_cursor import LogCursor, Position, cursor_dir
+from my_llm.memory.message_log import LOG_NAME, Record
 
 
 class MemoryIndex(Protocol):
-    """What syncing needs of an index (`my_llm.vectorstore.MemoryIndex`), named here so this
+    """What syncing needs of an index (`my_llm.memory.vectorstore.MemoryIndex`), named here so this
     module need not import the vector store, which imports it."""
 
     root: Path

@@ -1,7 +1,7 @@
 """One factory from a model spec string to a LangChain chat model.
 
 Specs: ``local`` (the default embedded tier), ``local:0.5b`` / ``local:1.5b`` (a tier by name,
-see `my_llm.model_tiers`), ``local:/path/model.gguf`` (any GGUF),
+see `my_llm.models.model_tiers`), ``local:/path/model.gguf`` (any GGUF),
 ``openai:<model>`` (OpenAI, or any OpenAI-compatible server with ``base_url`` /
 ``OPENAI_BASE_URL``: Ollama, vLLM, a llama.cpp server). LangChain's ``init_chat_model`` cannot
 take custom providers, so this module decides.
@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from rich.console import Console
 
 from my_llm.errors import ModelError
-from my_llm.model_tiers import (
+from my_llm.models.model_tiers import (
     DEFAULT_TIER,
     FALLBACK_TIER,
     LOCAL_FILE_PROFILE,
@@ -61,7 +61,7 @@ def get_chat_model(
     resolved = resolve_model_spec(spec)
     provider, _, name = resolved.partition(":")
     provider = provider.lower()
-    from my_llm.server_route import local_over_server, server_url_for
+    from my_llm.models.server_route import local_over_server, server_url_for
 
     served = server_url_for(spec, base_url)  # MY_LLM_BASE_URL / --base-url: a server holds the model
     if served and provider in ("local", "openai"):
@@ -82,7 +82,7 @@ def get_chat_model(
 def _local_model(
     name: str, temperature: float, max_tokens: int | None, seed: int | None, show_progress: bool
 ) -> BaseChatModel:
-    from my_llm.local_model import LocalChatModel
+    from my_llm.models.local_model import LocalChatModel
 
     model_path, tier = _local_file(name, show_progress)
     profile = tier.profile if tier else LOCAL_FILE_PROFILE
@@ -100,7 +100,7 @@ def _local_model(
 
 def _local_file(name: str, show_progress: bool) -> tuple[str, Tier | None]:
     """`local` (the default tier, or the fallback where it does not fit), `local:TIER`, `local:PATH`."""
-    from my_llm.local_model import ensure_tier_file, is_ready, tier_file
+    from my_llm.models.local_model import ensure_tier_file, is_ready, tier_file
 
     if not name:
         tier = choose_default_tier(available_memory_gib(), _free_disk(tier_file(TIERS[DEFAULT_TIER])),
@@ -156,8 +156,8 @@ def _free_disk(path: Path) -> float | None:
 def _openai_model(
     name: str, base_url: str | None, temperature: float, max_tokens: int | None, seed: int | None
 ) -> BaseChatModel:
-    from my_llm.server_chat import ServerChatModel
-    from my_llm.server_route import SERVER_RETRIES, SERVER_TIMEOUT
+    from my_llm.models.server_chat import ServerChatModel
+    from my_llm.models.server_route import SERVER_RETRIES, SERVER_TIMEOUT
 
     base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
     api_key = os.environ.get("OPENAI_API_KEY")
@@ -187,7 +187,7 @@ def _openai_model(
 
 def profile_of(chat: BaseChatModel) -> ModelProfile:
     """How the tools drive this chat model: its tier's profile, else the one for remote models."""
-    from my_llm.response_cache import CachedChatModel
+    from my_llm.models.response_cache import CachedChatModel
 
     if isinstance(chat, CachedChatModel):
         return profile_of(chat.inner)
@@ -199,8 +199,8 @@ def profile_of(chat: BaseChatModel) -> ModelProfile:
 
 def describe_model(chat: BaseChatModel) -> str:
     """A short human label for the model in use, printed by every tool."""
-    from my_llm.local_model import LocalChatModel
-    from my_llm.response_cache import CachedChatModel
+    from my_llm.models.local_model import LocalChatModel
+    from my_llm.models.response_cache import CachedChatModel
 
     if isinstance(chat, CachedChatModel):
         return describe_model(chat.inner)
@@ -220,7 +220,7 @@ def explain_error(exc: BaseException) -> str | None:
     if isinstance(exc, ModelError):
         return str(exc)
     try:
-        from my_llm.http_errors import explain
+        from my_llm.models.http_errors import explain
     except ImportError:  # langchain-openai always brings openai and httpx
         return None
     return explain(exc)

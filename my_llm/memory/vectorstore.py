@@ -2,10 +2,10 @@
 
 Embedded by default (``PersistentClient`` under ``$MESSAGE_HISTORY/chroma``);
 ``CHROMA_URL`` (or ``chroma_url=``) points at a Chroma server instead, so a
-team can share one index; ``my_llm.chroma_client`` makes the clients. Chunk ids
+team can share one index; ``my_llm.memory.chroma_client`` makes the clients. Chunk ids
 are ``<message id>:<n>``, so indexing the same message twice is a no-op, and the
 whole index can be rebuilt from the JSONL log at any time; how far the log is indexed is kept by a cursor
-(``my_llm.index_sync``). Chroma failures surface as one-line MemoryStoreErrors.
+(``my_llm.memory.index_sync``). Chroma failures surface as one-line MemoryStoreErrors.
 chromadb is imported only when an index is used: it takes most of a second.
 """
 
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from my_llm.chroma_client import ChromaURLError, chroma_client
-from my_llm.chroma_client import chroma_target as _chroma_target
-from my_llm.message_log import MemoryStoreError, Record, record_text
+from my_llm.memory.chroma_client import ChromaURLError, chroma_client
+from my_llm.memory.chroma_client import chroma_target as _chroma_target
+from my_llm.memory.message_log import MemoryStoreError, Record, record_text
 
 log = logging.getLogger("my_llm.memory")
 
@@ -43,7 +43,7 @@ def chroma_target(root: Path, chroma_url: str | None = None) -> str:
 
 
 def get_client(root: Path, chroma_url: str | None = None) -> Any:
-    """The Chroma client for the configured target (``my_llm.chroma_client``), shared."""
+    """The Chroma client for the configured target (``my_llm.memory.chroma_client``), shared."""
     target = chroma_target(root, chroma_url)
     try:
         return chroma_client(Path(root) / CHROMA_DIRNAME, chroma_url)
@@ -136,7 +136,7 @@ class MemoryIndex:
 
     def embedding_function(self) -> Any:
         if self._ef is None:
-            from my_llm.embeddings import get_embedding_function
+            from my_llm.memory.embeddings import get_embedding_function
 
             self._ef = get_embedding_function(self._kind)
         return self._ef
@@ -250,7 +250,7 @@ class MemoryIndex:
 
     def drop(self) -> None:
         """Delete this namespace's collection (it is rebuilt from the JSONL on demand)."""
-        from my_llm.index_sync import forget
+        from my_llm.memory.index_sync import forget
 
         if "://" not in self.target and not Path(self.target).exists():
             forget(self.root, self.namespace, self.target)

@@ -1,9 +1,9 @@
 """Google Cloud Pub/Sub for the message memory: configuration, one bounded publish, `my-llm flush`.
 
-Messages reach Pub/Sub through the outbox (``my_llm.outbox``): the JSONL log is
+Messages reach Pub/Sub through the outbox (``my_llm.memory.outbox``): the JSONL log is
 the system of record and a cursor on disk says what Pub/Sub has acknowledged, so
 nothing waits in memory and a crash loses nothing. A background thread
-(``my_llm.pubsub_worker``) publishes after each append; ``my-llm flush`` sends
+(``my_llm.memory.pubsub_worker``) publishes after each append; ``my-llm flush`` sends
 whatever is left. Each message is the log record as JSON with the string
 attributes namespace, role, task and message_id: delivery is at least once and
 consumers drop duplicates by id.
@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from my_llm.message_log import MemoryStoreError, Record, encode
-from my_llm.outbox import DrainResult, Outbox, find_outboxes, rpc_timeout
+from my_llm.memory.message_log import MemoryStoreError, Record, encode
+from my_llm.memory.outbox import DrainResult, Outbox, find_outboxes, rpc_timeout
 
 if TYPE_CHECKING:
-    from my_llm.pubsub_worker import BackgroundPublisher
+    from my_llm.memory.pubsub_worker import BackgroundPublisher
 
 log = logging.getLogger("my_llm.memory")
 
@@ -219,7 +219,7 @@ def flush_all(
     Gives up after ``timeout`` seconds, or after a few failed attempts when Pub/Sub
     refuses: what is not sent stays after the cursors, for the next flush.
     """
-    from my_llm.legacy_spool import drain_legacy_spool, spool_files
+    from my_llm.memory.legacy_spool import drain_legacy_spool, spool_files
 
     project = project or pubsub_project()
     if not project:
@@ -266,7 +266,7 @@ def get_publisher(project: str | None = None) -> BackgroundPublisher | None:
     with _publishers_lock:
         publisher = _publishers.get(key)
         if publisher is None:
-            from my_llm.pubsub_worker import BackgroundPublisher
+            from my_llm.memory.pubsub_worker import BackgroundPublisher
 
             publisher = _publishers[key] = BackgroundPublisher(Sender(project, host))
         return publisher

