@@ -8,20 +8,32 @@ tactics). Other packages add theirs through the ``tdd_scriptgen.plugins`` entry 
 from __future__ import annotations
 
 import importlib
+import threading
 from importlib.metadata import entry_points
 
 BUILTIN = ("code_generation.languages.python.plugin", "code_generation.languages.rust.plugin")
 GROUP = "tdd_scriptgen.plugins"
-_loaded = False
+_lock = threading.RLock()  # re-entrant: a plug-in may look a language up while it loads
+_state = {"loaded": False, "loading": False}
 
 
 def load_plugins() -> None:
-    """Import every plug-in module once: the built-in ones, then the installed ones."""
-    global _loaded
-    if _loaded:
+    """Import every plug-in module once: the built-in ones, then the installed ones.
+
+    Other threads wait until loading is over (a thread that saw "loading" and went on would find
+    nothing registered); the loading thread itself, re-entering through a plug-in, returns at once.
+    """
+    if _state["loaded"]:
         return
-    _loaded = True  # first, so a plug-in that looks a language up while loading does not recurse
-    for name in BUILTIN:
-        importlib.import_module(name)
-    for point in entry_points(group=GROUP):
-        point.load()
+    with _lock:
+        if _state["loaded"] or _state["loading"]:
+            return
+        _state["loading"] = True
+        try:
+            for name in BUILTIN:
+                importlib.import_module(name)
+            for point in entry_points(group=GROUP):
+                point.load()
+            _state["loaded"] = True
+        finally:
+            _state["loading"] = False

@@ -1,14 +1,16 @@
 """Measure the generator: run strategies side by side over a task set with the same model.
 
     python -m code_generation.evaluation --tasks humaneval --strategies single,loop --out eval/he \\
-        [--limit N] [--ids 0 7 HumanEval/12] [--jobs 2] [--model local] [--max-iterations 5] [--seed 1]
+        [--limit N] [--ids 0 7 HumanEval/12] [--jobs 2] [--model local] [--max-iterations 5] [--seed 1] \\
+        [--executor ray [--ray-address HEAD:6379]]
 
 Every (task, strategy) pair runs the real engine (`code_generation.engine.loop.run_loop`), so every run
 of generated code goes through the sandbox. The output folder holds ``results.jsonl`` (one line
 per finished pair: the source of truth, appended as pairs finish), ``summary.json``,
 ``summary.png``, ``run.json`` (the settings) and ``runs/<strategy>/<task>.json`` (each pair's
 replies, code and test results, to see why a task failed). A rerun into the same folder skips
-finished pairs, so an interrupted run resumes where it stopped.
+finished pairs, so an interrupted run resumes where it stopped. ``--executor ray`` runs each pair
+as a Ray task (`ray_executor`); this process still writes every row.
 
 Exit codes: 0 the run finished; 2 bad input or configuration; 130 interrupted.
 """
@@ -17,13 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +32,22 @@ if __package__ in (None, ""):  # run as `python code_generation/evaluation/evalu
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from langchain_core.language_models import BaseChatModel
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from code_generation.engine.tactics import parse_tactics
 from code_generation.evaluation import report as eval_report
+from code_generation.evaluation.pairs import PairExecutor, pair_row, run_pair
 from code_generation.evaluation.report import ResultsLog
-from code_generation.evaluation.strategies import (
-    Strategy,
-    StrategyContext,
-    get_strategy,
-    parse_strategies,
-)
+from code_generation.evaluation.strategies import Strategy, get_strategy, parse_strategies
 from code_generation.evaluation.tasks import EvalTask, load_tasks, slug
+from code_generation.plugins import load_plugins
 from code_generation.run_folder import atomic_write
 from code_generation.sandbox.runner import SandboxLimits, run_tests
-from code_generation.types import Attempt, LoopOutcome, LoopSettings, Sandbox, failure_reason
+from code_generation.sandbox.tools import run_tool
+from code_generation.types import LoopSettings, Sandbox
 from my_llm.errors import MyLLMError
 from my_llm.models import describe_model, get_chat_model
 
@@ -58,6 +59,7 @@ SAME_RUN_KEYS = ("tasks_source", "model", "max_iterations", "temperature", "time
 
 
 ChatFactory = Callable[[EvalTask, str], BaseChatModel]
+__all__ = ["EvalSettings", "evaluate", "main", "pair_row"]  # pair_row: benchmarks/ablation.py imports it from here
 
 
 class _Stopped(BaseException):
@@ -84,55 +86,6 @@ class EvalSettings:
         )
 
 
-# --------------------------------------------------------------------------- one pair
-
-
-def _attempt_record(attempt: Attempt) -> dict[str, Any]:
-    result = attempt.result
-    return {
-        **attempt.summary(),
-        "reply": attempt.reply,
-        "code": attempt.code,
-        "tokens_in": attempt.usage.tokens_in if attempt.usage else None,
-        "tokens_out": attempt.usage.tokens_out if attempt.usage else None,
-        "result": None
-        if result is None
-        else {
-            "status": result.status,
-            "message": result.message[:2000],
-            "failing": [
-                {"name": c.name, "outcome": c.outcome, "message": c.message[:1500]}
-                for c in result.cases
-                if c.outcome in {"failed", "error"}
-            ],
-            "stderr": result.stderr[-1500:],
-        },
-    }
-
-
-def pair_row(task: EvalTask, strategy: str, outcome: LoopOutcome, model: str) -> dict[str, Any]:
-    """The results line of one finished pair (benchmarks/ablation.py writes it too)."""
-    best = outcome.best
-    return {
-        "task": task.id,
-        "strategy": strategy,
-        "solved": outcome.success,
-        "iterations": outcome.iterations,
-        "tokens_in": outcome.usage.tokens_in,
-        "tokens_out": outcome.usage.tokens_out,
-        "calls": len(outcome.usage.calls),
-        "seconds": round(outcome.seconds, 3),
-        "model_seconds": round(outcome.usage.seconds, 3),
-        "tests_passed": best.passed if best else 0,
-        "tests_total": outcome.tests_total,
-        "stop_reason": outcome.stop_reason,
-        "tactics_acted": list(outcome.tactics_acted),
-        "failure": failure_reason(outcome),
-        "model": model,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -153,17 +106,28 @@ def _check_run_file(out: Path, run: dict[str, Any]) -> None:
     atomic_write(path, json.dumps(run, indent=2) + "\n")
 
 
+class _StatusProgress(Progress):
+    """rich's Progress with one line of status under the bars (an executor's nodes and tasks in flight)."""
+
+    status: str = ""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield from super().get_renderables()
+        if self.status:
+            yield Text(self.status, style="dim")
+
+
 class _ProgressView:
     """One bar per strategy with its running solved count (silent when disabled)."""
 
     def __init__(self, strategies: Sequence[str], totals: dict[str, int], console: Console | None) -> None:
-        self.progress: Progress | None = None
+        self.progress: _StatusProgress | None = None
         self.bars: dict[str, Any] = {}
         self.solved = dict.fromkeys(strategies, 0)
         if console is None:
             return
         width = max(len(s) for s in strategies)
-        self.progress = Progress(
+        self.progress = _StatusProgress(
             TextColumn(f"{{task.description:<{width}}}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -188,6 +152,11 @@ class _ProgressView:
         self.solved[strategy] += bool(row["solved"])
         if self.progress:
             self.progress.update(self.bars[strategy], advance=1, solved=self.solved[strategy])
+
+    def status(self, text: str) -> None:
+        if self.progress:
+            self.progress.status = text
+            self.progress.refresh()
 
 
 def _check_request(tasks: Sequence[EvalTask], strategies: Sequence[str], settings: EvalSettings) -> dict[str, Strategy]:
@@ -235,6 +204,7 @@ class _PairRunner:
     out: Path
     log: ResultsLog
     stop: threading.Event
+    commit: str | None = None
 
     def guard(self) -> None:
         if self.stop.is_set():
@@ -243,30 +213,56 @@ class _PairRunner:
     def __call__(self, task: EvalTask, strategy: str) -> dict[str, Any]:
         chat = self.chat
         model_for_pair = chat if isinstance(chat, BaseChatModel) else chat(task, strategy)
-        # A Rust task gets its language's sandbox (a build folder for the pair's attempts), made by the engine.
-        sandbox = self.sandbox if task.task.language == "python" else None
-        context = StrategyContext(model_for_pair, replace(self.loop_settings), sandbox, None, self.guard)
         self.guard()
-        started = time.monotonic()
-        try:
-            outcome = self.functions[strategy](task.task, context)
-            row = pair_row(task, strategy, outcome, self.model)
-            record = {"task": task.id, "strategy": strategy, **row, "module": task.task.module_name,
-                      "attempts": [_attempt_record(a) for a in outcome.attempts],
-                      "best_code": outcome.best.code if outcome.best else None}
-        except MyLLMError:
-            raise  # the model or configuration is broken: stop the run, keep what is done
-        except Exception as exc:  # a harness bug on one task must not lose hours of results
-            row = {"task": task.id, "strategy": strategy, "solved": False, "iterations": 0, "tokens_in": 0,
-                   "tokens_out": 0, "calls": 0, "seconds": round(time.monotonic() - started, 3),
-                   "model_seconds": 0.0, "tests_passed": 0, "tests_total": 0, "stop_reason": "error",
-                   "failure": f"harness error: {type(exc).__name__}: {exc}"[:300], "model": self.model,
-                   "error": True, "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
-            record = dict(row)
-        atomic_write(self.out / "runs" / slug(strategy) / f"{slug(task.id)}.json",
-                     json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
-        self.log.append(row)
+        row, record = run_pair(task, strategy, self.functions[strategy], model_for_pair, replace(self.loop_settings),
+                               self.sandbox, self.model, self.guard)
+        row = write_pair(self.out, self.log, row, record, self.commit)
         return row
+
+
+def write_pair(out: Path, log: ResultsLog, row: dict[str, Any], record: dict[str, Any],
+               commit: str | None) -> dict[str, Any]:
+    """The pair's run file, then its results line (with the commit the harness ran at)."""
+    if commit is not None:
+        row = {**row, "commit": commit}
+    atomic_write(out / "runs" / slug(row["strategy"]) / f"{slug(row['task'])}.json",
+                 json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
+    log.append(row)
+    return row
+
+
+def code_commit() -> str | None:
+    """The project's commit, with + when tracked files differ from it; None outside a git checkout."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = run_tool(["git", "rev-parse", "--short", "HEAD"], cwd=root, timeout=10)
+        dirty = run_tool(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0 or not head.stdout.strip():
+        return None
+    return head.stdout.strip() + ("+" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+
+
+class _Recorder:
+    """The driver's hand-in for pairs run elsewhere: each (task, strategy) is written once."""
+
+    def __init__(self, out: Path, log: ResultsLog, written: set[tuple[str, str]], view: _ProgressView,
+                 commit: str | None) -> None:
+        self.out, self.log, self.written, self.view, self.commit = out, log, written, view, commit
+
+    def __call__(self, row: dict[str, Any], record: dict[str, Any]) -> bool:
+        key = (row["task"], row["strategy"])
+        if key in self.written:
+            return False
+        written = write_pair(self.out, self.log, row, record, self.commit)
+        self.written.add(key)
+        self.view.done(written)
+        return True
+
+
+def _no_chat(task: EvalTask, strategy: str) -> BaseChatModel:
+    raise MyLLMError("no chat model: the executor runs every pair")
 
 
 def _summarise(out: Path, log: ResultsLog, ids: list[str], strategies: Sequence[str], run: dict[str, Any],
@@ -286,25 +282,31 @@ def evaluate(
     strategies: Sequence[str],
     *,
     out: Path,
-    chat: BaseChatModel | ChatFactory,
+    chat: BaseChatModel | ChatFactory | None = None,
     settings: EvalSettings | None = None,
     sandbox: Sandbox = run_tests,
     tasks_source: str = "",
     model_label: str | None = None,
     console: Console | None = None,
+    executor: PairExecutor | None = None,
 ) -> dict[str, Any]:
     """Run every (task, strategy) pair not yet in ``out/results.jsonl``; return the summary.
 
     `chat` is one model shared by all pairs (thread-safe for ``jobs > 1``) or a factory
     ``(task, strategy) -> model`` (tests use it to script LangChain fake models per pair).
-    `console` shows a progress bar and the table; None runs silently. KeyboardInterrupt stops
-    the run after the pairs in flight reach their next model call; finished pairs are kept.
+    `executor` runs the pairs elsewhere instead (Ray: `ray_executor.RayExecutor`, which brings
+    its own model); this process still writes every row. `console` shows a progress bar and the
+    table; None runs silently. KeyboardInterrupt stops the run after the pairs in flight reach
+    their next model call; finished pairs are kept.
     """
     settings = settings or EvalSettings()
     functions = _check_request(tasks, strategies, settings)
+    if chat is None and executor is None:
+        raise MyLLMError("evaluate() needs a chat model (or factory) or an executor")
     ids = [t.id for t in tasks]
     shared = chat if isinstance(chat, BaseChatModel) else None
-    model = model_label or (describe_model(shared) if shared is not None else "custom")
+    model = model_label or (executor.model_label if executor is not None else None) or (
+        describe_model(shared) if shared is not None else "custom")
     run = _run_record(tasks, strategies, settings, model, tasks_source)
     out.mkdir(parents=True, exist_ok=True)
     _check_run_file(out, run)
@@ -312,16 +314,22 @@ def evaluate(
     finished = {k: r for k, r in eval_report.latest(log.rows()).items() if not r.get("error")}
     pending = [(t, s) for t in tasks for s in strategies if (t.id, s) not in finished]
     stop = threading.Event()
-    run_pair = _PairRunner(functions, chat, settings.loop_settings(), sandbox, model, out, log, stop)
+    commit = code_commit()
+    run_pair = _PairRunner(functions, chat or _no_chat, settings.loop_settings(), sandbox, model, out, log, stop,
+                           commit)
     view = _ProgressView(strategies, dict.fromkeys(strategies, len(tasks)), console)
     selected = set(ids)
     for (task_id, strategy), row in finished.items():
         if strategy in view.solved and task_id in selected:
             view.done(row)
     failure: BaseException | None = None
+    load_plugins()  # before any thread: plugins.load_plugins is not safe to enter from two threads at once
     try:
         with view:
-            if settings.jobs == 1:
+            if executor is not None:
+                record = _Recorder(out, log, set(finished), view, commit)
+                executor.run(pending, settings.loop_settings(), model, record, view.status)
+            elif settings.jobs == 1:
                 for task, strategy in pending:
                     view.done(run_pair(task, strategy))
             else:
@@ -384,15 +392,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
     parser.add_argument("--seed", type=int, default=None, help="sampling seed, for reproducible runs")
     parser.add_argument("--tactics", default=None, help="comma list of the loop's tactics (default: the model's own set; 'none' for none)")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="where pairs run: threads here, or Ray tasks (pip install '.[ray]')")
+    parser.add_argument("--ray-address", default=None,
+                        help="with --executor ray: an existing cluster's head (HOST:6379); default: a local "
+                             "instance on 127.0.0.1 with --jobs CPUs")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", action="store_true", help="tracebacks on errors")
     return parser
+
+
+def _check_executor(args: argparse.Namespace) -> None:
+    """The executor's options, before anything is loaded or built: Ray must be installed to ask for it."""
+    if args.ray_address and args.executor != "ray":
+        raise MyLLMError("--ray-address works only with --executor ray")
+    if args.executor == "ray":
+        from code_generation.evaluation.ray_executor import require_ray
+
+        require_ray(args.ray_address)
+
+
+def _evaluate_on_ray(args: argparse.Namespace, tasks: Sequence[EvalTask], strategies: Sequence[str],
+                     settings: EvalSettings, source: str, console: Console) -> dict[str, Any]:
+    """Connect (or start a local instance), check the nodes, place the model, run, stop what was started."""
+    from code_generation.evaluation.ray_executor import RayExecutor, RayOptions
+    from code_generation.evaluation.ray_worker import ModelSpec
+
+    model = ModelSpec.from_cli(args.model, args.base_url, args.temperature, args.seed)
+    with RayExecutor(model, RayOptions(args.ray_address, args.jobs), console) as executor:
+        console.print(f"[bold]{len(tasks)} tasks × {', '.join(strategies)}[/bold] · {executor.model_label} · "
+                      f"ray ({'model per node' if model.where == 'node' else 'endpoint'}) · out {args.out}")
+        return evaluate(tasks, strategies, out=args.out, settings=settings, tasks_source=source,
+                        console=None if args.no_progress else console, executor=executor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)
     try:
+        _check_executor(args)
         strategies = parse_strategies(args.strategies)
         tactics = parse_tactics(args.tactics) if args.tactics is not None else None
         ids = [i for item in args.ids or [] for i in item.split(",") if i.strip()] or None
@@ -401,13 +439,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = EvalSettings(args.max_iterations, args.temperature, args.timeout, args.seed, args.jobs, tactics)
         if settings.jobs < 1 or settings.max_iterations < 1 or settings.timeout <= 0:
             raise MyLLMError("--jobs and --max-iterations must be at least 1, --timeout positive")
-        chat = get_chat_model(args.model, base_url=args.base_url, temperature=args.temperature, seed=args.seed)
-        load = getattr(chat, "load", None)
-        if callable(load):
-            load()  # show model loading before the progress bar starts
-        console.print(f"[bold]{len(tasks)} tasks × {', '.join(strategies)}[/bold] · {describe_model(chat)} · out {args.out}")
-        summary = evaluate(tasks, strategies, out=args.out, chat=chat, settings=settings,
-                           tasks_source=source, console=None if args.no_progress else console)
+        if args.executor == "ray":
+            summary = _evaluate_on_ray(args, tasks, strategies, settings, source, console)
+        else:
+            chat = get_chat_model(args.model, base_url=args.base_url, temperature=args.temperature, seed=args.seed)
+            load = getattr(chat, "load", None)
+            if callable(load):
+                load()  # show model loading before the progress bar starts
+            console.print(f"[bold]{len(tasks)} tasks × {', '.join(strategies)}[/bold] · {describe_model(chat)} · out {args.out}")
+            summary = evaluate(tasks, strategies, out=args.out, chat=chat, settings=settings,
+                               tasks_source=source, console=None if args.no_progress else console)
         if args.no_progress:
             console.print(eval_report.summary_table(summary))
     except KeyboardInterrupt:
@@ -416,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MyLLMError as exc:
         if args.verbose:
             console.print_exception()
-        console.print(f"[red]error:[/red] {' '.join(str(exc).split())}", soft_wrap=True)  # one line
+        console.print(f"[red]error:[/red] {escape(' '.join(str(exc).split()))}", soft_wrap=True)  # one line
         return EXIT_BAD_INPUT
     console.print(f"results: {args.out / eval_report.RESULTS} · summary: {args.out / eval_report.SUMMARY} · plot: {args.out / eval_report.PLOT}")
     return 0
