@@ -32,10 +32,12 @@ from code_generation.validate_input import (
     seed_type,
     tactics_type,
     temperature_type,
+    time_budget_type,
     timeout_type,
 )
+from my_llm import config
 from my_llm.errors import MyLLMError
-from my_llm.user_input import OneLineParser
+from my_llm.user_input import OneLineParser, add_common_flags
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -57,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--crate-source", default=None, help="Rust: offline crates for dependencies, a vendored folder or a local registry, or 'none' (default: $CREATE_SCRIPT_CRATE_SOURCE, else /usr/share/cargo/registry when it exists)")
     parser.add_argument("--model", default=None, help="local | local:/path/model.gguf | openai:<model> (default: $MY_LLM_MODEL, else OpenAI if OPENAI_API_KEY is set, else local)")
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (Ollama, vLLM, llama.cpp server); default $OPENAI_BASE_URL")
-    parser.add_argument("--max-iterations", type=max_iterations_type, default=5, help="generation attempts before giving up (1-100)")
+    parser.add_argument("--max-iterations", type=max_iterations_type, default=None, help="generation attempts before giving up (1-100; default: the config's max_iterations, else 5)")
+    parser.add_argument("--time-budget", type=time_budget_type, default=None, metavar="SECONDS", help="stop the search after about this many seconds, or after --max-iterations rounds, whichever comes first (no round starts that would not fit; default: the config's time_budget, else none)")
     parser.add_argument("--temperature", type=temperature_type, default=0.2, help="sampling temperature of the first attempt (0-2)")
     parser.add_argument("--seed", type=seed_type, default=None, help="sampling seed, for reproducible runs")
     parser.add_argument("--candidates", type=candidates_type, default=None, help="programs sampled per iteration, at once on the model's parallel slots; the best is kept (default: 2 on the embedded model, else 1)")
@@ -71,9 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run-dir", type=Path, default=None, help="folder for this run's record (default .create_script/runs/<time>-<slug>/)")
     parser.add_argument("--no-cache", action="store_true", help="always ask the model; by default a request made before at temperature 0 or with the same --seed is answered from the disk cache")
     parser.add_argument("--no-memory", action="store_true", help="do not log messages to the shared message history")
-    parser.add_argument("--verbose", action="store_true", help="show extraction notes, sandbox isolation, feedback, and tracebacks")
+    add_common_flags(parser, "show extraction notes, sandbox isolation, feedback, and tracebacks")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout at the end")
     return parser
+
+
+# Why an unsolved run stopped, as the summary says it (LoopOutcome.stop_reason).
+STOPPED = {
+    "budget": "every round of --max-iterations was spent",
+    "time budget": "the next round would not fit in --time-budget",
+    "stuck": "the same tests kept failing round after round",
+}
 
 
 def _continue_command(argv: Sequence[str]) -> str:
@@ -91,27 +102,37 @@ def _summary(result: ScriptResult) -> Table:
     table.add_row("Tokens", f"{result.tokens_in} in, {result.tokens_out} out")
     table.add_row("Cost", "unknown for this model" if result.cost_usd is None else f"${result.cost_usd:.5f}")
     table.add_row("Time", f"{result.seconds:.1f} s")
+    if result.status == "failed" and result.stop_reason in STOPPED:
+        table.add_row("Stopped", STOPPED[result.stop_reason])
     table.add_row("Output", result.output_file if result.success else "(not written)")
     table.add_row("Run folder", result.run_dir)
     return table
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    out = Console(highlight=False)
-    settings = ScriptSettings(
+def _int_setting(key: str) -> int | None:
+    found = config.value(key)
+    return int(found) if found is not None else None  # ranges are checked as the flags' (validate_input)
+
+
+def _float_setting(key: str) -> float | None:
+    found = config.value(key)
+    return float(found) if found is not None else None
+
+
+def _settings(args: argparse.Namespace) -> ScriptSettings:
+    """The run's settings: the flags, else the environment and config files (my_llm/config.py)."""
+    return ScriptSettings(
         prompt=args.prompt,
         output_file=args.output_file,
         test_file=args.test_file,
-        model=args.model,
-        base_url=args.base_url,
-        max_iterations=args.max_iterations,
+        model=args.model or config.text("model"),
+        base_url=args.base_url or config.text("base_url"),
+        max_iterations=args.max_iterations or _int_setting("max_iterations") or 5,
+        time_budget=args.time_budget if args.time_budget is not None else _float_setting("time_budget"),
         temperature=args.temperature,
         timeout=args.timeout,
         seed=args.seed,
-        candidates=args.candidates,
+        candidates=args.candidates or _int_setting("candidates"),
         static_checks=args.static_checks,
         typecheck=args.typecheck,
         allow_install=args.allow_install,
@@ -125,8 +146,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         language=args.lang,
         crate_source=args.crate_source,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = Console(highlight=False)
     try:
-        result = generate_script(settings, observer=ConsoleProgress(err, args.verbose))
+        settings = _settings(args)
+    except MyLLMError as exc:  # a config file that cannot be read or holds a wrong value
+        err.print(f"create-script: [red]error:[/red] {escape(' '.join(str(exc).split()))}")
+        return EXIT_BAD_INPUT
+    try:
+        progress = Console(stderr=True, highlight=False, soft_wrap=True, quiet=args.quiet)
+        result = generate_script(settings, observer=ConsoleProgress(progress, args.verbose))
     except KeyboardInterrupt:
         err.print("[yellow]Interrupted: the run folder keeps what was done; no output was written.[/yellow]")
         return EXIT_INTERRUPTED

@@ -52,7 +52,11 @@ def default_cache_dir() -> Path:
     """``MY_LLM_PSEUDO_CACHE``, else ``pseudo_functions`` in the user cache folder."""
     from platformdirs import user_cache_dir
 
-    return Path(os.environ.get("MY_LLM_PSEUDO_CACHE") or Path(user_cache_dir("my_llm")) / "pseudo_functions")
+    from my_llm import config
+
+    override = os.environ.get("MY_LLM_PSEUDO_CACHE")
+    return Path(override) if override else config.app_path("cache", "pseudo_functions",
+                                                           Path(user_cache_dir("my_llm")) / "pseudo_functions")
 
 
 def function_stub(func: Callable[..., Any]) -> str:

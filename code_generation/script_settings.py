@@ -19,6 +19,7 @@ class ScriptSettings:
     model: str | None = None
     base_url: str | None = None
     max_iterations: int = 5
+    time_budget: float | None = None  # seconds; the search stops at this or max_iterations, whichever comes first
     temperature: float = 0.2
     timeout: float = 30.0
     seed: int | None = None

@@ -57,6 +57,9 @@ class LoopSettings:
     """The budget and knobs of one run."""
 
     max_iterations: int = 5
+    # Seconds the search may take: a round starts only while the rounds so far, plus one more of
+    # their average length, fit in it (the first always runs). None: rounds alone limit the run.
+    time_budget: float | None = None
     temperature: float = 0.2
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     feedback_budget: int = 3500

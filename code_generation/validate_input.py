@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 MAX_CANDIDATES = 8
 MAX_ITERATIONS = 100
+MAX_TIME_BUDGET = 86400.0  # seconds for a whole search: a day
 MAX_TIMEOUT = 3600.0  # seconds for one test run: an hour is far beyond any unit test
 MAX_TEMPERATURE = 2.0  # OpenAI's range; llama.cpp accepts it too
 MAX_SEED = 2**31 - 1  # the loop adds small offsets per candidate; llama.cpp seeds are 32-bit
@@ -35,6 +36,7 @@ candidates_type = int_in(1, MAX_CANDIDATES)
 seed_type = int_in(0, MAX_SEED)
 temperature_type = float_in(0.0, MAX_TEMPERATURE)
 timeout_type = float_in(0.0, MAX_TIMEOUT, low_open=True)
+time_budget_type = float_in(0.0, MAX_TIME_BUDGET, low_open=True)
 
 
 def tactics_type(text: str) -> tuple[str, ...]:
@@ -70,6 +72,8 @@ def _number(value: object, name: str, low: float, high: float, low_open: bool = 
 def check_numbers(settings: ScriptSettings) -> None:
     """Every numeric setting in its range: inf, nan, 0 or 10**12 would fail deep in the run."""
     _number(settings.max_iterations, "--max-iterations", 1, MAX_ITERATIONS, whole=True)
+    if settings.time_budget is not None:
+        _number(settings.time_budget, "--time-budget", 0.0, MAX_TIME_BUDGET, low_open=True)
     if settings.candidates is not None:
         _number(settings.candidates, "--candidates", 1, MAX_CANDIDATES, whole=True)
     if settings.seed is not None:

@@ -6,15 +6,17 @@ Errors a user can fix print one line and exit 2 (the traceback only with --verbo
 from __future__ import annotations
 
 import argparse
+import json
 import logging
-import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from my_llm import config
 from my_llm.errors import MyLLMError
+from my_llm.user_input import OneLineParser, add_common_flags
 
 DEFAULT_NAMESPACE = "default"
 EXIT_USAGE = 2
@@ -24,17 +26,17 @@ def _namespace_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--namespace",
         "-N",
-        default=os.environ.get("MY_LLM_NAMESPACE", DEFAULT_NAMESPACE),
-        help="memory namespace (default: $MY_LLM_NAMESPACE or %(default)s)",
+        default=config.text("namespace") or DEFAULT_NAMESPACE,
+        help="memory namespace (default: $MY_LLM_NAMESPACE, the config's namespace, or %(default)s)",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="my-llm",
         description="The message memory: every LLM message in JSONL, Pub/Sub and Chroma.",
     )
-    parser.add_argument("--verbose", "-v", action="store_true", help="debug output, tracebacks")
+    add_common_flags(parser, "debug output, tracebacks")
     parser.add_argument(
         "--history-dir", help="where logs live (default: $MESSAGE_HISTORY or the user data dir)"
     )
@@ -57,10 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model spec: local, local:/path.gguf, openai:<model>")
     p.add_argument("--base-url", help="an OpenAI-compatible server (default: $MY_LLM_BASE_URL, e.g. my-llm serve)")
     p.add_argument("-k", type=int, default=6, help="past messages to retrieve (default 6)")
+    p.add_argument("--json", action="store_true", help='print {"answer": ..., "sources": [...]} as JSON')
 
     p = sub.add_parser("summarise", aliases=["summarize"], help="summarise recent messages")
     _namespace_arg(p)
     p.add_argument("-n", type=int, default=None, help="last N messages (default: all)")
+    p.add_argument("--json", action="store_true", help='print {"namespace": ..., "summary": ...} as JSON')
     p.add_argument("--model", help="model spec: local, local:/path.gguf, openai:<model>")
     p.add_argument("--base-url", help="an OpenAI-compatible server (default: $MY_LLM_BASE_URL, e.g. my-llm serve)")
 
@@ -71,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="only the last N matches")
 
     sub.add_parser("flush", help="send every logged message Pub/Sub has not acknowledged yet")
+
+    p = sub.add_parser("paths", help="where everything lives: config files, data, caches, and which setting says so")
+    p.add_argument("--json", action="store_true", help="one JSON object")
 
     p = sub.add_parser("reindex", help="rebuild the Chroma index from the JSONL log")
     p.add_argument(
@@ -115,12 +122,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     validate_namespace(args.namespace)
     errors: list[str] = []  # a bad file stops here, before the history is set up or written
-    conversations = parse_export(args.file, errors, progress=True)
+    conversations = parse_export(args.file, errors, progress=not args.quiet)
     memory = _history(args, args.namespace)
     report = store_conversations(memory, conversations, errors)  # locked: each message once
     print(f"{args.namespace}: {report}")
     if not args.no_index and report.added:
-        indexed = memory.index(progress=True)
+        indexed = memory.index(progress=not args.quiet)
         print(f"indexed {indexed} messages")
     memory.flush()
     return 1 if report.errors and not report.conversations else 0
@@ -132,10 +139,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     memory = _history(args, args.namespace)
     memory.chat = get_chat_model(args.model, base_url=args.base_url, verbose=args.verbose)
-    pending = memory.index(progress=True)
+    pending = memory.index(progress=not args.quiet)
     if pending:
         print(f"indexed {pending} new messages", file=sys.stderr)
-    print(memory.question_memory(args.question, k=args.k))
+    found = memory.question_memory(args.question, k=args.k)
+    if args.json:
+        sources = [{"message_id": h.message_id, "role": h.role, "ts": h.ts, "distance": h.distance,
+                    "title": h.metadata.get("title"), "text": h.text} for h in found.sources]
+        print(json.dumps({"answer": found.answer, "sources": sources}, ensure_ascii=False))
+    else:
+        print(found)
     memory.flush()
     return 0
 
@@ -148,7 +161,7 @@ def cmd_summarise(args: argparse.Namespace) -> int:
     summary = memory.apply_summarise_to_memory(
         args.n, chat=get_chat_model(args.model, base_url=args.base_url, verbose=args.verbose)
     )
-    print(summary)
+    print(json.dumps({"namespace": args.namespace, "summary": summary}, ensure_ascii=False) if args.json else summary)
     memory.flush()
     return 0
 
@@ -176,13 +189,13 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_flush(args: argparse.Namespace) -> int:
-    """Send what Pub/Sub has not acknowledged; one stderr line and exit 1 if it cannot."""
+    """Send what Pub/Sub has not acknowledged; one stderr line and exit 2 if it cannot."""
     from my_llm.memory import pubsub
 
     report = pubsub.flush_all(_root(args))
     if report.error:
         print(f"my-llm: error: {report}", file=sys.stderr)
-        return 1
+        return EXIT_USAGE
     print(report)
     return 0
 
@@ -200,7 +213,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         memory = _history(args, namespace, publish=False)
         if not memory.log.path.exists():
             raise MyLLMError(f"no messages in namespace {namespace!r} ({memory.log.path})")
-        count = memory.reindex(progress=True)
+        count = memory.reindex(progress=not args.quiet)
         print(f"{namespace}: indexed {count} messages")
     return 0
 
@@ -211,6 +224,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_paths(args: argparse.Namespace) -> int:
+    """Every place the tools read or write, and the setting that chose it."""
+    from my_llm.paths import describe
+
+    rows = describe(args.history_dir)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    width = max(len(r["what"]) for r in rows)
+    for row in rows:
+        print(f"{row['what']:<{width}}  {row['path']}  ({row['source']})")
+    return 0
+
+
 COMMANDS = {
     "import-chatgpt": cmd_import,
     "ask": cmd_ask,
@@ -218,6 +245,7 @@ COMMANDS = {
     "summarize": cmd_summarise,
     "log": cmd_log,
     "flush": cmd_flush,
+    "paths": cmd_paths,
     "reindex": cmd_reindex,
     "serve": cmd_serve,
 }
@@ -229,7 +257,11 @@ def _one_line(error: object) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)  # defaults come from the config files too
+    except MyLLMError as exc:
+        print(f"my-llm: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="my-llm: %(message)s",

@@ -120,6 +120,15 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def add_common_flags(parser: argparse.ArgumentParser, verbose_help: str = "tracebacks and more detail") -> None:
+    """The flags every command has, spelled the same everywhere: --version, -v/--verbose, -q/--quiet."""
+    from my_llm import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output: only results and errors")
+
+
 def int_in(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` to ``high``, checked when the options are parsed."""
 

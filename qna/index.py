@@ -9,7 +9,6 @@ resolved path) gets its own collection, so two projects never mix. Which files a
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -97,13 +96,10 @@ Progress = Callable[[str, int, int], None]
 
 
 def default_db_path() -> Path:
-    """Where the embedded Chroma lives: --db, else CHROMA_DB_PATH (the old tool's), else user data."""
-    env = os.environ.get("CHROMA_DB_PATH")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
+    """Where the embedded Chroma lives when --db is not given (my_llm.paths says why there)."""
+    from my_llm.paths import read_repo_db
 
-    return Path(user_data_dir("read_repo", appauthor=False)) / "chroma"
+    return read_repo_db()
 
 
 def get_client(db_path: str | Path | None = None) -> Any:

@@ -23,6 +23,7 @@ if not __package__:  # run as a script: make the checkout importable, not the qn
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as every command of the project and the shell itself
 PROMPT = "Question> "
 
 
@@ -41,7 +42,7 @@ def _ext_list(value: str) -> tuple[str, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The old tool's flags (repo, --reindex, --ext, --ignore, --resummarise) plus the new ones."""
-    from my_llm.user_input import OneLineParser
+    from my_llm.user_input import OneLineParser, add_common_flags
 
     parser = OneLineParser(
         prog="read-repo",
@@ -49,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("repo", metavar="DIR", help="the directory to read (a checkout on disk)")
+    parser.add_argument("question_arg", metavar="QUESTION", nargs="?", default=None,
+                        help="answer this one question and exit (else an interactive session)")
     parser.add_argument("--reindex", action="store_true", help="rebuild the index from scratch")
     parser.add_argument(
         "--ext",
@@ -75,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-summaries", action="store_true", help="skip writing and indexing file summaries"
     )
-    parser.add_argument("-q", "--question", default=None, help="answer this one question and exit")
+    parser.add_argument("--question", default=None, help="the same as QUESTION (`-q TEXT` still works: "
+                        "-q is --quiet, and TEXT is taken as QUESTION)")
     parser.add_argument(
         "--json", action="store_true", help='print {"answer": ..., "sources": [...]} as JSON'
     )
@@ -90,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", default=None, help="Chroma folder (default: CHROMA_DB_PATH, else the user data dir)"
     )
-    parser.add_argument("--verbose", action="store_true", help="tracebacks and more detail")
+    add_common_flags(parser)
     return parser
 
 
@@ -145,9 +149,9 @@ def _err(message: str) -> None:
 
 
 def _history_file() -> Path:
-    from platformdirs import user_state_dir
+    from my_llm.paths import read_repo_history
 
-    return Path(user_state_dir("read_repo", appauthor=False)) / "history"
+    return read_repo_history()
 
 
 def _setup_readline() -> Path | None:
@@ -229,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
     embedding_function = get_embedding_function()
     chat = make_chat_model(args)  # before indexing, so a bad --model fails fast
     client = get_client(args.db)
-    show = sys.stderr.isatty()
+    show = sys.stderr.isatty() and not args.quiet
     walked = walk_directory(root, args.ext, ignore)
     with _Bars(show) as bars:
         stats = index_directory(
@@ -280,7 +284,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     history_path = _setup_readline()
-    _err("Ask a question. Ctrl-D or Ctrl-C to quit.")
+    _err("Ask a question. Ctrl-D to quit (Ctrl-C quits too, with exit code 130).")
+    code = EXIT_OK
     try:
         while True:
             try:
@@ -298,11 +303,11 @@ def run(args: argparse.Namespace) -> int:
                     traceback.print_exc()
                 _err(f"read-repo: error: {_explain(exc)}")
     except KeyboardInterrupt:
-        pass
+        code = EXIT_INTERRUPTED
     finally:
         _save_readline(history_path)
         print(file=sys.stderr)
-    return EXIT_OK
+    return code
 
 
 def _open_history(root: Path, verbose: bool) -> Any | None:
@@ -344,12 +349,14 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `read-repo`; returns the exit code (0 ok, 2 bad input, 1 failure)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)  # DIR -q TEXT: TEXT is the question
+    if args.question is None:
+        args.question = args.question_arg
     try:
         return run(args)
     except KeyboardInterrupt:
         print(file=sys.stderr)
-        return EXIT_OK
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line unless --verbose
         if args.verbose:
             import traceback

@@ -20,8 +20,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 STARTUP_SECONDS = 60.0
+
+# The property tests (tests/test_fuzz_*.py): ``ci`` (the default) is a bounded, repeatable gate;
+# ``long`` (HYPOTHESIS_PROFILE=long, or benchmarks/fuzz.py) runs ten times the examples from fresh
+# seeds and keeps what fails in .pytest_cache/hypothesis, where the next run tries it first.
+_FUZZ_COMMON = {"deadline": None, "print_blob": True,
+                "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+settings.register_profile("ci", max_examples=60, derandomize=True, database=None, **_FUZZ_COMMON)
+settings.register_profile(
+    "long", max_examples=600,
+    database=DirectoryBasedExampleDatabase(str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "hypothesis")),
+    **_FUZZ_COMMON,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def free_port() -> int:
@@ -208,11 +223,24 @@ def memory_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "GOOGLE_CLOUD_PROJECT",
         "GCLOUD_PROJECT",
         "CHROMA_URL",
+        "MY_LLM_CHROMA_URL",
         "MY_LLM_EMBEDDINGS",
         "MY_LLM_NAMESPACE",
     ):
         monkeypatch.delenv(name, raising=False)
     return root
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's own config file or MY_LLM_* settings (my_llm/config.py)."""
+    from my_llm import config
+
+    monkeypatch.setenv(config.CONFIG_ENV, "")
+    for name in ("MY_LLM_MODEL", "MY_LLM_BASE_URL", "MY_LLM_CANDIDATES", "MY_LLM_MAX_ITERATIONS",
+                 "MY_LLM_HISTORY", "MY_LLM_CHROMA_URL", "MY_LLM_CHROMA_DB", "MY_LLM_CRATE_SOURCE"):
+        monkeypatch.delenv(name, raising=False)
+    config.file_values.cache_clear()
 
 
 @pytest.fixture(autouse=True)

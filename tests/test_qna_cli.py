@@ -126,7 +126,7 @@ def test_question_before_any_index_indexes_first_and_cites(
     assert (shop / ".qna" / "summaries" / "billing" / "invoice.py.md").is_file()
 
 
-def test_interactive_loop_logs_history_and_exits_0_on_ctrl_d_and_ctrl_c(
+def test_interactive_loop_logs_history_and_exits_0_on_ctrl_d_and_130_on_ctrl_c(
     env: Path, shop: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _fake_model(monkeypatch, "First answer.", "Second answer.")
@@ -147,9 +147,9 @@ def test_interactive_loop_logs_history_and_exits_0_on_ctrl_d_and_ctrl_c(
 
     _fake_model(monkeypatch, "Third answer.")
     _inputs(monkeypatch, ["Anything?"], KeyboardInterrupt)
-    assert read_repo.main([str(shop), "--no-summaries"]) == 0
+    assert read_repo.main([str(shop), "--no-summaries"]) == 130  # Ctrl-C: 130, as every command
     assert "Third answer." in capsys.readouterr().out
-    assert (env / "state" / "read_repo" / "history").is_file()  # readline history kept
+    assert (env / "state" / "tdd-scriptgen" / "read_repo_history").is_file()  # readline history kept
 
 
 def test_runs_as_a_script_and_as_a_console_script(env: Path, shop: Path) -> None:

@@ -36,7 +36,7 @@ from code_generation.validate_input import (
 )
 from my_llm.errors import MyLLMError
 from my_llm.models.usage import CallUsage
-from my_llm.user_input import OneLineParser, int_in
+from my_llm.user_input import OneLineParser, add_common_flags, int_in
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run-dir", type=Path, default=None, help="folder for this run's record (default .create_script/runs/<time>-complete-<file>/)")
     parser.add_argument("--no-cache", action="store_true", help="always ask the model")
     parser.add_argument("--no-memory", action="store_true", help="do not log messages to the shared message history")
-    parser.add_argument("--verbose", action="store_true", help="show every finding and tracebacks")
+    add_common_flags(parser, "show every finding and tracebacks")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     return parser
 
@@ -134,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        result = complete_file(_settings(args), observer=ConsoleProgress(err, args.verbose))
+        progress = Console(stderr=True, highlight=False, soft_wrap=True, quiet=args.quiet)
+        result = complete_file(_settings(args), observer=ConsoleProgress(progress, args.verbose))
     except KeyboardInterrupt:
         err.print("[yellow]Interrupted: the run folder keeps what was done; the file is unchanged.[/yellow]")
         return EXIT_INTERRUPTED

@@ -311,12 +311,24 @@ def run_loop(
             close_sandbox(chosen)
 
 
+def _round_fits(state: LoopState) -> bool:
+    """Whether another round fits in the time budget: the rounds so far took their average each."""
+    budget, done = state.settings.time_budget, state.iteration - 1
+    if budget is None or done == 0:
+        return True
+    spent = state.clock() - state.started
+    return spent + spent / done <= budget
+
+
 def _rounds(state: LoopState) -> LoopOutcome:
     """The rounds of one run, until a step says it is done or the budget is spent."""
     settings = state.settings
     state.prefix = state.first(lambda t: t.reply_prefix(state))
     stop_reason = "budget"
     for state.iteration in range(1, settings.max_iterations + 1):
+        if not _round_fits(state):
+            stop_reason = "time budget"
+            break
         if state.guard:
             state.guard()
         requests = plan_requests(state)

@@ -244,6 +244,7 @@ class LoopState:
     reference: str | None = field(init=False)  # the code the request showed (its examples are restored)
     prefix: str | None = None  # the start written into whole-module replies
     started: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)  # the time budget's clock
     attempts: list[Attempt] = field(default_factory=list)
     best: Attempt | None = None
     seen: set[str] = field(default_factory=set)  # digests of the programs the conversation produced

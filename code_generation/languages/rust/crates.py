@@ -17,7 +17,6 @@ feedback asks for the standard library instead.
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from code_generation.languages.rust import syntax
 from code_generation.languages.rust.testfile import NOT_CRATES, PRIMITIVES
+from my_llm import config
 from my_llm.errors import MyLLMError
 
 ENV = "CREATE_SCRIPT_CRATE_SOURCE"
@@ -114,7 +114,7 @@ def read_source(path: Path) -> CrateSource:
 
 def offline_source(setting: str | Path | None = None) -> CrateSource | None:
     """The configured source: the setting, else $CREATE_SCRIPT_CRATE_SOURCE, else Debian's folder; None for none."""
-    chosen = str(setting) if setting is not None else os.environ.get(ENV, "")
+    chosen = str(setting) if setting is not None else (config.text("crate_source") or "")
     if chosen.strip().lower() == NONE:
         return None
     if chosen.strip():
