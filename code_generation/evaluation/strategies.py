@@ -6,7 +6,7 @@ handed, so every strategy in a run shares the same model and rules. Add one with
     @register_strategy("best_of_3", "three candidates, keep the best")
     def best_of_3(task: CodeTask, ctx: StrategyContext) -> LoopOutcome: ...
 
-in this module or in a module ``code_generation/strategy_<anything>.py`` (those are imported
+in this module or in a module ``code_generation/evaluation/strategy_<anything>.py`` (those are imported
 by `load_strategy_modules`, so a feature can ship its strategy without editing this file).
 """
 

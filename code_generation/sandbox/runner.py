@@ -144,10 +144,10 @@ def _check_relative(rel: str) -> str:
 
 MODE_NOTES = {
     "unittest": ["environment: scrubbed (only PATH, LANG, HOME/TMPDIR=sandbox, PYTHON* settings)",
-                 "verdict: signed report, framework snapshot, canaries, per-test checks (see README, The sandbox)"],
+                 "verdict: signed report, framework snapshot, canaries, per-test checks (see docs/sandbox.md)"],
     "cargo": ["environment: scrubbed (only PATH, LANG, HOME/TMPDIR=sandbox, cargo's own settings)",
               "verdict: signed report; each test in its own process, passed only with its wrapper's proof "
-              "(see README, Rust)"],
+              "(see docs/rust.md)"],
 }
 
 

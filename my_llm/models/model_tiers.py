@@ -3,7 +3,7 @@
 A tier names where its GGUF file comes from (data-only wheels, pinned and checked by sha256) and
 how the tools should use it (context size, candidates per round, drafting, loop tactics). The
 engine reads these fields; it never branches on a model's name. Figures behind each choice are in
-the README's model section and `benchmarks/results/`.
+docs/models.md and `benchmarks/results/`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class ModelProfile:
     # conversation extended, served from the prompt cache); see LoopSettings.conversation.
     conversation: str = "latest"
     # complete-file: of several accepted completions keep the one most others agree with (4
-    # candidates a round). Worth its time where samples cost no money (README, complete-file).
+    # candidates a round). Worth its time where samples cost no money (docs/complete-file.md).
     completion_agreement: bool = False
 
 

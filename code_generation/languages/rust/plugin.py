@@ -76,7 +76,7 @@ class Rust(Language):
 
     def module_name(self, output_file: Path, test_source: str | None, settings: Any = None,
                     label: str = "the test file") -> str:
-        """The crate's name (README, "Rust": the test file's paths, else the output's stem or folder)."""
+        """The crate's name (docs/rust.md: the test file's paths, else the output's stem or folder)."""
         if test_source is None:
             return testfile.crate_name(None, output_file)
         tests = testfile.analyse(test_source, output_file.stem, _available(settings), label)

@@ -22,7 +22,7 @@ module is compiled with ``unsafe_code`` forbidden (no code before ``main``, no r
 descriptors). Anything else on the proof pipe is tampering. Between tests, and after the build,
 every process left in the PID namespace is killed, and after the build the shared build folder
 is made read-only, so one test (or attempt) cannot prepare the next. What is not defended is
-described in the README ("Rust": the sandbox for cargo).
+described in docs/rust.md (the sandbox for cargo).
 
 Standard library only (see _sandbox_harness.py).
 """

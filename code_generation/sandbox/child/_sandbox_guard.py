@@ -16,7 +16,7 @@ count as passed. The guard catches that in several independent ways:
 * values whose ``__eq__`` says "equal" to random values they cannot equal (an object built to
   pass ``assertEqual`` whatever it is compared with).
 
-It raises the bar; it is not a security boundary (see README, "The sandbox"): code that
+It raises the bar; it is not a security boundary (see docs/sandbox.md): code that
 edits the interpreter's memory through ctypes can still hide. Standard library only.
 """
 
