@@ -304,6 +304,9 @@ class LocalChatModel(BaseChatModel):
     temperature: float = 0.2
     max_tokens: int = 1024
     top_p: float = 0.95
+    # llama.cpp's own defaults when None (min_p 0.05, top_k 40); a call may set them too.
+    min_p: float | None = None
+    top_k: int | None = None
     seed: int | None = None
     n_ctx: int = 8192
     n_parallel: int = 2
@@ -351,9 +354,10 @@ class LocalChatModel(BaseChatModel):
             "top_p": kwargs.get("top_p", self.top_p),
             "cache_prompt": True,
         }
-        seed = kwargs.get("seed", self.seed)
-        if seed is not None:
-            request["seed"] = seed
+        for key in ("seed", "min_p", "top_k"):
+            value = kwargs.get(key, getattr(self, key))
+            if value is not None:
+                request[key] = value
         if stop:
             request["stop"] = stop
         started = time.monotonic()
