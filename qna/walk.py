@@ -12,6 +12,7 @@ import dataclasses
 import os
 import re
 import stat
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,22 +145,63 @@ def parse_exts(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(exts))
 
 
+def _spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
+    """The lines as gitignore rules; a pattern git would not take (``\\``, ``!``, ``[z-a]``) is
+    left out, as git leaves it (pathspec raises on it, which would end the walk)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # re's FutureWarning on a "[[" in a pattern
+        try:
+            return pathspec.GitIgnoreSpec.from_lines(lines)
+        except (ValueError, re.error):
+            return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _valid_pattern(line)])
+
+
+def _exists(path: Path) -> bool:
+    """Path.exists, False for a name the file system refuses (too long, say) instead of raising."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _valid_pattern(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except (ValueError, re.error):
+        return False
+    return True
+
+
 def _ignore_lines(root: Path, ignore: Sequence[str]) -> list[str]:
-    """Turn --ignore values (paths, absolute or relative, or globs) into gitignore lines."""
+    """Turn --ignore values (paths, absolute or relative, or globs) into gitignore lines; a value
+    that is neither (a NUL, a pattern git would not take) is a one-line error."""
     lines = []
     for raw in ignore:
         item = raw.strip()
-        if not item:
-            continue
+        if not item or not utf8_name(item):
+            continue  # not UTF-8: names like that are never read anyway
+        if "\0" in item:
+            raise IndexError_(f"--ignore {item!r} holds a NUL character: give a path or a glob such as *.md")
         candidate = Path(item).expanduser()
         if candidate.is_absolute():
             try:
                 rel = candidate.resolve().relative_to(root)
             except ValueError:
                 continue  # outside the directory: nothing of it is walked anyway
-            item = "/" + rel.as_posix() + ("/" if candidate.is_dir() else "")
-        elif (root / item).exists() and not any(ch in item for ch in "*?["):
-            item = "/" + Path(item).as_posix().strip("/") + ("/" if (root / item).is_dir() else "")
+            item = "/" + rel.as_posix() + ("/" if _is_dir(candidate) else "")
+        elif _exists(root / item) and not any(ch in item for ch in "*?["):
+            item = "/" + Path(item).as_posix().strip("/") + ("/" if _is_dir(root / item) else "")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if not _valid_pattern(item):
+                raise IndexError_(f"--ignore {item!r} is not a pattern git takes: give a path or a glob such as *.md")
         lines.append(item)
     return lines
 
@@ -169,7 +211,7 @@ class _Ignorer:
 
     def __init__(self, root: Path, extra: Sequence[str]) -> None:
         self.root = root
-        self.fixed = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_IGNORES, *extra])
+        self.fixed = _spec([*DEFAULT_IGNORES, *extra])
         self.specs: dict[str, pathspec.GitIgnoreSpec] = {}
 
     def load(self, rel_dir: str) -> None:
@@ -180,7 +222,7 @@ class _Ignorer:
             except MyLLMError:
                 return
             lines = data.decode("utf-8", errors="replace").splitlines()
-            self.specs[rel_dir] = pathspec.GitIgnoreSpec.from_lines(lines)
+            self.specs[rel_dir] = _spec(lines)
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         probe = rel + "/" if is_dir else rel

@@ -30,9 +30,9 @@ STARTUP_SECONDS = 60.0
 # seeds and keeps what fails in .pytest_cache/hypothesis, where the next run tries it first.
 _FUZZ_COMMON = {"deadline": None, "print_blob": True,
                 "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
-settings.register_profile("ci", max_examples=60, derandomize=True, database=None, **_FUZZ_COMMON)
+settings.register_profile("ci", max_examples=100, derandomize=True, database=None, **_FUZZ_COMMON)
 settings.register_profile(
-    "long", max_examples=600,
+    "long", max_examples=1000,
     database=DirectoryBasedExampleDatabase(str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "hypothesis")),
     **_FUZZ_COMMON,
 )

@@ -75,18 +75,18 @@ ATTACKS: dict[str, tuple[str, set[str], str]] = {
     "sys_exit_import": (UNITTEST_FILE, NOT_PASSED, ""),
     "thread_repatches": (UNITTEST_FILE, TAMPERED, "assertEqual was replaced"),
     "signal_handler_patches": (UNITTEST_FILE, TAMPERED, "assertEqual was replaced"),
-    "gc_dict_patch": (UNITTEST_FILE, TAMPERED, "assertEqual was replaced"),
+    "gc_dict_patch": (UNITTEST_FILE, TAMPERED, "garbage collector's objects (gc.get_referents)"),
     "rewritten_test_file": (UNITTEST_FILE, TAMPERED, "test_prime_numbers.py"),
     "eq_always_true": (UNITTEST_FILE, TAMPERED, "compares equal to anything"),
     "eq_nested_liar": (LIST_FILE, TAMPERED, "compares equal to anything"),
     "should_stop": (UNITTEST_FILE, NOT_PASSED, ""),
     "trace_function": (UNITTEST_FILE, TAMPERED, "trace"),
-    "code_swapped_in_tests": (UNITTEST_FILE, TAMPERED, "TestPrimeSum.test_"),
-    "instance_shadow": (UNITTEST_FILE, TAMPERED, "assertEqual was replaced on the test instance"),
-    "class_shadow": (UNITTEST_FILE, TAMPERED, "TestPrimeSum.assertEqual"),
+    "code_swapped_in_tests": (UNITTEST_FILE, TAMPERED, "the __code__ of TestPrimeSum.test_"),
+    "instance_shadow": (UNITTEST_FILE, TAMPERED, "read stack frames (sys._getframe)"),
+    "class_shadow": (UNITTEST_FILE, TAMPERED, "read stack frames (sys._getframe)"),  # refused before the guard looks
     "expecting_failure": (UNITTEST_FILE, TAMPERED, "__unittest_expecting_failure__"),
     "loader_emptied": (UNITTEST_FILE, TAMPERED, "loadTestsFromModule was replaced"),
-    "tests_hidden": (UNITTEST_FILE, TAMPERED, "never"),
+    "tests_hidden": (UNITTEST_FILE, TAMPERED, "garbage collector's objects (gc.get_objects)"),
 }
 
 
@@ -97,7 +97,9 @@ def attack(name: str) -> SandboxResult:
 
 
 def test_every_fixture_is_an_attack_here() -> None:
-    assert sorted(p.stem for p in HOSTILE.glob("*.py")) == sorted(ATTACKS)
+    from tests.test_sandbox_audit import AUDIT_ATTACKS, OPEN_HOLES  # the audit hook's attacks
+
+    assert sorted(p.stem for p in HOSTILE.glob("*.py")) == sorted([*ATTACKS, *AUDIT_ATTACKS, *OPEN_HOLES])
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))

@@ -66,7 +66,7 @@ __all__ = ["CaseResult", "SandboxLimits", "SandboxResult", "Trace", "run_doctest
 CHILD = Path(__file__).with_name("child")  # what runs inside the sandbox, copied in by file name
 HARNESS = CHILD / "_sandbox_harness.py"
 HARNESS_MODULES = [CHILD / f"_sandbox_{n}.py"
-                   for n in ("cargo", "collect", "guard", "init", "root", "trace")]
+                   for n in ("audit", "cargo", "collect", "guard", "init", "root", "trace")]
 MESSAGE_BUDGET = 2000  # characters per test case message
 RESULTS_CAP = 8_000_000  # bytes of JSON events we are prepared to read
 EXIT_GRACE = 1.0  # seconds to wait for pipes after the child exited or reported "done"

@@ -8,7 +8,9 @@ the canaries' proof, an exit that is not the harness's own, a process still runn
 said it was done, or a test of the test file that never reported, each make the run
 ``tampered``, never passed. Test files are read statically (never imported) for the last check.
 The harness's cargo mode (_sandbox_cargo.py) also reports ``build_failed`` (the status
-``compile_error``) and ``timeout`` (a build or the tests stopped at its own limits).
+``compile_error``) and ``timeout`` (a build or the tests stopped at its own limits). A ``refused``
+event (the audit hook of _sandbox_audit.py refused the code under test an operation) makes the
+run ``tampered`` too, with the hook's reason, which tells the model what not to do.
 """
 
 from __future__ import annotations
@@ -104,6 +106,30 @@ def content_hash(text: str) -> str:
 
 # --------------------------------------------------------------------------- reading the report
 
+# The fields of the harness's events that the verdict reads, with the JSON type the harness always
+# writes there: a signed event with another type in one of them was not written by the harness.
+_SHAPES: dict[str, dict[str, type]] = {
+    "setup": {"notes": list}, "collected": {"count": int}, "start": {"name": str},
+    "case": {"name": str, "outcome": str, "message": str},
+    "done": {"count": int, "collected": int, "proof": str},
+    "child_exit": {"code": int, "signal": int}, "tampered": {"reason": str}, "refused": {"reason": str},
+    "import_error": {"message": str}, "import_exit": {"message": str}, "build_failed": {"message": str, "cargo": str},
+    "timeout": {"message": str}, "harness_error": {"message": str},
+}
+
+
+def _garbled(event: dict) -> str | None:
+    """The first field of an event that does not have the harness's type, or None."""
+    kind = event.get("event")
+    if not isinstance(kind, str):
+        return "event"
+    for name, wanted in _SHAPES.get(kind, {}).items():
+        value = event.get(name)
+        if name in event and (not isinstance(value, wanted) or isinstance(value, bool)):
+            return f"{kind}.{name}"
+    return None
+
+
 def read_events(raw: bytes | bytearray, secret: Secret) -> tuple[list[dict], str | None]:
     """The signed events, in order, and why the stream cannot be trusted (None when it can)."""
     events: list[dict] = []
@@ -121,13 +147,18 @@ def read_events(raw: bytes | bytearray, secret: Secret) -> tuple[list[dict], str
             continue
         try:
             event = json.loads(body)
-        except ValueError:
-            continue
+        except (ValueError, RecursionError):
+            event = None
         if not isinstance(event, dict):
+            problem = problem or "a report on the results channel is garbled (not a JSON object)"
             continue
-        if event.get("seq") != expected[key]:
+        seq = event.get("seq")
+        if type(seq) is not int or _garbled(event):
+            problem = problem or f"a report on the results channel is garbled ({_garbled(event) or 'seq'})"
+            continue
+        if seq != expected[key]:
             problem = problem or "reports of the harness were lost, repeated or reordered on the results channel"
-        expected[key] = int(event.get("seq") or 0) + 1
+        expected[key] = seq + 1
         event["_from_init"] = key is secret.init_key
         events.append(event)
     return events, problem
@@ -192,7 +223,7 @@ def defined_tests(source: str) -> list[str] | None:
     """
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # MemoryError: nesting Python's parser refuses
         return None
     once = _bound_once(tree)
     if "load_tests" in {getattr(n, "name", "") for n in tree.body}:
@@ -269,6 +300,17 @@ def _check_done(done: dict, events: list[dict], result: SandboxResult, secret: S
     return None
 
 
+def _reason(event: dict) -> str:
+    """Why a ``tampered`` or ``refused`` event says the run cannot count; never empty (an empty
+    reason would read as no reason to refuse the run)."""
+    return str(event.get("reason") or "") or "the harness gave no reason"
+
+
+def _whole(value: object) -> int | None:
+    """A whole number the harness reported, or None for anything else (a garbled report)."""
+    return value if type(value) is int else None
+
+
 def _collect(events: list[dict], result: SandboxResult) -> tuple[str | None, dict[str, dict]]:
     """Cases, counts and isolation notes into ``result``; the test running when it stopped, and the last event of each kind."""
     running: str | None = None
@@ -277,10 +319,11 @@ def _collect(events: list[dict], result: SandboxResult) -> tuple[str | None, dic
         kind = str(event.get("event"))
         kinds[kind] = event
         if kind == "child_exit" and event.get("_from_init"):  # the harness below its PID-namespace init
-            sig = event.get("signal")
-            result.exit_code = -int(sig) if sig else int(event.get("code") or 0)
+            sig, code = _whole(event.get("signal")), _whole(event.get("code"))
+            result.exit_code = -sig if sig else code
         elif kind == "setup":
-            result.isolation = [str(n) for n in event.get("notes", [])]
+            notes = event.get("notes")
+            result.isolation = [str(n) for n in notes] if isinstance(notes, list) else []
         elif kind == "start":
             running = str(event.get("name"))
         elif kind == "case":
@@ -301,7 +344,9 @@ def interpret(raw: bytes | bytearray, secret: Secret, facts: RunFacts) -> Sandbo
     running, kinds = _collect(events, result)
     ended = any(e.get("event") == "child_exit" and e.get("_from_init") for e in events)  # the init saw it end
     facts = dataclasses.replace(facts, exit_code=result.exit_code, exited=facts.exited or ended)
-    tamper = forged or (str(kinds["tampered"].get("reason", "")) if "tampered" in kinds else None)
+    refused = next((_reason(e) for e in events if e.get("event") == "refused"), None)
+    tamper = forged or (f"the sandbox refused the module: {refused}" if refused else None) \
+        or (_reason(kinds["tampered"]) if "tampered" in kinds else None)
     if not tamper and result.exit_code == TAMPERED_EXIT:
         tamper = "the harness found the testing framework modified but could not say how"
     if not tamper and result.exit_code == CHANNEL_EXIT:
@@ -309,8 +354,10 @@ def interpret(raw: bytes | bytearray, secret: Secret, facts: RunFacts) -> Sandbo
     if not tamper and "done" in kinds and not facts.timed_out:
         tamper = _check_done(kinds["done"], events, result, secret, facts)
     if tamper:
+        if not tamper.startswith("the sandbox refused"):
+            tamper = f"the testing framework or its report was tampered with: {tamper}"
         return SandboxResult(status="tampered", exit_code=result.exit_code, isolation=result.isolation,
-                             message=f"the testing framework or its report was tampered with: {tamper}")
+                             message=tamper)
     _set_status(result, kinds, running, facts)
     return result
 

@@ -25,7 +25,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage
 
 from my_llm.memory.message_log import MemoryStoreError, Record, make_record, utc_now
-from my_llm.user_input import MB, UserInputError, read_user_text
+from my_llm.user_input import MB, UserInputError, read_user_file
 
 log = logging.getLogger("my_llm.memory")
 
@@ -36,6 +36,7 @@ HIDDEN_CONTENT_TYPES = frozenset(
 )
 MAX_EXPORT_BYTES = 1024 * MB  # large exports run to hundreds of MB; a file beyond this is not one
 LOCK_NAME = ".import.lock"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive's first bytes (the second: an empty one)
 
 
 @dataclass
@@ -248,9 +249,16 @@ def load_export(path: str | Path) -> list[Any]:
     """
     file = _export_file(path)
     try:
-        text = read_user_text(file, "ChatGPT export", MAX_EXPORT_BYTES)
+        data = read_user_file(file, "ChatGPT export", MAX_EXPORT_BYTES)
     except UserInputError as exc:
         raise ChatGPTExportError(str(exc)) from exc
+    if data.startswith(ZIP_MAGIC):  # what ChatGPT sends: the archive, not the file in it
+        raise ChatGPTExportError(f"{file} is a zip archive: unzip ChatGPT's export and give its "
+                                 "conversations.json (or the unzipped folder)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ChatGPTExportError(f"ChatGPT export {file} is not UTF-8 text: save it as UTF-8") from exc
     try:
         data = json.loads(text, parse_int=_big_int)
     except RecursionError as exc:

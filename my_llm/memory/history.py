@@ -20,7 +20,7 @@ from my_llm.memory.message_log import (
     Record,
     make_record,
     record_text,
-    record_to_message,
+    records_to_messages,
     utc_now,
 )
 from my_llm.memory.outbox import Outbox
@@ -103,7 +103,7 @@ class PubSubChatMessageHistory(BaseChatMessageHistory):
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
         """The conversation so far (documents saved for retrieval are not part of it)."""
-        return [record_to_message(r) for r in self.log.records() if r["role"] != DOCUMENT_ROLE]
+        return records_to_messages(r for r in self.log.records() if r["role"] != DOCUMENT_ROLE)
 
     def add_messages(
         self, messages: Sequence[BaseMessage], metadata: Mapping[str, Any] | None = None

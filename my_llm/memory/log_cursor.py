@@ -16,9 +16,11 @@ a crash, waits; once a later writer fences it off it is skipped with a warning.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,11 +39,14 @@ def cursor_dir(root: Path, namespace: str) -> Path:
 
 @dataclass(frozen=True)
 class Position:
-    """A place in a log file: its inode and the offset just after a complete line."""
+    """A place in a log file: its inode, the offset just after a complete line, the id of the
+    record on that line (None when unknown, or when the line is no record) and a digest of the line
+    (checked before reading on: the file may have been written anew under the same inode)."""
 
     ino: int
     offset: int
     last_id: str | None = None
+    line: str | None = None
 
 
 @dataclass
@@ -62,20 +67,28 @@ class LogCursor:
 
     # -- the cursor file ------------------------------------------------------------------------
     def load(self) -> Position | None:
-        """The saved position; None when there is none (or it is unreadable, with a warning)."""
+        """The saved position; None when there is none (or it is unreadable, with a warning: the
+        reader then starts from the top of the log, at least once, never past a line unread)."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return Position(int(data["ino"]), int(data["offset"]), data.get("last_id"))
         except FileNotFoundError:
             return None
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, RecursionError) as exc:
             log.warning("%s is unreadable (%s); starting from the top of the log", self.path, exc)
             return None
+        pos = _position(data)
+        if pos is None:
+            log.warning("%s does not hold a position; starting from the top of the log", self.path)
+        return pos
+
+    def exists(self) -> bool:
+        """Whether a cursor file is there (readable or not: an unreadable one still says work began)."""
+        return os.path.lexists(self.path)
 
     def save(self, pos: Position, **extra: str) -> None:
         """Write the position atomically: readers see the old or the new one, never half."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"log": LOG_NAME, "ino": pos.ino, "offset": pos.offset, "last_id": pos.last_id}
+        data = {"log": LOG_NAME, "ino": pos.ino, "offset": pos.offset, "last_id": pos.last_id, "line": pos.line}
         data.update(extra, saved=utc_now())
         write_atomically(self.path, json.dumps(data))
 
@@ -86,7 +99,7 @@ class LogCursor:
         """The current end of the log, read under the append lock (the log is created if absent)."""
         with locked_append_fd(self.log_path) as fd:
             stat = os.fstat(fd)
-            return Position(stat.st_ino, stat.st_size)
+            return _after_line(self.log_path, stat.st_ino, stat.st_size)
 
     def start_position(self) -> Position | None:
         """The top of the current log, or None when there is no log."""
@@ -105,21 +118,24 @@ class LogCursor:
         chunk = _read_lines(path, pos, max_records, max_bytes)
         if chunk.records or path == self.log_path:
             return chunk
-        start = self.start_position()  # the archive is finished: go on with the current log
-        if start is None or chunk.end is None or chunk.end.offset != pos.offset:
+        if chunk.end is None or chunk.end.offset != pos.offset:
             return chunk  # corrupt lines were skipped: save that progress first
-        return Chunk(end=start)
+        # The archive is finished: go on with the next one (clear() may have run twice since the
+        # last read), else with the current log.
+        following = self._next_archive(path)
+        start = _top(following) if following is not None else self.start_position()
+        return chunk if start is None else Chunk(end=start)
 
     def pending(self, pos: Position | None) -> bool:
-        """Whether anything after ``pos`` is waiting (cheap: one stat in the usual case)."""
+        """Whether anything after ``pos`` is waiting (cheap: a stat, and the line before ``pos`` read)."""
         if pos is None:
             return False
         try:
             stat = os.stat(self.log_path)
         except FileNotFoundError:
             return self.follow_archives and self._find_archive(pos.ino) is not None
-        if stat.st_ino == pos.ino:
-            return stat.st_size > pos.offset
+        if stat.st_ino == pos.ino:  # other than its size: rewritten in place (read from the top)
+            return stat.st_size != pos.offset or (pos.offset > 0 and not _follows(self.log_path, pos))
         return True
 
     def _resolve(self, pos: Position) -> tuple[Path | None, Position]:
@@ -140,12 +156,22 @@ class LogCursor:
                     "%s: the log it points into is gone; reading the log from the top", self.path
                 )
             return self.log_path, Position(current.st_ino, 0)
-        if pos.offset and not _at_line_start(path, pos.offset):
+        if pos.offset and not _follows(path, pos):
             log.warning(
-                "%s does not point at a line start of %s; reading from the top", self.path, path
+                "%s does not point just after the line it read in %s (the file was rewritten, or the "
+                "cursor damaged); reading from the top", self.path, path
             )
             return path, Position(pos.ino, 0)
         return path, pos
+
+    def _next_archive(self, archived: Path) -> Path | None:
+        """The oldest archive made after ``archived``, by the time in its name; None if none is."""
+        key = _archive_key(archived.name)
+        if key is None:
+            return None
+        later = [(k, p) for p in self.log_path.parent.glob("memory-*.jsonl")
+                 if (k := _archive_key(p.name)) is not None and k > key]
+        return min(later)[1] if later else None
 
     def _find_archive(self, ino: int) -> Path | None:
         for candidate in self.log_path.parent.glob("memory-*.jsonl"):
@@ -157,20 +183,88 @@ class LogCursor:
         return None
 
 
-def _at_line_start(path: Path, offset: int) -> bool:
-    """An offset is a valid position when the byte before it ends a line."""
+_ARCHIVE_NAME = re.compile(r"memory-(\d{8}T\d{12}Z)(?:-(\d+))?\.jsonl")  # MessageLog.archive's names
+
+
+def _archive_key(name: str) -> tuple[str, int] | None:
+    """When an archive was made, as a sortable key (``memory-<UTC stamp>[-<n>].jsonl``)."""
+    match = _ARCHIVE_NAME.fullmatch(name)
+    return (match[1], int(match[2] or 0)) if match else None
+
+
+def _top(path: Path) -> Position | None:
+    try:
+        return Position(os.stat(path).st_ino, 0)
+    except FileNotFoundError:
+        return None
+
+
+def _position(data: object) -> Position | None:
+    """A cursor file's position, when it holds one (whole numbers a file offset can be)."""
+    if not isinstance(data, dict):
+        return None
+    ino, offset, last_id, line = (data.get(k) for k in ("ino", "offset", "last_id", "line"))
+    if not all(type(v) is int and 0 <= v < 2**62 for v in (ino, offset)):
+        return None
+    return Position(ino, offset, last_id if isinstance(last_id, str) else None,  # type: ignore[arg-type]
+                    line if isinstance(line, str) else None)
+
+
+def _line_before(path: Path, offset: int) -> bytes | None:
+    """The complete line that ends just before ``offset`` (newline included), or None when the byte
+    before ``offset`` is no newline (or the file is shorter)."""
     try:
         with open(path, "rb") as handle:
+            if offset <= 0 or offset > handle.seek(0, os.SEEK_END):
+                return None
             handle.seek(offset - 1)
-            return handle.read(1) == b"\n"
+            if handle.read(1) != b"\n":
+                return None
+            start = offset - 1
+            while start > 0:  # back to the newline before it, a block at a time
+                step = min(1 << 16, start)
+                handle.seek(start - step)
+                cut = handle.read(step).rfind(b"\n")
+                if cut >= 0:
+                    start = start - step + cut + 1
+                    break
+                start -= step
+            handle.seek(start)
+            return handle.read(offset - start)
     except OSError:
+        return None
+
+
+def _digest(line: bytes) -> str:
+    return hashlib.blake2b(line, digest_size=8).hexdigest()
+
+
+def _after_line(path: Path, ino: int, offset: int, line: bytes | None = None) -> Position:
+    """The position at ``offset``, with the id and digest of the line before it (read if not given)."""
+    line = _line_before(path, offset) if line is None and offset else line
+    record = parse_record(line) if line else None
+    return Position(ino, offset, record["id"] if record is not None else None, _digest(line) if line else None)
+
+
+def _follows(path: Path, pos: Position) -> bool:
+    """Whether ``pos`` is just after a line of ``path``, and after the same line it was saved after:
+    a log deleted and written anew can get the old inode back (ext4 reuses it at once), and an
+    offset that happens to fall on a line start there would skip what comes before it."""
+    line = _line_before(path, pos.offset)
+    if line is None:
         return False
+    if pos.line is not None:
+        return _digest(line) == pos.line
+    if pos.last_id is not None:  # a cursor saved before lines had digests
+        record = parse_record(line)
+        return record is not None and record["id"] == pos.last_id
+    return True
 
 
 def _read_lines(path: Path, pos: Position, max_records: int, max_bytes: int) -> Chunk:
     """Parse complete lines from ``pos``; corrupt ones are skipped (with a warning)."""
     chunk = Chunk(end=pos)
-    offset, last_id, size = pos.offset, pos.last_id, 0
+    offset, size, last = pos.offset, 0, b""
     try:
         handle = open(path, "rb")
     except FileNotFoundError:
@@ -182,6 +276,7 @@ def _read_lines(path: Path, pos: Position, max_records: int, max_bytes: int) -> 
             if not line.endswith(b"\n"):
                 break  # end of file, or a line still being written
             offset += len(line)
+            last = line
             if not line.strip():
                 continue
             record = parse_record(line)
@@ -191,7 +286,6 @@ def _read_lines(path: Path, pos: Position, max_records: int, max_bytes: int) -> 
                 )
                 continue
             chunk.records.append(record)
-            last_id = str(record["id"])
             size += len(line)
-    chunk.end = Position(pos.ino, offset, last_id)
+    chunk.end = _after_line(path, pos.ino, offset, last) if last else pos
     return chunk

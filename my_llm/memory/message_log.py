@@ -141,7 +141,7 @@ def record_text(record: Record) -> str:
     if isinstance(content, str):
         return content
     parts: list[str] = []
-    for part in content or []:
+    for part in content if isinstance(content, list) else []:
         if isinstance(part, str):
             parts.append(part)
         elif isinstance(part, dict) and isinstance(part.get("text"), str):
@@ -150,7 +150,14 @@ def record_text(record: Record) -> str:
 
 
 def encode(record: Record) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    """One log line: UTF-8 text, except where a string cannot be UTF-8 (a lone surrogate, from a
+    JSON escape in an import): then JSON's ``\\u`` escapes, which read back as the same string."""
+    line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(record, ensure_ascii=True, separators=(",", ":"))
+    return line
 
 
 def iter_records(path: Path) -> Iterator[Record]:
@@ -170,13 +177,37 @@ def iter_records(path: Path) -> Iterator[Record]:
             yield record
 
 
+# A record's fields and the JSON types they may have (id and role must be there): a line of
+# another shape is corrupt, so every reader can use a record's fields without checking each.
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (str,), "role": (str,), "ts": (str,), "namespace": (str,), "content": (str, list, type(None)),
+    "metadata": (dict, type(None)), "lc": (dict, type(None)),
+}
+
+
 def parse_record(line: str | bytes) -> Record | None:
     """One log line as a record, or None for a torn or corrupt line (the caller says where)."""
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested past Python's stack
         return None
-    return record if isinstance(record, dict) and "id" in record and "role" in record else None
+    if not isinstance(record, dict) or "id" not in record or "role" not in record:
+        return None
+    if any(key in record and not isinstance(record[key], kinds) for key, kinds in _FIELDS.items()):
+        return None
+    return record
+
+
+def records_to_messages(records: Iterable[Record]) -> list[BaseMessage]:
+    """The records as LangChain messages; one that LangChain cannot read back (a role it does not
+    know, extra data of the wrong shape) is left out with a warning, not fatal to the rest."""
+    messages: list[BaseMessage] = []
+    for record in records:
+        try:
+            messages.append(record_to_message(record))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("message %s cannot be read back (%s); left out", record.get("id"), " ".join(str(exc).split())[:200])
+    return messages
 
 
 class MessageLog:

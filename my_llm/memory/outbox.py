@@ -75,19 +75,25 @@ class Outbox:
         return (str(self.root), self.namespace, self.topic)
 
     def ensure_started(self) -> None:
-        """Create the cursor at the current end of the log if there is none yet."""
-        if self.cursor.load() is None:
+        """Create the cursor at the current end of the log if there is none yet.
+
+        Only when there is no cursor file at all: an unreadable one means publishing began and its
+        place is lost, so the next drain starts from the top of the log (at least once), rather
+        than from its end, which would skip what was waiting.
+        """
+        if not self.cursor.exists():
             with self._locked(time.monotonic() + 10.0) as held:
-                if held and self.cursor.load() is None:
+                if held and not self.cursor.exists():
                     self.cursor.save(self.cursor.end_position(), topic=self.topic)
 
     def has_backlog(self) -> bool:
-        """Whether lines after the cursor wait (a stat and a small read)."""
-        return self.cursor.pending(self.cursor.load())
+        """Whether lines after the cursor wait (a stat and a small read); an unreadable cursor: yes."""
+        pos = self.cursor.load()
+        return self.cursor.pending(pos) if pos is not None else self.cursor.exists()
 
     def backlog_count(self) -> int:
         """How many records wait after the cursor (reads them: for reports, not hot paths)."""
-        pos = self.cursor.load()
+        pos = self.cursor.load() or (self.cursor.start_position() if self.cursor.exists() else None)
         count = 0
         while pos is not None:
             chunk = self.cursor.read(pos, max_records=10_000, max_bytes=1 << 30)

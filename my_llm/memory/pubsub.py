@@ -79,7 +79,7 @@ def topic_for(namespace: str, pubsub_topic: str | None = None) -> str:
 
 def _attribute(value: Any) -> str:
     text = "" if value is None else str(value)
-    return text.encode("utf-8")[:ATTRIBUTE_BYTES].decode("utf-8", "ignore")
+    return text.encode("utf-8", "replace")[:ATTRIBUTE_BYTES].decode("utf-8", "ignore")  # a lone surrogate: ?
 
 
 def attributes_for(record: Record) -> dict[str, str]:

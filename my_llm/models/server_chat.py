@@ -9,6 +9,7 @@ profile and prefill ability of whatever the server says it is (`my_llm.models.se
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -81,6 +82,8 @@ class ServerChatModel(ChatOpenAI):
             call_kwargs = {k: v for k, v in kwargs.items() if k not in self._dropped}
             try:
                 result = super()._generate(messages, stop=call_stop, run_manager=run_manager, **call_kwargs)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # the client reads any 200 body as JSON
+                raise self._not_a_completion(f"not JSON: {' '.join(str(exc).split())[:120]}") from exc
             except openai.OpenAIError as exc:
                 param = refused_param(exc)
                 if param is None or param in self._dropped:
@@ -120,9 +123,27 @@ class ServerChatModel(ChatOpenAI):
             self._warned.add(key)
             print(f"warning: {line}", file=sys.stderr)
 
+    def _not_a_completion(self, reason: str) -> ModelError:
+        where = f"the model server at {self.openai_api_base}" if self.openai_api_base else "the model server"
+        return ModelError(f"{where} sent a reply that is not an OpenAI chat completion ({reason}): check that "
+                          "--base-url / MY_LLM_BASE_URL points at an OpenAI-compatible server")
+
     def _create_chat_result(self, response: Any, generation_info: dict | None = None) -> ChatResult:
-        """As ChatOpenAI's, plus llama.cpp's `timings` (prompt tokens computed and cached, speeds)."""
-        result = super()._create_chat_result(response, generation_info)
+        """As ChatOpenAI's, plus llama.cpp's `timings` (prompt tokens computed and cached, speeds).
+
+        A reply that is not a chat completion (no ``choices``, a message of the wrong type, usage
+        figures as text, an ``error`` object with status 200) is a one-line ModelError: LangChain
+        would raise whatever its parsing ran into, with a traceback.
+        """
+        try:
+            result = super()._create_chat_result(response, generation_info)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise self._not_a_completion(" ".join(str(exc).split())[:160] or type(exc).__name__) from exc
+        if not result.generations:  # LangChain's invoke would take generations[0]: an IndexError
+            raise self._not_a_completion("no choices")
+        usage = (result.llm_output or {}).get("token_usage")
+        if usage is not None and not isinstance(usage, dict):  # LangChain adds up usages with .items()
+            raise self._not_a_completion(f"its usage is {type(usage).__name__}, not an object")
         timings = response.get("timings") if isinstance(response, dict) else getattr(response, "timings", None)
         if isinstance(timings, dict):
             for generation in result.generations:

@@ -108,9 +108,9 @@ def _probe(base_url: str, api_key: str | None, timeout: float) -> ServerInfo:
         kind = owners.pop() if len(owners) == 1 else "unknown"
         props = _get_json(client, root_url(base_url) + "/props") if kind in ("llama.cpp", "unknown") else None
     if isinstance(props, dict) and "default_generation_settings" in props:
-        slots = props.get("total_slots")
-        return ServerInfo(base_url, True, "llama.cpp", models, props.get("model_path") or None,
-                          slots if isinstance(slots, int) else None)
+        slots, path = props.get("total_slots"), props.get("model_path")  # JSON of any type: kept when typed right
+        return ServerInfo(base_url, True, "llama.cpp", models, path if isinstance(path, str) and path else None,
+                          slots if type(slots) is int else None)
     return ServerInfo(base_url, True, kind, models)
 
 

@@ -119,7 +119,7 @@ def clean_module(
             reason = f"removed an import of {module_name} from itself"
         elif _is_testcase_class(node):
             reason = f"removed the test class {node.name} copied into the module"  # type: ignore[attr-defined]
-        elif isinstance(node, ast.FunctionDef) and (
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
             node.name in test_names or node.name.startswith("test")
         ) and node.name not in (keep or set()):
             reason = f"removed the test function {node.name} from the module"

@@ -100,11 +100,13 @@ beyond what is needed, no explanations, no examples or tests."""
 MISSING_MODULE_NOTE = """The package `{name}` is not installed where the tests run. Use only the \
 Python standard library instead."""
 
-# A module that makes the tests pass by changing unittest, the harness or builtins (or by
-# returning values that compare equal to anything) is rejected; the model is told so plainly.
+# A module that makes the tests pass by changing unittest, the harness or builtins, by reading
+# the tests' frames or memory (the sandbox's audit hook refuses it), or by returning values that
+# compare equal to anything, is rejected; the model is told so plainly, with the sandbox's reason.
 TAMPERED_NOTE = """Do not modify the testing framework (unittest, the test runner, builtins, the test \
-file or its report), and do not return objects that compare equal to anything: write code that \
-computes the right results. The sandbox rejected the module because {reason}"""
+file or its report), do not inspect the tests or the harness (stack frames, the garbage collector, \
+ctypes, the process's memory), and do not return objects that compare equal to anything: write code \
+that computes the right results. The sandbox rejected the module because {reason}"""
 
 NO_CODE_FEEDBACK = """Your last reply could not be used: {problem}. Reply with the complete module `{module_name}.py` in \
 one ```python code block that implements {names}; do not repeat the tests."""

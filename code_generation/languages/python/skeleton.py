@@ -17,8 +17,15 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 
+from code_generation.languages.python.signatures import (
+    dataclass_fields,
+    is_dataclass,
+    params_from_calls,
+    signature_from_prompt,
+    unique,
+)
+
 MAX_EXAMPLE_LINES = 60  # per stub: enough for a typical test file, short for a small model
-_PLACEHOLDER_ARGS = ("x", "y", "z", "w")
 
 
 @dataclass
@@ -111,24 +118,41 @@ def _assert_kind(node: ast.AST) -> str:
     return kind if kind.startswith("assert") else ""
 
 
-def _condition(call: ast.Call) -> str | None:
-    """An assertion as the boolean expression it checks, for examples inside loops."""
-    kind, args = _assert_kind(call), [_unparse(a) for a in call.args]
+_OPERATORS: dict[str, type[ast.cmpop]] = {
+    "==": ast.Eq, "!=": ast.NotEq, "in": ast.In, "not in": ast.NotIn, "is": ast.Is, "is not": ast.IsNot,
+    ">": ast.Gt, ">=": ast.GtE, "<": ast.Lt, "<=": ast.LtE,
+}
+
+
+def _compare(left: ast.expr, operator: str, right: ast.expr) -> ast.expr:
+    return ast.Compare(left=left, ops=[_OPERATORS[operator]()], comparators=[right])
+
+
+def _condition_node(call: ast.Call) -> ast.expr | None:
+    """An assertion as the boolean expression it checks, built as a tree (so ``lambda``, ``yield``
+    or a conditional among the arguments keeps its parentheses); None for ``assertTrue(*args)``."""
+    kind, args = _assert_kind(call), call.args
+    if any(isinstance(a, ast.Starred) for a in args[:2]):
+        return None
     if kind in _EQUAL and len(args) >= 2:
-        return f"{args[0]} == {args[1]}"
+        return _compare(args[0], "==", args[1])
     if kind in {"assertTrue", "assert_"} and args:
         return args[0]
     if kind == "assertFalse" and args:
-        return f"not {args[0]}"
-    if kind == "assertIsNone" and args:
-        return f"{args[0]} is None"
-    if kind == "assertIsNotNone" and args:
-        return f"{args[0]} is not None"
+        return ast.UnaryOp(op=ast.Not(), operand=args[0])
+    if kind in {"assertIsNone", "assertIsNotNone"} and args:
+        return _compare(args[0], "is" if kind == "assertIsNone" else "is not", ast.Constant(None))
     if kind in _BINARY and len(args) >= 2:
-        return f"{args[0]} {_BINARY[kind]} {args[1]}"
+        return _compare(args[0], _BINARY[kind], args[1])
     if kind == "assertIsInstance" and len(args) >= 2:
-        return f"isinstance({args[0]}, {args[1]})"
+        return ast.Call(func=ast.Name(id="isinstance", ctx=ast.Load()), args=args[:2], keywords=[])
     return None
+
+
+def _condition(call: ast.Call) -> str | None:
+    """An assertion as the boolean expression it checks, for examples inside loops."""
+    node = _condition_node(call)
+    return None if node is None else _unparse(node)
 
 
 class _PlainAsserts(ast.NodeTransformer):
@@ -137,8 +161,8 @@ class _PlainAsserts(ast.NodeTransformer):
     ``with assertRaises(E): f()`` -> a ``try`` that fails unless ``f()`` raises ``E``."""
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
-        if isinstance(node.value, ast.Call) and (condition := _condition(node.value)) is not None:
-            return ast.copy_location(ast.Assert(test=ast.parse(condition, mode="eval").body), node)
+        if isinstance(node.value, ast.Call) and (condition := _condition_node(node.value)) is not None:
+            return ast.copy_location(ast.Assert(test=condition), node)
         return node
 
     def visit_With(self, node: ast.With) -> ast.AST | list[ast.stmt]:
@@ -311,33 +335,11 @@ def _names_in(stmts: list[ast.stmt]) -> set[str]:
     return {n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name)}
 
 
-def _signature_from_prompt(name: str, prompt: str) -> list[str] | None:
-    """``find(items, target)`` written in the request names the parameters."""
-    match = re.search(rf"\b{re.escape(name)}\(([^()]*)\)", prompt)
-    if not match:
-        return None
-    params = [p.strip() for p in match.group(1).split(",") if p.strip()]
-    if all(re.fullmatch(r"[A-Za-z_]\w*(\s*=\s*[^,]+)?", p) for p in params):
-        return params
-    return None
-
-
 def _calls(stmts: list[ast.stmt], name: str) -> list[ast.Call]:
     return [
         n for s in stmts for n in ast.walk(s)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name
     ]
-
-
-def _params_from_calls(calls: list[ast.Call]) -> list[str]:
-    """Positional count from the widest call; names from keyword calls where the tests use them."""
-    positional = max((len(c.args) for c in calls if not any(isinstance(a, ast.Starred) for a in c.args)), default=0)
-    keywords = list(dict.fromkeys(k.arg for c in calls for k in c.keywords if k.arg))
-    by_name = [c for c in calls if not c.args and len(c.keywords) >= positional]
-    if by_name:  # ``Item(name=..., price=...)`` names every parameter, in order
-        return [k.arg for k in max(by_name, key=lambda c: len(c.keywords)).keywords if k.arg]
-    placeholders = [_PLACEHOLDER_ARGS[i] if i < len(_PLACEHOLDER_ARGS) else f"arg{i}" for i in range(positional)]
-    return placeholders + [f"{k}=None" for k in keywords]
 
 
 def _methods(stmts: list[ast.stmt], class_name: str) -> dict[str, list[str]]:
@@ -355,7 +357,7 @@ def _methods(stmts: list[ast.stmt], class_name: str) -> dict[str, list[str]]:
                 owner = _unparse(node.func.value)
                 if owner in instances or owner == class_name:
                     methods.setdefault(node.func.attr, []).append(node)
-    return {name: _params_from_calls(calls) for name, calls in methods.items()}
+    return {name: params_from_calls(calls) for name, calls in methods.items()}
 
 
 def _instances(stmts: list[ast.stmt], names: list[str]) -> dict[str, str]:
@@ -473,10 +475,11 @@ def _descriptions(names: list[str], prompt: str) -> dict[str, str]:
 
 
 def _stdlib_imports(tree: ast.Module, module_name: str) -> list[str]:
-    """The test file's own standard-library imports (``import dataclasses``), which examples may use."""
+    """The test file's own standard-library imports (``import dataclasses``), which examples may use;
+    not ``__future__`` ones, which would have to come first and mean nothing to the module."""
     def wanted(module: str) -> bool:
         root = module.split(".")[0]
-        return root in sys.stdlib_module_names and root not in {"unittest", "doctest", module_name}
+        return root in sys.stdlib_module_names and root not in {"unittest", "doctest", "__future__", module_name}
 
     lines = []
     for node in tree.body:
@@ -485,22 +488,6 @@ def _stdlib_imports(tree: ast.Module, module_name: str) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and wanted(node.module):
             lines.append(_unparse(node))
     return lines
-
-
-def _is_dataclass(name: str, source: str, prompt: str) -> bool:
-    return bool(re.search(rf"is_dataclass\(\s*{re.escape(name)}\b", source)
-                or re.search(rf"\bdataclass(es)?\s+(called\s+|named\s+)?{re.escape(name)}\b", prompt))
-
-
-def _field(param: str, prompt: str) -> str:
-    """``quantity: int = 0`` from a request that says ``quantity (int, default 0)``."""
-    name = param.split("=")[0].strip()
-    described = re.search(rf"\b{re.escape(name)}\s*\(([^)]*)\)", prompt)
-    words = described.group(1) if described else ""
-    kind = re.match(r"\s*([A-Za-z_][\w\[\], ]*?)\s*(,|$)", words)
-    default = re.search(r"default(?:s to| is|:)?\s+([^\s,;)]+)", words)
-    line = f"{name}: {kind.group(1) if kind and not kind.group(1).startswith('default') else 'object'}"
-    return line + (f" = {default.group(1)}" if default else "")
 
 
 def module_skeleton(test_source: str, module_name: str, names: list[str], prompt: str) -> str:
@@ -519,11 +506,11 @@ def module_skeleton(test_source: str, module_name: str, names: list[str], prompt
     stubs: dict[str, _Stub] = {}
     for name in order:
         is_class = name[:1].isupper()
-        stub = _Stub(name, is_class, dataclass=is_class and _is_dataclass(name, test_source, prompt))
-        stub.params = _signature_from_prompt(name, prompt) or _params_from_calls(_calls(all_stmts, name))
+        stub = _Stub(name, is_class, dataclass=is_class and is_dataclass(name, test_source, prompt))
+        stub.params = signature_from_prompt(name, prompt) or params_from_calls(_calls(all_stmts, name))
         if is_class:
             stub.methods = {
-                method: _signature_from_prompt(method, prompt) or params
+                method: signature_from_prompt(method, prompt) or params
                 for method, params in _methods(all_stmts, name).items()
             }
         stubs[name] = stub
@@ -574,12 +561,14 @@ def _docstring(prompt: str, examples: list[str], indent: str) -> str:
         body.extend(examples)
     text = "\n".join(body)
     quote = "'''" if '"""' in text else '"""'
-    if quote in text:  # both kinds of triple quote: escape, as a last resort
-        text = text.replace("\\", "\\\\").replace(quote, "\\" + "\\".join(quote))
+    if quote in text or "\0" in text:  # both kinds of triple quote, or a NUL: escape, as a last resort
+        text = text.replace("\\", "\\\\").replace(quote, "\\" + "\\".join(quote)).replace("\0", "\\x00")
         prefix = ""
     else:  # raw, so the examples read exactly as the tests wrote them
         prefix = "r" if "\\" in text else ""
-    if len(body) == 1 and not examples:  # one line says it all: """Returns 0 if it is unknown."""
+    # One line says it all ("""Returns 0 if it is unknown."""), unless its end would run into the
+    # closing quotes: a text ending in the quote character, or (raw) in a backslash.
+    if len(body) == 1 and not examples and not text.endswith((quote[0], "\\")):
         return indent + prefix + quote + text + quote
     opening = "" if prompt else "\n" + indent  # examples alone start on a line of their own
     return indent + prefix + quote + opening + textwrap.indent(text, indent).lstrip() + "\n" + indent + quote
@@ -587,19 +576,19 @@ def _docstring(prompt: str, examples: list[str], indent: str) -> str:
 
 def _render(stub: _Stub, description: str, prompt: str) -> str:
     if not stub.is_class:
-        return f"def {stub.name}({', '.join(stub.params)}):\n" + _docstring(description, stub.examples, "    ")
+        return f"def {stub.name}({', '.join(unique(stub.params))}):\n" + _docstring(description, stub.examples, "    ")
     head = ["@dataclasses.dataclass"] if stub.dataclass else []
     lines = [*head, f"class {stub.name}:", _docstring(description, stub.examples, "    ")]
     if stub.dataclass:
-        lines.append("\n" + "\n".join(f"    {_field(p, prompt)}" for p in stub.params))
+        lines.append("\n" + "\n".join(f"    {line}" for line in dataclass_fields(stub.params, prompt)))
     elif stub.params or stub.methods:
         # Shown even without parameters: asked to fill only the methods the tests call, a small
         # model uses state (`self.items[...]`) that no __init__ creates.
-        lines.append(f"\n    def __init__({', '.join(['self', *stub.params])}):\n        ...")
+        lines.append(f"\n    def __init__({', '.join(['self', *unique(stub.params, ('self',))])}):\n        ...")
     notes = _method_notes(list(stub.methods), description)
     for method, params in stub.methods.items():
         doc = _docstring(notes[method], [], "        ") + "\n" if method in notes else ""
-        lines.append(f"\n    def {method}({', '.join(['self', *params])}):\n{doc}        ...")
+        lines.append(f"\n    def {method}({', '.join(['self', *unique(params, ('self',))])}):\n{doc}        ...")
     return "\n".join(lines)
 
 

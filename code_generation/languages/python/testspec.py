@@ -8,6 +8,20 @@ import sys
 from code_generation.languages.base import TestFileError, TestSpec
 
 _TEST_HELPERS = {"unittest", "pytest", "hypothesis", "doctest", "typing", "_pytest"}
+# Syntax nodes inside one another. The skeleton, the feedback and the prompts walk the tests' tree
+# with recursive code (ast.NodeTransformer, copy.deepcopy, ast.unparse: several frames a level),
+# which a test file nested deeper than this would take past Python's recursion limit.
+MAX_DEPTH = 100
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deep the syntax tree goes (a loop: the tree may be deeper than Python's stack)."""
+    deepest, pending = 0, [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _local_imports(tree: ast.Module) -> dict[str, list[str]]:
@@ -64,6 +78,11 @@ def analyse_test_source(source: str, module_name: str, test_label: str = "the te
         raise TestFileError(
             f"{test_label} does not parse (line {exc.lineno}: {exc.msg}): fix it before generating code"
         ) from exc
+    except (ValueError, RecursionError, MemoryError) as exc:  # absurd nesting: Python's parser gives up
+        raise TestFileError(f"{test_label} nests too deeply to be parsed as Python: fix it before generating code") from exc
+    if (depth := _depth(tree)) > MAX_DEPTH:
+        raise TestFileError(f"{test_label} nests expressions and blocks {depth} deep, more than the {MAX_DEPTH} "
+                            "a test file is read with: split them up")
     imports = _local_imports(tree)
     if module_name not in imports:
         others = ", ".join(sorted(imports)) or "no module of yours"

@@ -84,28 +84,46 @@ class Paths:
             file, line = self.place(match.group(1), int(match.group(2)))
             return f"{file}:{line}"
 
-        return re.sub(rf"({re.escape(self.test_path)}|src/lib\.rs):(\d+)", one, text)
+        return re.sub(rf"({re.escape(self.test_path)}|src/lib\.rs):(\d{{1,9}})(?!\d)", one, text)  # int() takes it
 
 
-def _fixes(raw: list[dict[str, Any]], paths: Paths) -> list[Fix]:
+def _number(value: object) -> int:
+    """A line or column the harness reported: a whole number, else 0 (unknown), never an error."""
+    return value if type(value) is int and value >= 0 else 0
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: object) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _fixes(raw: object, paths: Paths) -> list[Fix]:
+    """The fixes of a note; one without replacement text is no fix (``str(None)`` would be written)."""
     out = []
-    for fix in raw:
-        file, line = paths.place(str(fix.get("file", "")), int(fix.get("line") or 0))
-        end_line = paths.place(str(fix.get("file", "")), int(fix.get("line_end") or 0))[1] if fix.get("line_end") else 0
-        out.append(Fix(file, line, int(fix.get("column") or 0), str(fix.get("replacement")), end_line,
-                       int(fix.get("column_end") or 0), str(fix.get("applicability") or "")))
+    for fix in _objects(raw):
+        if not isinstance(fix.get("replacement"), str):
+            continue
+        file, end = str(fix.get("file", "")), _number(fix.get("line_end"))
+        file_shown, line = paths.place(file, _number(fix.get("line")))
+        end_line = paths.place(file, end)[1] if end else 0
+        out.append(Fix(file_shown, line, _number(fix.get("column")), fix["replacement"], end_line,
+                       _number(fix.get("column_end")), str(fix.get("applicability") or "")))
     return out
 
 
 def diagnostic(event: dict[str, Any], paths: Paths) -> Diagnostic:
-    """A ``diagnostic`` event of the harness as a Diagnostic, its places renamed."""
-    span = event.get("span") or {}
-    file, line = paths.place(str(span.get("file", "")), int(span.get("line") or 0))
-    notes = [Note(str(c.get("level", "")), paths.text(str(c.get("message", ""))), _fixes(c.get("fixes") or [], paths),
+    """A ``diagnostic`` event of the harness as a Diagnostic, its places renamed; a field of the wrong
+    type (the event is JSON out of the sandbox) reads as missing."""
+    span = _object(event.get("span"))
+    file, line = paths.place(str(span.get("file", "")), _number(span.get("line")))
+    notes = [Note(str(c.get("level", "")), paths.text(str(c.get("message", ""))), _fixes(c.get("fixes"), paths),
                   bool(c.get("cut")))
-             for c in event.get("children") or [] if isinstance(c, dict)]
+             for c in _objects(event.get("children"))]
     return Diagnostic(str(event.get("level", "error")), str(event.get("code") or ""),
-                      paths.text(str(event.get("message", ""))), file, line, int(span.get("column") or 0),
+                      paths.text(str(event.get("message", ""))), file, line, _number(span.get("column")),
                       paths.text(str(span.get("label") or "")), str(span.get("source") or ""), notes,
                       paths.text(str(event.get("rendered") or "")))
 

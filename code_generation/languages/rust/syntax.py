@@ -11,6 +11,7 @@ from chars (`'a'`) by the quote two characters on.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -119,8 +120,27 @@ def mask(source: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=8)
+def _closing(masked: str) -> dict[int, int]:
+    """Every opening bracket's partner (the index after it), found in one pass over the text."""
+    pairs: dict[int, int] = {}
+    opened: list[int] = []
+    for i, c in enumerate(masked):
+        if c in _OPEN:
+            opened.append(i)
+        elif c in _CLOSE and opened:
+            pairs[opened.pop()] = i + 1
+    return pairs
+
+
 def match_bracket(masked: str, at: int) -> int:
-    """The index just after the bracket that closes the one at `at` (the end of text if none)."""
+    """The index just after the bracket that closes the one at `at` (the end of text if none).
+
+    Brackets of any kind count alike. For an opening bracket the answer comes from `_closing`, so
+    modules nested thousands deep cost one pass over the file, not one per level.
+    """
+    if 0 <= at < len(masked) and masked[at] in _OPEN:
+        return _closing(masked).get(at, len(masked))
     depth = 0
     for i in range(at, len(masked)):
         c = masked[i]
@@ -190,8 +210,9 @@ def _keyword(masked: str, i: int, end: int) -> tuple[str, int, int]:
             i = match_bracket(masked, after)
             continue
         if text == "extern":
-            if masked.startswith('"', after):  # an ABI: extern "C"
-                after = _skip_space(masked, masked.find('"', after + 1) + 1, end)
+            if masked.startswith('"', after):  # an ABI: extern "C" (never closed: to the end of the region)
+                close = masked.find('"', after + 1, end)
+                after = _skip_space(masked, close + 1 if close >= 0 else end, end)
             nxt = IDENT.match(masked, after)
             if nxt is None or nxt.group(0) == "crate":  # extern "C" { ... } / extern crate x;
                 return "extern", i, after
@@ -263,13 +284,17 @@ def items(source: str, start: int = 0, end: int | None = None, masked: str | Non
 
 def walk(source: str, masked: str | None = None, start: int = 0, end: int | None = None,
          path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Item]]:
-    """Every item with the inline modules it sits in (``mod a { mod b { fn f } }`` -> ``("a", "b")``)."""
+    """Every item with the inline modules it sits in (``mod a { mod b { fn f } }`` -> ``("a", "b")``),
+    in file order; a loop, not recursion: a file may nest modules deeper than Python's stack."""
     masked = mask(source) if masked is None else masked
     out: list[tuple[tuple[str, ...], Item]] = []
-    for item in items(source, start, end, masked):
-        out.append((path, item))
+    pending = [(path, item) for item in reversed(items(source, start, end, masked))]
+    while pending:
+        where, item = pending.pop()
+        out.append((where, item))
         if item.kind == "mod" and item.body is not None:
-            out += walk(source, masked, item.body[0] + 1, item.body[1] - 1, (*path, item.name))
+            inner = items(source, item.body[0] + 1, item.body[1] - 1, masked)
+            pending += [((*where, item.name), i) for i in reversed(inner)]
     return out
 
 

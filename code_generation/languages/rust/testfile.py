@@ -36,6 +36,7 @@ MOVED_ATTRIBUTES = frozenset({"test", "should_panic", "ignore"})  # they go to t
 COPIED_ATTRIBUTES = frozenset({"cfg", "cfg_attr"})  # on both: the wrapper exists when the test does
 WRAPPED_PREFIX = "__cs_t_"
 PROOF_CALL = "crate::__cs_proof::run"
+MAX_NESTING = 200  # braces inside braces: real tests stay far below, a 1 MB file of `mod a {` would not
 PRIMITIVES = frozenset({"i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
                         "f32", "f64", "bool", "char", "str"})
 
@@ -96,7 +97,8 @@ def crate_candidates(masked: str, available: frozenset[str] = frozenset(), stem:
     local = syntax.local_modules(masked)
     roots = [r for r in syntax.use_roots(masked) if r not in NOT_CRATES and r not in local]
     roots = list(dict.fromkeys([*roots, *_path_crates(masked, local, stem)]))
-    return [r for r in roots if r not in available or r == stem]
+    # Rust takes identifiers in any script (``a¹dder``, ``données``); a crate's name is ASCII.
+    return [r for r in roots if (r not in available or r == stem) and r.isascii() and _valid_crate(r)]
 
 
 def _imported_names(masked: str, source: str, crate: str) -> list[str]:
@@ -156,14 +158,31 @@ def find_tests(source: str, masked: str | None = None) -> list[RustTest]:
     return tests
 
 
+def _deepest(masked: str) -> int | None:
+    """How deep the braces nest (a module path per level is kept for every item: deep is costly);
+    None when they do not balance: one closes nothing (``fn t() // {`` then ``}``), or one stays open.
+    The items would then run into each other, and each test's wrapper with them."""
+    depth = deepest = 0
+    for brace in re.sub(r"[^{}]", "", masked):
+        depth += 1 if brace == "{" else -1
+        if depth < 0:
+            return None
+        deepest = max(deepest, depth)
+    return deepest if depth == 0 else None
+
+
 def analyse(source: str, stem: str = "", available: frozenset[str] = frozenset(),
             label: str = "the test file") -> RustTestFile:
     """The test file's style, crate, tests and imported names; a file that cannot judge is an error."""
     if "\0" in source:
         raise TestFileError(f"{label} holds NUL bytes, so it is not Rust source")
     masked = syntax.mask(source)
-    if masked.count("{") != masked.count("}"):
+    depth = _deepest(masked)
+    if depth is None:
         raise TestFileError(f"{label} does not parse: its braces do not balance (fix it before generating code)")
+    if depth > MAX_NESTING:
+        raise TestFileError(f"{label} nests braces {depth} deep, more than the {MAX_NESTING} a test file is read "
+                            "with: flatten it")
     tests = find_tests(source, masked)
     if not tests:
         raise TestFileError(f"{label} defines no tests (no #[test] functions)")

@@ -16,7 +16,7 @@ import itertools
 import sys
 import types
 import unittest
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 def trim(text: str, budget: int) -> str:
@@ -99,29 +99,39 @@ class AssertRewriter(ast.NodeTransformer):
         return stmts
 
 
-def load_source_module(name: str, path: str, source: bytes, rewriters: Iterable[ast.NodeTransformer] = (),
-                       names: dict | None = None) -> types.ModuleType:
-    """Run ``source`` (read from ``path``) as module ``name``, not ``__main__``.
-
-    Under its own name, ``unittest.main()`` guards stay quiet. The rewriters (plain asserts,
-    equality checks) apply in order; ``names`` are put in the module's namespace first.
-    """
-    code = None
+def compile_source(path: str, source: bytes,
+                   rewriters: Iterable[ast.NodeTransformer] = ()) -> types.CodeType | SyntaxError:
+    """The code of ``source`` (read from ``path``), rewritten by the rewriters in order (plain asserts,
+    equality checks, assertion calls); or the SyntaxError of the plain source, for the import to raise."""
     rewriters = list(rewriters)
     if rewriters:
         try:
             tree = ast.parse(source, filename=path)
             for rewriter in rewriters:
                 tree = rewriter.visit(tree)
-            code = compile(ast.fix_missing_locations(tree), path, "exec", dont_inherit=True)
+            return compile(ast.fix_missing_locations(tree), path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError, TypeError):
-            code = None  # a SyntaxError is reported by the plain compile below
-    if code is None:
-        code = compile(source, path, "exec", dont_inherit=True)
+            pass  # reported by the plain compile below
+    try:
+        return compile(source, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return exc
+
+
+def load_source_module(name: str, path: str, code: types.CodeType, names: dict | None = None,
+                       trust: Callable[[types.CodeType, dict], None] | None = None) -> types.ModuleType:
+    """Run ``code`` (compiled from ``path``) as module ``name``, not ``__main__``.
+
+    Under its own name, ``unittest.main()`` guards stay quiet. ``names`` are put in the module's
+    namespace first. ``trust`` (the audit hook's) is told the code and namespace of the test file,
+    whose code the hook knows apart from the module's.
+    """
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     module.__dict__["__sandbox_explain__"] = _explain
     module.__dict__.update(names or {})
+    if trust is not None:
+        trust(code, module.__dict__)
     sys.modules[name] = module
     try:
         exec(code, module.__dict__)

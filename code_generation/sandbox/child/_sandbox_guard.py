@@ -5,9 +5,11 @@ rewrite unittest, the harness or builtins before the tests run, and a failing te
 count as passed. The guard catches that in several independent ways:
 
 * a snapshot, taken before the test file is imported, of the functions and classes the
-  verdict depends on (unittest, the harness, chosen builtins, builtin types' dicts), compared
-  by identity (and by code object, defaults and closure) after the import, after every test
-  and at the end; plus no trace or profile hook and no new garbage-collector callback;
+  verdict depends on (unittest, the harness, chosen builtins, builtin types' dicts, every loaded
+  module), compared by identity (and by closure cells; the audit hook of _sandbox_audit.py
+  refuses changes to their code and defaults) after the import, after every test, around each
+  assertion the test file makes and at the end; plus no trace or profile hook and no new
+  garbage-collector callback, and no operation the audit hook refused;
 * canaries: tests of the harness's own whose assertions compare random values that must
   differ, run after the user's tests through the same machinery; a neutered assertion lets
   one pass;
@@ -16,8 +18,8 @@ count as passed. The guard catches that in several independent ways:
 * values whose ``__eq__`` says "equal" to random values they cannot equal (an object built to
   pass ``assertEqual`` whatever it is compared with).
 
-It raises the bar; it is not a security boundary (see docs/sandbox.md): code that
-edits the interpreter's memory through ctypes can still hide. Standard library only.
+It raises the bar; it is not a security boundary (see docs/sandbox.md and docs/sandbox-holes.md):
+code that edits the interpreter's memory through ctypes can still hide. Standard library only.
 """
 
 from __future__ import annotations
@@ -25,17 +27,21 @@ from __future__ import annotations
 import ast
 import builtins
 import gc
+import os
 import sys
 import types
 import unittest
 import unittest.case
 from collections.abc import Callable, Iterable, Mapping
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, is_
+
+from _sandbox_audit import Refused
 
 _MISSING = object()
 _gettrace = sys.gettrace
 _getprofile = sys.getprofile
+_audit = sys.audit
 PLAIN_SCALARS = frozenset({int, float, complex, str, bytes, bool, type(None)})
 CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
 PROBE_BUDGET = 2000  # values inspected per comparison
@@ -50,9 +56,12 @@ BUILTIN_NAMES = (
     "__import__", "BaseException", "Exception", "AssertionError", "TypeError", "ValueError", "AttributeError",
     "KeyError", "IndexError", "StopIteration", "SystemExit", "KeyboardInterrupt", "NotImplemented",
 )
-SYS_NAMES = ("exc_info", "modules", "_getframe", "settrace", "gettrace", "setprofile", "getprofile")
+SYS_NAMES = ("exc_info", "modules", "_getframe", "settrace", "gettrace", "setprofile", "getprofile", "audit",
+             "addaudithook")
 HOT_MODULES = ("unittest.case", "unittest.result", "unittest.suite", "contextlib", "_sandbox_harness",
-               "_sandbox_init", "_sandbox_collect", __name__)
+               "_sandbox_init", "_sandbox_collect", "_sandbox_audit", __name__)
+# What a test's own assertion calls rely on, checked just before and after each (self.assertX in the test file).
+ASSERTION_OWNERS = ("builtins", "unittest.case.TestCase")
 # Modules that only shape messages (difflib, pprint) or that collection merely reads (inspect)
 # are left out: patching them cannot turn a failure into a pass, and each costs time per run.
 FULL_MODULES = (*HOT_MODULES, "unittest", "unittest.loader", "unittest.util", "unittest.signals", "unittest.runner",
@@ -74,9 +83,14 @@ TESTCASE_CALLABLES = frozenset(
 
 
 def _function_parts(func: types.FunctionType) -> list[tuple[object, str, object]]:
-    """What makes a function behave as it does: (object, attribute, value) to compare by identity."""
-    parts: list[tuple[object, str, object]] = [(func, "__code__", func.__code__), (func, "__defaults__", func.__defaults__),
-                                               (func, "__kwdefaults__", func.__kwdefaults__)]
+    """What makes a function behave as it does, besides its code and defaults: its closure's cells,
+    as (object, attribute, value) to compare by identity.
+
+    The audit hook refuses the code under test any change of the code or defaults of a function
+    it does not own (and sees every read of ``__code__``, which would make each check slow);
+    writing a closure cell raises no audit event, so the cells are compared.
+    """
+    parts: list[tuple[object, str, object]] = []
     for cell in func.__closure__ or ():
         try:
             parts.append((cell, "cell_contents", cell.cell_contents))
@@ -100,9 +114,8 @@ class Snapshot:
     """Identities of named objects, and of the code behind functions, to compare later.
 
     Entries are grouped by namespace (a module's or class's dict) and by function attribute,
-    so that a check compares tuples of ids at C speed: a snapshot holds a few thousand
-    objects and is compared after every test. Each entry keeps its object alive, so an id
-    cannot be reused by another object while the snapshot exists.
+    so that a check compares them by identity at C speed (operator.is_; not id(), which the
+    audit hook sees): a snapshot holds a few thousand objects and is compared after every test.
     """
 
     def __init__(self) -> None:
@@ -114,12 +127,13 @@ class Snapshot:
 
     def function(self, label: str, func: types.FunctionType, depth: int = 2) -> None:
         """A function and, ``depth`` levels down, the functions its closure and defaults hold."""
+        inner = list(func.__defaults__ or ())
         for obj, attr, value in _function_parts(func):
             self.parts.setdefault(attr, []).append((label, obj, value))
-            inner = [value] if attr == "cell_contents" else list(value or ()) if attr == "__defaults__" else []
-            for f in inner if depth > 0 else ():
-                if isinstance(f, types.FunctionType) and f is not func:
-                    self.function(label, f, depth - 1)
+            inner.append(value)
+        for f in inner if depth > 0 else ():
+            if isinstance(f, types.FunctionType) and f is not func:
+                self.function(label, f, depth - 1)
 
     def mapping(self, label: str, namespace: Mapping, names: Iterable[str] | None = None) -> None:
         """Named values of a namespace; plain data (message lengths, flags) cannot change a verdict."""
@@ -153,13 +167,13 @@ class Snapshot:
             objs = tuple(obj for _, obj, _ in entries)
             fast.append((lambda get=attrgetter(attr), objs=objs: tuple(map(get, objs)),
                          tuple(value for _, _, value in entries)))
-        self._fast = [(now, tuple(map(id, then))) for now, then in fast]
+        self._fast = [(now, tuple(then)) for now, then in fast]
         return self
 
     def first_change(self) -> str | None:
         """One line naming the first thing that changed, or None (quick unless something did)."""
         try:
-            same = (all(tuple(map(id, now())) == ids for now, ids in self._fast)
+            same = (all(all(map(is_, now(), then)) for now, then in self._fast)
                     and all(len(namespace) == size for _, namespace, size, _ in self.classes))
         except (AttributeError, ValueError):  # an attribute deleted, a closure cell emptied
             same = False
@@ -206,8 +220,12 @@ class Snapshot:
         return part.freeze()
 
 
-def build_snapshot() -> tuple[Snapshot, Snapshot]:
-    """The full snapshot and its hot part (checked after every test)."""
+def build_snapshot() -> tuple[Snapshot, Snapshot, Snapshot]:
+    """The full snapshot, its hot part (checked after every test) and the part assertions rely on.
+
+    The full one also holds every module loaded so far (sys.modules entries only: a module put
+    in place of one the test file imports later).
+    """
     snap = Snapshot()
     snap.mapping("builtins", vars(builtins), BUILTIN_NAMES)
     snap.mapping("sys", vars(sys), SYS_NAMES)
@@ -217,7 +235,10 @@ def build_snapshot() -> tuple[Snapshot, Snapshot]:
     for klass in BUILTIN_TYPES:
         snap.classes.append((klass.__name__, klass.__dict__, len(klass.__dict__), frozenset(klass.__dict__)))
         snap.spaces.append((klass.__name__, klass.__dict__, tuple(klass.__dict__), tuple(klass.__dict__.values())))
-    return snap.freeze(), snap.subset(("builtins", "sys", *HOT_MODULES))
+    known = {name for name, _ in snap.modules}
+    snap.modules += [(name, module) for name, module in list(sys.modules.items())
+                     if name not in known and isinstance(module, types.ModuleType)]
+    return snap.freeze(), snap.subset(("builtins", "sys", *HOT_MODULES)), snap.subset(ASSERTION_OWNERS)
 
 
 class _Nonce:
@@ -226,24 +247,31 @@ class _Nonce:
     __slots__ = ()
 
 
-class Guard:
-    """The checks of one sandboxed run; ``findings`` collects what a check saw."""
+def _refusal() -> str | None:
+    """The first operation the audit hook refused (it remembers, whatever the module did to the report)."""
+    try:
+        _audit("sandbox.refused")
+    except Refused as exc:
+        return str(exc)
+    return None
 
-    def __init__(self, workdir: str, module_name: str, nonces: list[str], seed: int) -> None:
+
+class Guard:
+    """The checks of one sandboxed run.
+
+    Only ``prober`` is reachable from the test file's namespace (its rewritten ``==`` and
+    ``self.assertX`` calls, and the equality assertions, call it); the snapshots are not.
+    """
+
+    def __init__(self, workdir: str, module_name: str, seed: int) -> None:
         self.workdir = workdir
         self.module_name = module_name
-        self.nonces = nonces
-        self.findings: list[str] = []
+        self.prober = Prober(workdir, seed)
         self.hot: Snapshot | None = None
         self.full: Snapshot | None = None
         self.gc_callbacks = len(gc.callbacks)
-        self.test_module: str | None = None
         self.watched = Snapshot().freeze()
         self.shadows: list[tuple[str, object, frozenset, Callable[[str], bool]]] = []
-        self._trusted: dict[type, bool] = {}
-        self._probed: dict[type, int] = {}
-        self._probes = [_Nonce(), seed, nonces[0], float(seed % 999_983) + 0.5, (nonces[1],), [seed + 1],
-                        {nonces[0]: seed}]
 
     # ----------------------------------------------------------------- set-up
 
@@ -262,7 +290,7 @@ class Guard:
                 setattr(unittest.TestCase, name, self._checked(original))
 
     def _checked(self, original: Callable) -> Callable:
-        probe = self.probe
+        probe = self.prober.probe
 
         def checked(case: unittest.TestCase, *args: object, **kwargs: object) -> None:
             original(case, *args, **kwargs)
@@ -273,11 +301,11 @@ class Guard:
         return checked
 
     def baseline(self) -> None:
-        self.full, self.hot = build_snapshot()
+        self.full, self.hot, self.prober.asserts = build_snapshot()
 
     def watch_tests(self, tests: list[unittest.TestCase], module: types.ModuleType) -> None:
         """After collection: the tests' functions, their classes and the test module's globals."""
-        self.test_module = module.__name__
+        self.prober.test_module = module.__name__
         snap = Snapshot()
         for test in tests:
             method = getattr(test, "_testMethodName", "")
@@ -309,8 +337,11 @@ class Guard:
 
     def check(self, full: bool) -> str | None:
         """The first sign of tampering, or None; ``full`` compares everything, else the hot part."""
-        if self.findings:
-            return self.findings[0]
+        if self.prober.findings:
+            return self.prober.findings[0]
+        refused = _refusal()
+        if refused:
+            return refused
         snap = self.full if full else self.hot
         if snap is None:
             return "the harness's snapshot of the testing framework was removed"
@@ -339,7 +370,52 @@ class Guard:
                 return "the code under test registered a type equality function on the test (addTypeEqualityFunc)"
         return None
 
-    # ----------------------------------------------------------------- lying values
+    # ----------------------------------------------------------------- canaries
+
+    def canaries(self, nonces: list[str]) -> tuple[list[unittest.TestCase], dict[str, str]]:
+        """Tests whose outcome is known: all fail (random values that differ) but two.
+
+        They go through the same machinery as the user's tests (TestCase.run, the outcome
+        context manager, the collector); the assertion methods themselves are also covered
+        by the snapshot, so a few common ones suffice here. The random values are the
+        instances' own, not a class's or a closure's: nothing the module can reach holds them.
+        """
+        names = sorted(n for n in vars(SandboxCanary) if n.startswith("test_"))
+        cases = []
+        for name in names:
+            case = SandboxCanary(name)
+            case.a, case.b = nonces
+            cases.append(case)
+        expected = {f"SandboxCanary.{n}": "failed" for n in names}
+        expected.update({"SandboxCanary.test_equal_holds": "passed", "SandboxCanary.test_passes": "passed",
+                         "SandboxCanary.test_error": "error"})
+        return cases, expected
+
+    def judge_canaries(self, seen: dict[str, tuple[str, str]], expected: dict[str, str]) -> tuple[str | None, str]:
+        """A problem (or None) and the failure message of ``test_equal``, which names both random values."""
+        for name, outcome in expected.items():
+            got = seen.get(name, ("missing", ""))[0]
+            if got != outcome:
+                return (f"a check of the harness that must end {outcome} ended {got} ({name}): "
+                        "the testing framework was modified"), ""
+        return None, seen["SandboxCanary.test_equal"][1]
+
+
+class Prober:
+    """What the test file's rewritten ``==``, ``!=`` and ``self.assertX(...)`` calls use: the lying-value
+    probes and the check around each assertion. Reachable from the test file's namespace, so it
+    holds nothing else of the guard's; ``findings`` collects what it saw."""
+
+    def __init__(self, workdir: str, seed: int) -> None:
+        self.workdir = workdir
+        self.findings: list[str] = []
+        self.asserts: Snapshot | None = None
+        self.test_module: str | None = None
+        self._trusted: dict[type, bool] = {}
+        self._probed: dict[type, int] = {}
+        words = os.urandom(16).hex(), os.urandom(16).hex()  # not the canaries' values, which stay in the harness
+        self._probes = [_Nonce(), seed, words[0], float(seed % 999_983) + 0.5, (words[1],), [seed + 1],
+                        {words[0]: seed}]
 
     def _trusted_type(self, klass: type) -> bool:
         """A type is trusted when it lives where it says, outside the work folder, or in the test file."""
@@ -387,6 +463,23 @@ class Guard:
                 self.findings.append(reason)
                 raise AssertionError(reason)
 
+    def assertion(self, test: object, name: str, *args: object, **kwargs: object) -> object:
+        """A test's ``self.<name>(...)``: unittest's assertions must be the same just before and after it.
+
+        The arguments are evaluated by then: a patch the module made while computing them, to
+        be undone later (from a finaliser, when the test returns), is seen here.
+        """
+        snap = self.asserts
+        change = snap.first_change() if snap is not None else "the guard's snapshot of unittest was removed"
+        if change is None:
+            result = getattr(test, name)(*args, **kwargs)
+            change = snap.first_change()  # type: ignore[union-attr]
+            if change is None:
+                return result
+        reason = f"{change} while a test called {name}"
+        self.findings.append(reason)
+        raise AssertionError(reason)
+
     def eq(self, left: object, right: object) -> object:
         """``left == right`` in the test file, rewritten so that lying values are caught."""
         result = left == right
@@ -400,66 +493,63 @@ class Guard:
             self.probe(left, right)
         return result
 
-    # ----------------------------------------------------------------- canaries
 
-    def canaries(self) -> tuple[list[unittest.TestCase], dict[str, str]]:
-        """Tests whose outcome is known: all fail (random values that differ) but two.
+class SandboxCanary(unittest.TestCase):
+    """The guard's canaries (see Guard.canaries); ``a`` and ``b`` are set on each instance."""
 
-        They go through the same machinery as the user's tests (TestCase.run, the outcome
-        context manager, the collector); the assertion methods themselves are also covered
-        by the snapshot, so a few common ones suffice here.
-        """
-        a, b = self.nonces
+    a = b = ""
 
-        class SandboxCanary(unittest.TestCase):
-            def test_equal(self) -> None:
-                self.assertEqual(a, b)
+    def test_equal(self) -> None:
+        self.assertEqual(self.a, self.b)
 
-            def test_equal_holds(self) -> None:
-                self.assertEqual(a, "".join(list(a)))
+    def test_equal_holds(self) -> None:
+        self.assertEqual(self.a, "".join(list(self.a)))
 
-            def test_true(self) -> None:
-                self.assertTrue(a == b)
+    def test_true(self) -> None:
+        self.assertTrue(self.a == self.b)
 
-            def test_in(self) -> None:
-                self.assertIn(a, [b])
+    def test_in(self) -> None:
+        self.assertIn(self.a, [self.b])
 
-            def test_raises(self) -> None:
-                with self.assertRaises(KeyError):
-                    {a: 1}.get(b)
+    def test_raises(self) -> None:
+        with self.assertRaises(KeyError):
+            {self.a: 1}.get(self.b)
 
-            def test_count(self) -> None:
-                self.assertCountEqual([a, a], [a, b])
+    def test_count(self) -> None:
+        self.assertCountEqual([self.a, self.a], [self.a, self.b])
 
-            def test_assert(self) -> None:
-                if a != b:
-                    raise AssertionError(b)
+    def test_assert(self) -> None:
+        if self.a != self.b:
+            raise AssertionError(self.b)
 
-            def test_subtest(self) -> None:
-                with self.subTest(a):
-                    self.assertEqual(b, a)
+    def test_subtest(self) -> None:
+        with self.subTest(self.a):
+            self.assertEqual(self.b, self.a)
 
-            def test_error(self) -> None:
-                raise ValueError(a)
+    def test_error(self) -> None:
+        raise ValueError(self.a)
 
-            def test_passes(self) -> None:
-                self.assertEqual(len(a), len(b))
+    def test_passes(self) -> None:
+        self.assertEqual(len(self.a), len(self.b))
 
-        SandboxCanary.__qualname__ = "SandboxCanary"
-        names = sorted(n for n in vars(SandboxCanary) if n.startswith("test_"))
-        expected = {f"SandboxCanary.{n}": "failed" for n in names}
-        expected.update({"SandboxCanary.test_equal_holds": "passed", "SandboxCanary.test_passes": "passed",
-                         "SandboxCanary.test_error": "error"})
-        return [SandboxCanary(n) for n in names], expected
+    def test_int_equal(self) -> None:
+        self.assertEqual(len(self.a), len(self.b) + 1)
 
-    def judge_canaries(self, seen: dict[str, tuple[str, str]], expected: dict[str, str]) -> tuple[str | None, str]:
-        """A problem (or None) and the failure message of ``test_equal``, which names both random values."""
-        for name, outcome in expected.items():
-            got = seen.get(name, ("missing", ""))[0]
-            if got != outcome:
-                return (f"a check of the harness that must end {outcome} ended {got} ({name}): "
-                        "the testing framework was modified"), ""
-        return None, seen["SandboxCanary.test_equal"][1]
+
+class AssertionCallRewriter(ast.NodeTransformer):
+    """``self.assertEqual(a, b)`` (any of unittest's assert and fail methods) becomes
+    ``__sandbox_assert__(self, "assertEqual", a, b)``: the guard checks unittest just before and
+    after the call, once the arguments (which may call the module) are evaluated."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"
+                and func.attr in TESTCASE_CALLABLES and func.attr.startswith(("assert", "fail"))):
+            return node
+        call = ast.Call(func=ast.Name("__sandbox_assert__", ast.Load()),
+                        args=[func.value, ast.Constant(func.attr), *node.args], keywords=node.keywords)
+        return ast.copy_location(call, node)
 
 
 class EqualityRewriter(ast.NodeTransformer):

@@ -9,7 +9,8 @@ limits and drop to an unprivileged user. Then the test file (or the module, for 
 imported, the tests run with a result collector, and each result goes out as a signed JSON
 line on a pipe the parent passed in, so that the results never depend on what the untrusted
 code prints. _sandbox_guard.py checks that the code under test left the testing framework
-alone; a run that reports "done" exits with a code only the tool and the harness know.
+alone, and _sandbox_audit.py's audit hook refuses it the frames, objects and memory that hold the
+run's secrets; a run that reports "done" exits with a code only the tool and the harness know.
 
 Standard library only: it runs with the interpreter the tests need, but must not import
 anything from the project (its helper modules are copied beside it).
@@ -33,6 +34,7 @@ from collections.abc import Callable
 
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _here)
+import _sandbox_audit as sandbox_audit  # noqa: E402
 import _sandbox_collect as sandbox_collect  # noqa: E402
 import _sandbox_guard as sandbox_guard  # noqa: E402
 import _sandbox_init as sandbox_init  # noqa: E402
@@ -422,18 +424,21 @@ def _forget_shadowed(names: list[str]) -> None:
             del sys.modules[name]
 
 
-def _import_target(cfg: dict, source: bytes, guard: sandbox_guard.Guard) -> types.ModuleType | None:
-    """Import the test file (or the module for doctests); report import problems."""
+def _import_target(cfg: dict, code: types.CodeType | SyntaxError, guard: sandbox_guard.Guard,
+                   trust: Callable[[types.CodeType, dict], None] | None) -> types.ModuleType | None:
+    """Import the test file (or the module for doctests, whose code ``trust`` must not see); report import problems."""
     if cfg["mode"] == "doctest":
-        name, rewriters, names = cfg["module_name"], [], {}
+        name, names, trust = cfg["module_name"], {}, None
     else:
         name = os.path.splitext(cfg["test_filename"])[0]
-        rewriters = [sandbox_collect.AssertRewriter(), sandbox_guard.EqualityRewriter()]
-        names = {"__sandbox_eq__": guard.eq, "__sandbox_ne__": guard.ne}
+        prober = guard.prober
+        names = {"__sandbox_eq__": prober.eq, "__sandbox_ne__": prober.ne, "__sandbox_assert__": prober.assertion}
     real_main = unittest.main
     unittest.main = lambda *a, **k: None  # an unguarded unittest.main() must not run the tests
     try:
-        return sandbox_collect.load_source_module(name, cfg["target"], source, rewriters, names)
+        if isinstance(code, SyntaxError):
+            raise code
+        return sandbox_collect.load_source_module(name, cfg["target"], code, names, trust)
     except SystemExit as exc:
         emit({"event": "import_exit", "code": repr(exc.code),
               "message": format_exception(exc, failure=False)})
@@ -459,9 +464,9 @@ def _tampered(reason: str) -> None:
     _finish(TAMPERED_EXIT)
 
 
-def _canaries(prefix: str, guard: sandbox_guard.Guard) -> tuple[str | None, str]:
+def _canaries(prefix: str, guard: sandbox_guard.Guard, nonces: list[str]) -> tuple[str | None, str]:
     """Run the guard's canaries through the same machinery as the tests; a problem, and the proof."""
-    cases, expected = guard.canaries()
+    cases, expected = guard.canaries(nonces)
     quiet = Collector(prefix, guard, quiet=True)
     unittest.suite.TestSuite(cases).run(quiet)
     if quiet.problem:
@@ -469,8 +474,9 @@ def _canaries(prefix: str, guard: sandbox_guard.Guard) -> tuple[str | None, str]
     return guard.judge_canaries(quiet.outcomes, expected)
 
 
-def _prepare(cfg: dict, secret: dict) -> tuple[bytes, sandbox_guard.Guard]:
-    """Before any untrusted code: the target file checked against its hash, the guard, the site paths."""
+def _prepare(cfg: dict, secret: dict) -> tuple[types.CodeType | SyntaxError, sandbox_guard.Guard]:
+    """Before any untrusted code: the target file checked against its hash and compiled (the harness
+    compiles nothing once the audit hook is in), the guard, the site paths."""
     global _workdir, _budget
     _workdir = os.path.realpath(cfg["workdir"])
     cfg["workdir"] = _workdir
@@ -485,13 +491,15 @@ def _prepare(cfg: dict, secret: dict) -> tuple[bytes, sandbox_guard.Guard]:
     if not cfg.get("private_mounts") or re.search(rb"(?m)^(async\s+)?def\s+test", source):
         import inspect  # noqa: F401 - pytest-style functions need it (see _sandbox_collect)
     add_site_packages()
-    guard = sandbox_guard.Guard(_workdir, cfg["module_name"], secret["nonces"], int(secret["seed"]))
+    guard = sandbox_guard.Guard(_workdir, cfg["module_name"], int(secret["seed"]))
     guard.install()
-    return source, guard
+    rewriters = [] if cfg["mode"] == "doctest" else [
+        sandbox_collect.AssertRewriter(), sandbox_guard.EqualityRewriter(), sandbox_guard.AssertionCallRewriter()]
+    return sandbox_collect.compile_source(cfg["target"], source, rewriters), guard
 
 
 def main(cfg: dict, secret: dict, cgroups: Callable[[], list[str]]) -> None:
-    source, guard = _prepare(cfg, secret)
+    code, guard = _prepare(cfg, secret)
     try:
         notes = setup(cfg, cgroups)
     except Exception as exc:  # noqa: BLE001
@@ -505,7 +513,11 @@ def main(cfg: dict, secret: dict, cgroups: Callable[[], list[str]]) -> None:
                       *cfg.get("extra_modules", [])])
     guard.baseline()
     tracing = cfg["mode"] == "trace"  # read before the untrusted module runs: it cannot change the mode
-    module = _import_target(cfg, source, guard)
+    # From here on the secrets live only in this frame and its callers', which the hook keeps from the tests.
+    tests = None if cfg["mode"] == "doctest" else cfg["target"]
+    trust = sandbox_audit.install(_channel.send if _channel else emit, _workdir, tests)
+    module = _import_target(cfg, code, guard, trust)
+    del trust
     if tracing:  # feedback only: no verdict, so nothing to check for tampering
         if module is not None:
             _trace(cfg, module, guard)
@@ -515,10 +527,10 @@ def main(cfg: dict, secret: dict, cgroups: Callable[[], list[str]]) -> None:
         _tampered(problem)
     if module is None:
         _finish(0)
-    _run(cfg, module, guard, int(secret["exit_ok"]))
+    _run(cfg, module, guard, int(secret["exit_ok"]), list(secret["nonces"]))
 
 
-def _run(cfg: dict, module: types.ModuleType, guard: sandbox_guard.Guard, exit_ok: int) -> None:
+def _run(cfg: dict, module: types.ModuleType, guard: sandbox_guard.Guard, exit_ok: int, nonces: list[str]) -> None:
     """Collect, run, check, and report "done" with the canaries' proof; exits."""
     prefix = module.__name__
     if cfg["mode"] == "doctest":
@@ -545,7 +557,7 @@ def _run(cfg: dict, module: types.ModuleType, guard: sandbox_guard.Guard, exit_o
                or _changed_on_disk(cfg))
     proof = ""
     if not problem:
-        problem, proof = _canaries(prefix, guard)
+        problem, proof = _canaries(prefix, guard, nonces)
     problem = problem or guard.check(full=True)
     if problem:
         _tampered(problem)

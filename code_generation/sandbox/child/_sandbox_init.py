@@ -93,12 +93,20 @@ class Channel:
 
 
 def read_secret(fd: int) -> dict:
-    """The run's keys, random values and exit code, from a pipe the tool wrote and closed."""
-    chunks = []
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
+    """The run's keys, random values and exit code, from a pipe the tool wrote and closed.
+
+    Read into a buffer that is wiped afterwards: freed memory keeps its bytes, and the blob would
+    lie there for anyone scanning memory (through ctypes) to find by its keys' names.
+    """
+    buffer = bytearray(65536)
+    size = 0
+    while count := os.readv(fd, [memoryview(buffer)[size:]]):
+        size += count
     os.close(fd)
-    return marshal.loads(b"".join(chunks))
+    try:
+        return marshal.loads(memoryview(buffer)[:size])
+    finally:
+        buffer[:] = bytes(len(buffer))
 
 
 def join_cgroups(paths: list[str]) -> Callable[[], list[str]]:
