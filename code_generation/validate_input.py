@@ -72,8 +72,9 @@ def _number(value: object, name: str, low: float, high: float, low_open: bool = 
 def check_numbers(settings: ScriptSettings) -> None:
     """Every numeric setting in its range: inf, nan, 0 or 10**12 would fail deep in the run."""
     _number(settings.max_iterations, "--max-iterations", 1, MAX_ITERATIONS, whole=True)
-    if settings.time_budget is not None:
-        _number(settings.time_budget, "--time-budget", 0.0, MAX_TIME_BUDGET, low_open=True)
+    budget = getattr(settings, "time_budget", None)  # complete-file's settings share these checks, without it
+    if budget is not None:
+        _number(budget, "--time-budget", 0.0, MAX_TIME_BUDGET, low_open=True)
     if settings.candidates is not None:
         _number(settings.candidates, "--candidates", 1, MAX_CANDIDATES, whole=True)
     if settings.seed is not None:
