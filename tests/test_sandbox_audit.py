@@ -367,3 +367,16 @@ def test_doctests_are_refused_frames_too() -> None:
     ''')
     result = run_doctests(module, "frames", limits=LIMITS)
     assert result.status == "tampered" and "read stack frames" in result.message, result.message
+
+
+def test_a_doctest_runner_in_the_test_file_may_reset_the_tracer() -> None:
+    """@pseudo_function's test file runs doctest's DocTestRunner, which sets the tracer to none and
+    back: that is the library's own use, not the test file tracing (found by the end-to-end test)."""
+    from code_generation.languages.python import prompts
+    from code_generation.sandbox.runner import run_tests
+
+    tests = prompts.DOCTEST_FILE.format(module_name="pseudo_double", name="double", examples=">>> double(4)\n8\n")
+    right = run_tests("def double(x):\n    return 2 * x\n", "pseudo_double", tests, "test_pseudo_double.py")
+    wrong = run_tests("def double(x):\n    return x\n", "pseudo_double", tests, "test_pseudo_double.py")
+    assert (right.status, right.passed, right.tests_run) == ("ok", 1, 1), right.cases
+    assert (wrong.status, wrong.passed, wrong.tests_run) == ("ok", 0, 1), wrong.cases

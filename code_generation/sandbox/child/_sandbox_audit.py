@@ -56,7 +56,8 @@ FUNCTION_PARTS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 PROTECTED_MODULES = ("unittest.case", "unittest.result", "unittest.suite", "unittest.loader", "unittest.runner",
                      "unittest.util", "unittest.signals", "unittest.async_case", "unittest.main", "_sandbox_", "doctest")
 RECREATED = frozenset({"_imp", "_signal"})  # built-in modules whose second copy would bypass the wrappers
-# Library functions that read frames for their own use and hand none on: (where, path below it,
+# Library functions that read frames (or, doctest's run, set the tracer back to none and restore it)
+# for their own use and hand none on: (where, path below it,
 # function) -> a condition. "stdlib" is the standard library, "site" any folder of installed
 # packages. traceback's only while it keeps no locals (capture_locals); pydantic's only when the
 # frame it reads is the module's own (it returns that frame's locals).
@@ -72,7 +73,8 @@ CONSUMERS = {
         ("stdlib", "inspect.py", "getsourcelines"), ("stdlib", "inspect.py", "_get_code_position_from_tb"),
         ("stdlib", "inspect.py", "getframeinfo"), ("stdlib", "inspect.py", "getgeneratorstate"),
         ("stdlib", "inspect.py", "getcoroutinestate"), ("stdlib", "doctest.py", "_find_lineno"),
-        ("stdlib", "doctest.py", "_normalize_module"), ("stdlib", "asyncio/coroutines.py", "_format_coroutine"),
+        ("stdlib", "doctest.py", "_normalize_module"), ("stdlib", "doctest.py", "run"),
+        ("stdlib", "asyncio/coroutines.py", "_format_coroutine"),
         ("stdlib", "asyncio/format_helpers.py", "extract_stack"), ("stdlib", "asyncio/events.py", "__init__"),
         ("stdlib", "asyncio/futures.py", "__init__"), ("stdlib", "asyncio/streams.py", "__init__"),
         ("stdlib", "dis.py", "distb"), ("stdlib", "dis.py", "from_traceback"), ("stdlib", "gettext.py", "_as_int"),
