@@ -50,7 +50,7 @@ REPORTS = (
     "test_from_roman FAILED:\nAssertionError: 6 != 4 : from_roman('IV')",
     "test_large_numbers FAILED:\nAssertionError: 'MMMCMXCIX' != 'MMMCMXCVIIII'",
 )
-SUMMARY_SOURCE = ROOT / "my_llm" / "usage.py"
+SUMMARY_SOURCE = ROOT / "my_llm" / "models" / "usage.py"
 console = Console()
 
 

@@ -106,7 +106,7 @@ def test_greedy_output_is_the_same_with_and_without_ngram_drafting() -> None:
     from my_llm.models.local_model import ServerConfig, _load_server
     from my_llm.models.local_model import ensure_tier_file as ensure
 
-    source = (ROOT / "my_llm" / "model_tiers.py").read_text()[:2500]
+    source = (ROOT / "my_llm" / "models" / "model_tiers.py").read_text()[:2500]
     request = {
         "messages": [{"role": "user", "content": "Repeat this Python module exactly, but rename the class Tier "
                                                  f"to ModelTier everywhere:\n\n```python\n{source}\n```"}],
