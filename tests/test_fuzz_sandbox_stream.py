@@ -182,3 +182,13 @@ def test_any_diagnostics_become_feedback_and_fixes_without_a_traceback(events: l
         feedback.verdict(result)
         fixed = fixed_module(code, result.diagnostics)
     assert fixed is None or "None" not in fixed.replace(code, "") or "None" in json.dumps(events)
+
+
+def test_a_tampering_report_without_a_reason_still_refuses_the_run() -> None:
+    """An empty reason read as no reason at all: the run went on to pass."""
+    names = ["test_c"]
+    for kind in ("tampered", "refused"):
+        events = _honest([("test_c", "passed")])
+        events.insert(2, (SECRET.key, {"event": kind, "reason": ""}))
+        result = _read(b"".join(_sign(events)), names)
+        assert result.status == "tampered" and not result.success, kind

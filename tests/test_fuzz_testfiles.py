@@ -190,7 +190,8 @@ def test_rust_crate_name_is_a_crate_name_or_one_line_refusal(source: str) -> Non
 
 @budget(3.0)
 @given(rust_sources())
-@example("#[test]\nfn adds_two() // why {\n\n}\n\n#[test]\nfn it_works() {\n    assert!(true);\n}\n")  # a } closing nothing
+@example('#[test]\nfn adds_two() // why {\n\n}\n\n#[test]\nfn it_works() {\n    assert_eq!(adder::addextern "C(1, 2), 3);\n'
+         '}\n\n#[should_panic(expected = "x")]\nfn adds_two() {\n\n}\n')  # a } closing nothing, counts equal
 def test_wrapped_rust_tests_keep_every_line_and_balance(source: str) -> None:
     """Each test gets its wrapper on the line it started on: the compiler's lines stay the user's."""
     try:

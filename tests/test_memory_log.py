@@ -190,7 +190,19 @@ def test_default_folder_when_message_history_unset(
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
     memory = PubSubChatMessageHistory("defaults")
     memory.add_user_message("where am I?")
-    assert (tmp_path / "xdg" / "my-llm" / "message_history" / "defaults" / "memory.jsonl").exists()
+    assert (tmp_path / "xdg" / "tdd-scriptgen" / "message_history" / "defaults" / "memory.jsonl").exists()
+
+
+def test_an_older_versions_history_folder_is_still_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MESSAGE_HISTORY", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PUBSUB_EMULATOR_HOST", raising=False)
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    old = tmp_path / "xdg" / "my-llm" / "message_history"
+    old.mkdir(parents=True)
+    PubSubChatMessageHistory("defaults").add_user_message("still here?")
+    assert (old / "defaults" / "memory.jsonl").exists()  # found where the older version kept it
+    assert not (tmp_path / "xdg" / "tdd-scriptgen").exists()
 
 
 class Recorder(BaseCallbackHandler):

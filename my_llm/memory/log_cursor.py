@@ -2,7 +2,10 @@
 
 A consumer of the log (the Pub/Sub outbox, the Chroma index) keeps a cursor file:
 the log file it reads (by inode), the byte offset just after the last line it has
-dealt with, and that line's message id. Saving is atomic (temporary file, fsync,
+dealt with, that line's message id and a digest of the line (a log deleted and written
+anew can get the old inode back: the digest tells, and the new file is read from its
+top). A cursor that is unreadable, or points past the end or mid-line, is read from
+the top of the log too. Saving is atomic (temporary file, fsync,
 rename, fsync of the folder: ``my_llm.files.write_atomically``), so after any
 crash the cursor is the old one or the new one, and work done after it is
 redone, never skipped: at least once.
@@ -11,7 +14,8 @@ Reading is safe while other processes append: only complete lines (ending in a
 newline) are consumed, so a line still being written, or a torn last line left by
 a crash, waits; once a later writer fences it off it is skipped with a warning.
 ``clear()`` archives the log by renaming it, which keeps the inode: with
-``follow_archives`` the rest of the archive is read first, then the new log.
+``follow_archives`` the rest of the archive is read first, then any later archive
+(``clear()`` twice between two reads), then the new log.
 """
 
 from __future__ import annotations
@@ -110,8 +114,8 @@ class LogCursor:
 
     # -- reading --------------------------------------------------------------------------------
     def read(self, pos: Position, max_records: int = 500, max_bytes: int = 4_000_000) -> Chunk:
-        """Complete records after ``pos`` from one file; ``end`` moves on to the new log
-        when an archive is finished. An empty chunk with ``end == pos`` means caught up."""
+        """Complete records after ``pos`` from one file; ``end`` moves on to the next archive, or
+        the new log, when an archive is finished. An empty chunk with ``end == pos`` means caught up."""
         path, pos = self._resolve(pos)
         if path is None:
             return Chunk(end=pos)
