@@ -156,6 +156,15 @@ def _spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
             return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _valid_pattern(line)])
 
 
+def _expanded(path: str | Path) -> Path:
+    """``~`` and ``~user`` expanded; a user that does not exist leaves the path as it is (Path
+    raises RuntimeError, which is no one-line error)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
 def _exists(path: Path) -> bool:
     """Path.exists, False for a name the file system refuses (too long, say) instead of raising."""
     try:
@@ -189,7 +198,7 @@ def _ignore_lines(root: Path, ignore: Sequence[str]) -> list[str]:
             continue  # not UTF-8: names like that are never read anyway
         if "\0" in item:
             raise IndexError_(f"--ignore {item!r} holds a NUL character: give a path or a glob such as *.md")
-        candidate = Path(item).expanduser()
+        candidate = _expanded(item)
         if candidate.is_absolute():
             try:
                 rel = candidate.resolve().relative_to(root)
@@ -337,7 +346,7 @@ def walk_directory(
     Binary, huge, non-UTF-8, unreadable and empty files, names that are not UTF-8, links that
     leave the directory, and FIFOs or devices are each skipped and counted.
     """
-    root = Path(root).expanduser().resolve()
+    root = _expanded(root).resolve()
     chosen = parse_exts(exts)
     result = WalkResult()
     ignorer = _Ignorer(root, _ignore_lines(root, ignore))
@@ -364,7 +373,7 @@ def walk_directory(
 
 def check_directory(directory: str | Path) -> Path:
     """Resolve DIR, or raise a one-line error if it is missing or not a directory."""
-    root = Path(directory).expanduser()
+    root = _expanded(directory)
     if not utf8_name(root):
         raise IndexError_(f"{_printable(str(directory))}: the path is not valid UTF-8: rename it")
     if not root.exists():

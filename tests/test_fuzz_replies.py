@@ -70,6 +70,7 @@ def test_python_splice_parses_and_keeps_every_other_definition(module: str, repl
 @budget(3.0)
 @given(rust_replies, required_names)
 @example('```rust\nextern "C', [])  # an ABI string never closed: the item reader looped for ever
+@example('mod tests {\nfn adds_two() {\n    let #[s = "{";\n}\n}\n\nfn adds_two() {\n\n}', [])  # a [ ate a }
 def test_rust_extraction_gives_balanced_code_or_a_refusal(reply: str, required: list[str]) -> None:
     with time_limit():
         result = rust_extract.extract_module(reply, "adder", required)

@@ -98,6 +98,7 @@ def _make(kind: str, path: Path, parent: Path, root: Path, outside: Path, data: 
 @example([("file", "a.py", b"x = 1\n", [], 0)], ["!"], None)  # an --ignore value git would not take
 @example([("file", "a.py", b"x = 1\n", [], 0)], ["a\0b"], None)  # ValueError: embedded null byte
 @example([("file", "a.py", b"x = 1\n", [], 0)], ["x" * 300], None)  # OSError: file name too long
+@example([], ["~0"], None)  # no user "0": expanduser raised RuntimeError
 def test_the_walk_ends_reads_nothing_outside_and_returns_what_is_there(
         tmp_path_factory: Any, spec: list, ignore: list[str], exts: str | None) -> None:
     base = tmp_path_factory.mktemp("walk")

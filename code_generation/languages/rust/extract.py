@@ -106,7 +106,7 @@ def clean_module(code: str, crate: str) -> Extraction:
         code = code[:start] + code[end:]
     code = _fewer_blank_lines(code).strip() + "\n"
     masked = syntax.mask(code)
-    error = None if masked.count("{") == masked.count("}") else "the braces do not balance"
+    error = None if syntax.delimiters_balanced(masked) else "the braces or brackets do not balance"
     return Extraction(code=code, notes=notes, syntax_error=error)
 
 

@@ -120,6 +120,18 @@ def mask(source: str) -> str:
     return "".join(out)
 
 
+def delimiters_balanced(masked: str) -> bool:
+    """Whether every (, [ and { closes with its own kind, in order: rustc's lexer requires it of any
+    file (macro bodies too), and items read from a file that breaks it run into each other."""
+    opened: list[str] = []
+    for c in re.sub(r"[^()\[\]{}]", "", masked):
+        if c in _OPEN:
+            opened.append(_OPEN[c])
+        elif not opened or opened.pop() != c:
+            return False
+    return not opened
+
+
 @functools.lru_cache(maxsize=8)
 def _closing(masked: str) -> dict[int, int]:
     """Every opening bracket's partner (the index after it), found in one pass over the text."""

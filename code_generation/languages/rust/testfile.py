@@ -178,8 +178,9 @@ def analyse(source: str, stem: str = "", available: frozenset[str] = frozenset()
         raise TestFileError(f"{label} holds NUL bytes, so it is not Rust source")
     masked = syntax.mask(source)
     depth = _deepest(masked)
-    if depth is None:
-        raise TestFileError(f"{label} does not parse: its braces do not balance (fix it before generating code)")
+    if depth is None or not syntax.delimiters_balanced(masked):
+        raise TestFileError(f"{label} does not parse: its brackets or braces do not balance (fix it before "
+                            "generating code)")
     if depth > MAX_NESTING:
         raise TestFileError(f"{label} nests braces {depth} deep, more than the {MAX_NESTING} a test file is read "
                             "with: flatten it")
