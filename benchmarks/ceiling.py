@@ -10,13 +10,13 @@ the engine's own `LoopState` and sent with `ask_model`'s parameters (stop sequen
 Each reply goes through the loop's `to_attempt` (extraction, clean-up, the sandbox against the
 task's tests): a sample is solved exactly when round 1 of `create-script` would stop on it.
 
-Sets: `examples` (15 Python tasks), `validation` (benchmarks/validation/, 18), `rust`
-(examples/rust/, 13), `humaneval` (every 4th problem: /0, /4, ..., /160). Settings are named by
-what they send: `t0.2` (today's; llama.cpp's own min_p 0.05 and top_k 40, the model's top_p 0.95),
-`t1.0-minp0.05`, also `-toppX`, `-topkN`. Sample i has seed SEED_BASE + i: independent draws,
-reproducible up to the batching of the model's two slots (which can turn a near tie). `--parallel`
-samples run at once, a new one as soon as a slot is free; every sample of a task sends the same
-prompt, so llama.cpp's prompt cache serves it after the first.
+Sets: `examples` (15 Python tasks), `validation` (benchmarks/validation/, 18), `heldout`
+(benchmarks/heldout/, 14), `rust` (examples/rust/, 13), `humaneval` (every 4th problem: /0, /4,
+..., /160). Settings are named by what they send: `t0.2` (today's; llama.cpp's own min_p 0.05 and
+top_k 40, the model's top_p 0.95), `t1.0-minp0.05`, also `-toppX`, `-topkN`. Sample i has seed
+SEED_BASE + i: independent draws, reproducible up to the batching of the model's two slots (which
+can turn a near tie). `--parallel` samples run at once, a new one as soon as a slot is free; every
+sample of a task sends the same prompt, so llama.cpp's prompt cache serves it after the first.
 
 Report per set and setting: pass@k (the unbiased estimator, Chen et al. 2021), coverage@k (a
 passing sample among the first k), distinct programs (syntax trees without docstrings), tokens,
@@ -78,9 +78,10 @@ if TYPE_CHECKING:
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 FOLDERS = {"examples": ROOT / "examples", "validation": ROOT / "benchmarks" / "validation",
+           "heldout": ROOT / "benchmarks" / "heldout",
            "rust": ROOT / "examples" / "rust"}
-SETS = ("examples", "validation", "rust", "humaneval")
-SAMPLES = {"examples": 20, "validation": 20, "rust": 10, "humaneval": 10}
+SETS = ("examples", "validation", "heldout", "rust", "humaneval")
+SAMPLES = {"examples": 20, "validation": 20, "heldout": 20, "rust": 10, "humaneval": 10}
 HUMANEVAL_STEP = 4  # every 4th problem: /0, /4, ..., /160 (41)
 DEFAULT_SETTINGS = "t0.2,t1.0-minp0.05"
 KS = (1, 2, 5, 10, 20)
@@ -560,8 +561,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default=",".join(SETS), help="comma list of " + ", ".join(SETS))
     parser.add_argument("--settings", default=DEFAULT_SETTINGS, help="comma list of sampling settings")
-    parser.add_argument("--samples", type=int, default=None, help="samples per task (default 20 on examples and "
-                        "validation, 10 on rust and humaneval)")
+    parser.add_argument("--samples", type=int, default=None, help="samples per task (default 20 on examples, "
+                        "validation and heldout, 10 on rust and humaneval)")
     parser.add_argument("--only", default="", help="comma list of task ids (HumanEval: 4 or HumanEval/4)")
     parser.add_argument("--parallel", type=int, default=2, help="samples asked at once (the model has 2 slots)")
     parser.add_argument("--model", default="local", help="the embedded model (local, local:0.5b, local:PATH)")

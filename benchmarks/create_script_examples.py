@@ -2,6 +2,7 @@
 
     python benchmarks/create_script_examples.py [--model local] [--max-iterations 5] [--only primes,fizzbuzz]
     python benchmarks/create_script_examples.py --tasks benchmarks/validation   # the validation set
+    python benchmarks/create_script_examples.py --tasks benchmarks/heldout      # the held-out set (never tuned on)
     python benchmarks/create_script_examples.py --lang rust [--max-iterations 1]  # examples/rust/
     python benchmarks/create_script_examples.py --compare OLD.json NEW.json --plot compare.png
 
@@ -170,7 +171,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma list of task folder names")
     parser.add_argument("--tasks", "--examples", dest="examples", type=Path, default=None, metavar="DIR",
                         help="folder of task folders: examples/ (tuning set, the default), benchmarks/validation, "
-                             "examples/rust (the default with --lang rust)")
+                             "benchmarks/heldout, examples/rust (the default with --lang rust)")
     parser.add_argument("--lang", choices=["python", "rust"], default="python",
                         help="the tasks' language: python (test_<module>.py) or rust (tests.rs and meta.json's crate)")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")

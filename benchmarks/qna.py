@@ -9,6 +9,14 @@ full index, recall@5 >= 0.85; the exit code is 1 when a target is missed.
     python benchmarks/qna.py                  # everything, 3 answers with the default model
     python benchmarks/qna.py --answers 0      # indexing and retrieval only (no chat model)
     python benchmarks/qna.py --json out.json  # also save the figures
+    python benchmarks/qna.py --first-answer --model local:1.5b   # what a newcomer waits for
+
+``--first-answer`` drives ``qna.session.RepoSession`` as ``read-repo DIR "question"`` does, on a
+fresh copy and a fresh index: the first answer's seconds by phase (walk, index, model load,
+retrieval, answer), then the summaries written after it (seconds and tokens per file), then
+``--later`` answers as later runs get them (a no-change reindex, retrieval, answer; the model
+stays loaded, so a separate later command adds ``model_load`` and Python's start again). It
+saves benchmarks/results/qna_first_answer_<tier>_<commit>.json unless ``--json`` says where.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import argparse
 import importlib.util
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qna.answer import answer_question, retrieve  # noqa: E402
 from qna.index import get_client, index_directory, open_collection  # noqa: E402
+from qna.session import RepoSession  # noqa: E402
+from qna.summaries import is_code_file  # noqa: E402
+from qna.timings import PhaseTimes  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = ROOT / "benchmarks" / "results"
 
 # (question, the file that holds the answer). Worded as a user would ask, not as the code names it.
 QUESTIONS: list[tuple[str, str]] = [
@@ -93,12 +108,26 @@ def copy_tree(dest: Path, package: str = "requests") -> Path:
     return dest
 
 
-def recall_at(collection: Any, k: int) -> tuple[float, float, list[dict[str, Any]]]:
-    """recall@k (answer file among the top k chunks' files) and the mean reciprocal rank."""
+def commit() -> str:
+    """The commit the figures belong to, with + when the work tree differs (as the others say)."""
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + ("+" if dirty else "")
+
+
+def recall_at(
+    collection: Any, k: int, summaries: int = 0
+) -> tuple[float, float, list[dict[str, Any]]]:
+    """recall@k (answer file among the files shown: top k chunks, then ``summaries`` summaries)
+    and the mean reciprocal rank. With summaries=0 it is what a first answer on a fresh
+    directory is shown, since no summary exists yet."""
     hits, rr, misses = 0, 0.0, []
     for question, expected in QUESTIONS:
-        code, _ = retrieve(collection, question, k=k, summaries=0)
-        paths = [h.path for h in code]
+        code, summary_hits = retrieve(collection, question, k=k, summaries=summaries)
+        paths = [h.path for h in [*code, *summary_hits]]
         if expected in paths:
             hits += 1
             rr += 1.0 / (paths.index(expected) + 1)
@@ -174,6 +203,131 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+def _sample(result: Any, question: str, expected: str, terms: tuple[str, ...]) -> dict[str, Any]:
+    """One answer as saved: text, sources, key-term score, its seconds by phase."""
+    return {
+        "question": question,
+        "answer": result.answer[:300],
+        "sources": [str(s) for s in result.sources],
+        "answer_file_shown": expected in {s.path for s in result.sources},
+        "key_terms": round(term_score(result.answer, terms), 3),
+        "seconds": {name: round(value, 3) for name, value in result.timings.items()},
+    }
+
+
+def _usage(callback: Any) -> tuple[int, int]:
+    """Input and output tokens a usage callback counted, over every model it saw."""
+    usage = list(callback.usage_metadata.values())
+    return sum(u.get("input_tokens", 0) for u in usage), sum(u.get("output_tokens", 0) for u in usage)
+
+
+def _summaries_figures(session: RepoSession, limit: int | None) -> dict[str, Any]:
+    """The summaries written after the first answer, as the CLI writes them: seconds and tokens."""
+    from langchain_core.callbacks import get_usage_metadata_callback
+
+    with get_usage_metadata_callback() as usage:
+        stats = session.summarise(limit=limit)
+    written = max(1, stats.written)
+    tokens_in, tokens_out = _usage(usage)
+    seconds = session.times.seconds.get("summaries", 0.0)
+    return {
+        "summaries_written": stats.written,
+        "summaries_s": round(seconds, 1),
+        "seconds_per_summary": round(seconds / written, 1),
+        "summary_tokens_in_per_file": round(tokens_in / written),
+        "summary_tokens_out_per_file": round(tokens_out / written),
+    }
+
+
+def _later_answers(root: Path, session: RepoSession, client: Any, embedding: Any,
+                   args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Each later question as a later `read-repo DIR "..."` gets it: a fresh session (walk, a
+    no-change reindex, summaries indexed), then retrieval and the answer; the model stays loaded."""
+    samples = []
+    for (question, expected), terms in list(zip(QUESTIONS, KEY_TERMS, strict=True))[1 : 1 + args.later]:
+        times = PhaseTimes()
+        later = RepoSession.open(root, session.chat, client=client, embedding_function=embedding,
+                                 times=times)
+        later.k, later.model_loaded = args.k, True
+        result = later.answer(question)
+        samples.append({**_sample(result, question, expected, terms),
+                        "total_s": round(times.total(), 2), "phases": times.to_json()})
+    return samples
+
+
+def _first_answer_figures(args: argparse.Namespace) -> dict[str, Any]:
+    """A newcomer's first answer on a fresh directory, the summaries after it, later answers."""
+    from my_llm.memory.embeddings import default_embedding_function
+    from qna.read_repo import _describe, make_chat_model
+
+    times = PhaseTimes()
+    with tempfile.TemporaryDirectory(prefix="qna-first-") as tmp:
+        root = copy_tree(Path(tmp) / args.package, args.package)
+        with times.phase("startup"):  # what read-repo does before walking (Python's start aside)
+            chat = make_chat_model(argparse.Namespace(model=args.model, base_url=None, verbose=False))
+            client, embedding = get_client(Path(tmp) / "db"), default_embedding_function()
+        figures: dict[str, Any] = {"commit": commit(), "model": _describe(chat),
+                                   "package": args.package, "k": args.k}
+        session = RepoSession.open(root, chat, client=client, embedding_function=embedding,
+                                   times=times)
+        session.k = args.k
+        question, expected = QUESTIONS[0]
+        first = session.answer(question)
+        code_files = sum(is_code_file(f.path) for f in session.walked.files)
+        figures.update(
+            files=len(session.walked.files), code_files=code_files,
+            chunks=session.index_stats.chunks_total,
+            first_answer_s=round(session.times.total(), 2),
+            first_answer_phases=session.times.to_json(),
+            first_answer=_sample(first, question, expected, KEY_TERMS[0]),
+        )  # fmt: skip
+        recall, mrr, _ = recall_at(session.collection, args.k)
+        figures.update(recall_first=round(recall, 3), mrr_first=round(mrr, 3))
+        figures.update(_summaries_figures(session, args.summaries))
+        later = _later_answers(root, session, client, embedding, args)
+        recall, mrr, _ = recall_at(session.collection, args.k, summaries=2)
+        figures.update(recall_with_summaries=round(recall, 3), mrr_with_summaries=round(mrr, 3))
+    figures["later_answers"] = later
+    if later:
+        figures["later_answer_s"] = round(sum(s["total_s"] for s in later) / len(later), 2)
+    # What the old order (every summary before the first answer) would have made it wait.
+    figures["summaries_first_estimate_s"] = round(
+        figures["first_answer_s"] + figures["seconds_per_summary"] * code_files, 1
+    )
+    return figures
+
+
+def _print_first(figures: dict[str, Any], ok_recall: bool) -> None:
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in figures["first_answer_phases"].items())
+    print(f"model                {figures['model']} (commit {figures['commit']})")
+    print(f"tree                 {figures['package']}: {figures['files']} files "
+          f"({figures['code_files']} code), {figures['chunks']} chunks")
+    print(f"first answer         {figures['first_answer_s']} s on a fresh directory ({phases})")
+    print(f"recall@{figures['k']} (first)     {figures['recall_first']} with no summary, "
+          f"MRR {figures['mrr_first']} [target >= {TARGET_RECALL}: {'PASS' if ok_recall else 'FAIL'}]")
+    print(f"summaries after it   {figures['summaries_written']} in {figures['summaries_s']} s "
+          f"({figures['seconds_per_summary']} s, {figures['summary_tokens_in_per_file']} tokens in "
+          f"and {figures['summary_tokens_out_per_file']} out per file); all before the first "
+          f"answer would have made it ~{figures['summaries_first_estimate_s']} s")
+    if "later_answer_s" in figures:
+        print(f"later answers        {figures['later_answer_s']} s each on average over "
+              f"{len(figures['later_answers'])} (no-change reindex + retrieval + answer)")
+    print(f"recall@{figures['k']} (later)     {figures['recall_with_summaries']} over chunks and "
+          f"2 summaries, MRR {figures['mrr_with_summaries']}")
+
+
+def _first_answer_main(args: argparse.Namespace) -> int:
+    figures = _first_answer_figures(args)
+    ok_recall = figures["recall_first"] >= TARGET_RECALL
+    _print_first(figures, ok_recall)
+    tier = next((t for t in ("0.5b", "1.5b") if t in figures["model"].lower()), "model")
+    out = Path(args.json_out) if args.json_out else (
+        RESULTS_DIR / f"qna_first_answer_{tier}_{figures['commit'].rstrip('+')}.json")
+    out.write_text(json.dumps(figures, indent=2))
+    print(f"saved                {out}")
+    return 0 if ok_recall else 1
+
+
 def _print(figures: dict[str, Any], k: int, ok_no_change: bool, ok_recall: bool) -> None:
     print(f"tree                 {figures['package']}: {figures['files']} files, {figures['chunks']} chunks")
     print(f"full index           {figures['full_index_s']} s ({figures['files_per_s']} files/s, "
@@ -200,8 +354,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="model spec for answers (default: auto)")
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--json", dest="json_out", default=None, help="write the figures here")
+    parser.add_argument("--first-answer", action="store_true",
+                        help="time a newcomer's first answer on a fresh directory, the summaries "
+                        "after it and later answers, with the real chat model")
+    parser.add_argument("--later", type=int, default=11,
+                        help="--first-answer: later questions answered (12 questions in all)")
+    parser.add_argument("--summaries", type=int, default=None, metavar="N",
+                        help="--first-answer: summarise at most N files after the first answer "
+                        "(default: all, as read-repo does)")
     args = parser.parse_args(argv)
+    if args.first_answer:
+        return _first_answer_main(args)
     figures = _measure(args)
+    figures["commit"] = commit()
     ok_no_change = figures["no_change_fraction"] < TARGET_NO_CHANGE
     ok_recall = figures["recall_at_k"] >= TARGET_RECALL
     _print(figures, args.k, ok_no_change, ok_recall)

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from code_generation import CodeTask, LoopSettings, run_loop  # noqa: E402
 
-SETS = {"examples": ROOT / "examples", "validation": ROOT / "benchmarks" / "validation"}
+SETS = {"examples": ROOT / "examples", "validation": ROOT / "benchmarks" / "validation",
+        "heldout": ROOT / "benchmarks" / "heldout"}
 
 
 class ScriptedChat(BaseChatModel):

@@ -18,6 +18,8 @@ from typing import Any
 __all__ = [
     "Answer",
     "IndexStats",
+    "PhaseTimes",
+    "RepoSession",
     "Source",
     "SummaryStats",
     "answer_question",
@@ -40,6 +42,8 @@ _WHERE = {
     "open_collection": "qna.index",
     "walk_directory": "qna.walk",
     "SummaryStats": "qna.summaries",
+    "RepoSession": "qna.session",
+    "PhaseTimes": "qna.timings",
     "summarise_directory": "qna.summaries",
 }
 

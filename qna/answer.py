@@ -8,6 +8,7 @@ Questions and answers may be logged to a message history, never to the code inde
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,8 @@ class Answer:
     answer: str
     sources: list[Source] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
+    # Seconds by phase ("retrieval", "answer"): the CLI's --timings and the benchmark read them.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the shape ``--json`` prints."""
@@ -174,11 +177,14 @@ def answer_question(
     question = question.strip()
     if not question:
         raise ValueError("the question is empty")
+    started = time.perf_counter()
     code, summary_hits = retrieve(collection, question, k, summaries)
+    retrieved = time.perf_counter()
     messages = build_messages(question, code, summary_hits, repo, history)
     reply = chat.invoke(messages)
+    timings = {"retrieval": retrieved - started, "answer": time.perf_counter() - retrieved}
     text = reply.text.strip()
-    return Answer(text, _sources(code, summary_hits), [*code, *summary_hits])
+    return Answer(text, _sources(code, summary_hits), [*code, *summary_hits], timings)
 
 
 # --------------------------------------------------------------------------- message history

@@ -13,7 +13,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qna.session import RepoSession
+    from qna.timings import PhaseTimes
 
 if not __package__:  # run as a script: make the checkout importable, not the qna/ folder itself
     _here = Path(__file__).resolve().parent
@@ -38,6 +42,33 @@ def _ext_list(value: str) -> tuple[str, ...]:
         return parse_exts(value)
     except IndexError_ as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--ext ")) from None
+
+
+def _add_summary_flags(parser: argparse.ArgumentParser) -> None:
+    """The per-file summaries: where they go, whether and when they are written; and --timings."""
+    parser.add_argument(
+        "--resummarise",
+        action="store_true",
+        help="regenerate the summaries this tool wrote (files you wrote are never touched)",
+    )
+    parser.add_argument(
+        "--summaries-dir", default=None, help="where summaries go (default: DIR/.qna/summaries)"
+    )
+    parser.add_argument(
+        "--no-summaries", action="store_true", help="skip writing and indexing file summaries"
+    )
+    parser.add_argument(
+        "--summaries-first",
+        action="store_true",
+        help="write the missing summaries before answering (the first answer then waits for one "
+        "model call per code file; by default they are written after the answer)",
+    )
+    parser.add_argument(
+        "--timings",
+        action="store_true",
+        help="print where the time went (startup, walk, index, model load, retrieval, answer, "
+        "summaries) on stderr; --verbose prints it too",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,17 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a path or gitignore-style glob to leave out (repeatable); .gitignore, .git, "
         "virtualenvs, node_modules, caches and build folders are always left out",
     )
-    parser.add_argument(
-        "--resummarise",
-        action="store_true",
-        help="regenerate the summaries this tool wrote (files you wrote are never touched)",
-    )
-    parser.add_argument(
-        "--summaries-dir", default=None, help="where summaries go (default: DIR/.qna/summaries)"
-    )
-    parser.add_argument(
-        "--no-summaries", action="store_true", help="skip writing and indexing file summaries"
-    )
+    _add_summary_flags(parser)
     parser.add_argument("--question", default=None, help="the same as QUESTION (`-q TEXT` still works: "
                         "-q is --quiet, and TEXT is taken as QUESTION)")
     parser.add_argument(
@@ -213,66 +234,96 @@ def _check_k(k: int) -> None:
         )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Index (and summarise), then answer one question or loop; returns the exit code."""
-    from qna.answer import answer_question, log_exchange, recent_turns
-    from qna.index import get_client, index_directory, open_collection
-    from qna.walk import check_directory, walk_directory
+def _open_session(args: argparse.Namespace, times: PhaseTimes) -> RepoSession:
+    """Check the input, then index the code: everything before the first model call."""
+    from qna.session import RepoSession
+    from qna.walk import check_directory
 
     _check_k(args.k)
     root = check_directory(args.repo)
     if args.question is not None and not args.question.strip():
         raise _UsageError("the question is empty")
-    if args.db is None:  # CHROMA_URL is used, so checked before any model loads (--db skips it)
-        from my_llm.memory.chroma_client import chroma_server
+    with times.phase("startup"):
+        if args.db is None:  # CHROMA_URL is used, so checked before any model loads (--db skips it)
+            from my_llm.memory.chroma_client import chroma_server
 
-        chroma_server()
-    ignore = [*args.ignore, *_summaries_ignore(root, args.summaries_dir)]
-    from my_llm.memory.embeddings import get_embedding_function
+            chroma_server()
+        from my_llm.memory.embeddings import get_embedding_function
+        from qna.index import get_client
 
-    embedding_function = get_embedding_function()
-    chat = make_chat_model(args)  # before indexing, so a bad --model fails fast
-    client = get_client(args.db)
-    show = sys.stderr.isatty() and not args.quiet
-    walked = walk_directory(root, args.ext, ignore)
-    with _Bars(show) as bars:
-        stats = index_directory(
-            root,
-            exts=args.ext,
-            ignore=ignore,
-            reindex=args.reindex,
-            client=client,
-            embedding_function=embedding_function,
-            progress=bars,
-            walked=walked,
-        )
-    _err(f"Indexed {root}: {stats.summary_line()}")
+        embedding_function = get_embedding_function()
+        chat = make_chat_model(args)  # before indexing, so a bad --model fails fast
+        client = get_client(args.db)
+    with _Bars(_show(args)) as bars:
+        session = RepoSession.open(
+            root, chat, client=client, embedding_function=embedding_function, exts=args.ext,
+            ignore=[*args.ignore, *_summaries_ignore(root, args.summaries_dir)],
+            reindex=args.reindex, summaries=not args.no_summaries,
+            summaries_dir=args.summaries_dir, progress=bars, times=times,
+        )  # fmt: skip
+    session.k, session.resummarise = args.k, args.resummarise
+    _err(f"Indexed {root}: {session.index_stats.summary_line()}")
     if args.verbose:
-        for path in walked.skipped_paths:
+        for path in session.walked.skipped_paths:
             _err(f"  skipped {path}")
-    collection = open_collection(root, client=client, embedding_function=embedding_function)
-
     _err(f"Model: {_describe(chat)}")
-    if not args.no_summaries:
-        from qna.summaries import SummaryStore, index_summaries, summarise_files
+    return session
 
-        store = SummaryStore(root, args.summaries_dir)
-        with _Bars(show) as bars:
-            sstats = summarise_files(
-                store, walked.files, chat, resummarise=args.resummarise, progress=bars
-            )
-            sstats.indexed = index_summaries(store, walked.files, collection)
-        _err(sstats.summary_line())
 
-    history = _open_history(root, args.verbose)
+def _show(args: argparse.Namespace) -> bool:
+    """Progress bars only on a terminal, and not with --quiet."""
+    return sys.stderr.isatty() and not args.quiet
+
+
+def _timed(args: argparse.Namespace) -> bool:
+    return bool(args.timings or args.verbose)
+
+
+def _summarise(session: RepoSession, args: argparse.Namespace, after: bool) -> int:
+    """Write the missing summaries with a progress bar; Ctrl-C stops and keeps the finished ones."""
+    todo = session.pending()
+    if not todo:
+        return EXIT_OK
+    if after:
+        _err(
+            f"Summarising {len(todo)} code files for later questions (one model call each; "
+            "answers do not wait for them). Ctrl-C stops; finished summaries are kept."
+        )
+    code = EXIT_OK
+    try:
+        with _Bars(_show(args)) as bars:
+            session.summarise(progress=bars)
+        _err(session.summary_stats.summary_line())
+    except KeyboardInterrupt:
+        _err(f"stopped: {session.summary_stats.summary_line()}; the rest are written next time")
+        code = EXIT_INTERRUPTED
+    if _timed(args) and after:
+        _err(f"time: {session.times.line()}")
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Index, answer at once, then write the summaries still missing; returns the exit code.
+
+    Summaries cost one model call per code file (most of a first run's time) and recall does not
+    need them, so they come after the answer (``--summaries-first``: before it, the old order).
+    """
+    from qna.answer import log_exchange, recent_turns
+    from qna.timings import PhaseTimes
+
+    times = PhaseTimes()
+    session = _open_session(args, times)
+    if args.summaries_first and _summarise(session, args, after=False) != EXIT_OK:
+        return EXIT_INTERRUPTED
+    history = _open_history(session.root, args.verbose)
     turns: list[tuple[str, str]] = []
 
     def answer(question: str) -> None:
-        result = answer_question(
-            collection, question, chat, k=args.k, repo=root.name, history=recent_turns(turns)
-        )
+        result = session.answer(question, history=recent_turns(turns))
         turns.append((question, result.answer))
         _print_answer(result, args.json)
+        if _timed(args):
+            _err(_answer_time(times, result.timings, first=len(turns) == 1))
         try:
             log_exchange(history, question, result)
         except Exception as exc:  # noqa: BLE001 - losing a log line must not lose the answer
@@ -281,10 +332,29 @@ def run(args: argparse.Namespace) -> int:
 
     if args.question is not None:
         answer(args.question)
-        return EXIT_OK
+        return _summarise(session, args, after=True)
+    code = _loop(answer, bool(session.pending()), args.verbose)
+    return _summarise(session, args, after=True) if code == EXIT_OK else code
 
+
+def _answer_time(times: PhaseTimes, timings: dict[str, float], first: bool) -> str:
+    """The first answer's line covers all it waited for; a later one's only its own work."""
+    from qna.timings import FIRST_ANSWER_PHASES
+
+    if first:
+        return f"time to the first answer: {times.line(('startup', *FIRST_ANSWER_PHASES))}"
+    return "time: " + ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in timings.items())
+
+
+def _loop(answer: Any, summaries_pending: bool, verbose: bool) -> int:
+    """Ask until Ctrl-D (exit 0) or Ctrl-C (exit 130); one failed answer does not end the session."""
     history_path = _setup_readline()
     _err("Ask a question. Ctrl-D to quit (Ctrl-C quits too, with exit code 130).")
+    if summaries_pending:
+        _err(
+            "Files without a summary are summarised when you quit with Ctrl-D "
+            "(answers do not wait for them; Ctrl-C then stops, keeping the finished ones)."
+        )
     code = EXIT_OK
     try:
         while True:
@@ -297,7 +367,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 answer(question)
             except Exception as exc:  # noqa: BLE001 - one failed answer should not end the session
-                if args.verbose:
+                if verbose:
                     import traceback
 
                     traceback.print_exc()

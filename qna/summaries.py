@@ -4,6 +4,12 @@ Summaries live in ``DIR/.qna/summaries/<path>.md`` (or ``--summaries-dir``). A m
 every file this tool created with the sha256 of what it wrote, so the tool never overwrites or
 appends to a file it did not create, nor to one of its own that a person has since edited (that
 file is theirs now). Summaries are indexed too, as chunks of kind "summary".
+
+Summaries are slow (one model call per code file) and optional for recall, so read-repo builds
+them after it has answered; a run may therefore be stopped at any summary. Every write is
+crash-consistent: the manifest first records the bytes about to be written as "pending", then the
+summary file is replaced atomically, then the manifest records it as done. Killed anywhere, the
+store holds whole files that are all still recognised as ours.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +41,7 @@ __all__ = [
     "is_code_file",
     "clean_summary",
     "outline",
+    "pending_files",
     "summarise_directory",
     "summarise_files",
 ]
@@ -135,15 +143,20 @@ class SummaryStore:
         return self.dir / (source + ".md")
 
     def owns(self, source: str) -> bool:
-        """True if the summary file is one we wrote and nobody changed since."""
+        """True if the summary file is one we wrote and nobody changed since.
+
+        A "pending" hash is the one a write had announced when the run was stopped: the file then
+        holds either the old bytes or those, both ours.
+        """
         entry = self.entries.get(source)
         target = self.path_for(source)
         if entry is None or not target.is_file():
             return False
         try:
-            return _sha256(target.read_bytes()) == entry.get("sha256")
+            digest = _sha256(target.read_bytes())
         except OSError:
             return False
+        return digest in {entry.get("sha256"), entry.get("pending")} - {None}
 
     def read(self, source: str) -> str | None:
         """The summary text for a source file, whoever wrote it; None when there is none."""
@@ -154,22 +167,38 @@ class SummaryStore:
             return None
 
     def write(self, source: str, text: str, source_hash: str) -> bool:
-        """Create or replace our own summary; returns False (and writes nothing) if not ours."""
+        """Create or replace our own summary; returns False (and writes nothing) if not ours.
+
+        Pending in the manifest, then the file, then done in the manifest: a run killed between
+        any two steps leaves a store whose files are whole and still ours (see the module doc).
+        """
         target = self.path_for(source)
         data = text.encode("utf-8")
+        existed = target.exists()
+        if existed and not self.owns(source):
+            return False
+        before = self.entries.get(source)
+        self.entries[source] = {**(before or {}), "pending": _sha256(data)}
+        self.save()
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            if not self.owns(source):
-                return False
-            write_atomically(target, data)  # keeps the file's mode (0644 when we made it)
-        else:
-            try:
-                with open(target, "xb") as handle:  # exclusive: never clobber a file that appeared
-                    handle.write(data)
-            except FileExistsError:
-                return False
+        try:
+            if existed:
+                write_atomically(target, data)  # keeps the file's mode (0644 when we made it)
+            else:
+                _create_exclusively(target, data)
+        except FileExistsError:  # a file appeared at our path meanwhile: it is not ours
+            self._restore(source, before)
+            return False
         self.entries[source] = {"sha256": _sha256(data), "source_hash": source_hash}
+        self.save()
         return True
+
+    def _restore(self, source: str, before: dict[str, str] | None) -> None:
+        if before is None:
+            self.entries.pop(source, None)
+        else:
+            self.entries[source] = before
+        self.save()
 
     def remove(self, source: str) -> bool:
         """Delete our summary of a file that is gone; a summary someone edited is left in place."""
@@ -178,6 +207,28 @@ class SummaryStore:
             self.path_for(source).unlink(missing_ok=True)
         self.entries.pop(source, None)
         return owned
+
+
+def _create_exclusively(target: Path, data: bytes) -> None:
+    """A new file, whole or absent after a crash, never over one that appeared meanwhile.
+
+    The bytes go to a hidden sibling with ``write_atomically`` (fsynced), then are hard-linked to
+    the target, which fails if the target exists; where a filesystem has no hard links, an
+    exclusive create is the fallback.
+    """
+    staging = target.with_name(f".{target.name}.new")
+    write_atomically(staging, data)
+    try:
+        os.link(staging, target)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (some FUSE and network mounts)
+        with open(target, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def outline(path: str, text: str, limit: int = 60) -> str:
@@ -251,6 +302,38 @@ def clean_summary(reply: str) -> str:
     return "\n".join(kept).strip()
 
 
+def pending_files(
+    store: SummaryStore,
+    files: Sequence[SourceFile],
+    *,
+    resummarise: bool = False,
+    stats: SummaryStats | None = None,
+) -> list[SourceFile]:
+    """The code files whose summary is missing or stale (no model call); counts the rest in stats.
+
+    With ``stats`` it also forgets (and counts) our summaries of files that are gone.
+    """
+    code = [f for f in files if is_code_file(f.path)]
+    if stats is not None:
+        current = {f.path for f in code}
+        for source in sorted(set(store.entries) - current):
+            if store.remove(source):
+                stats.removed += 1
+    todo = []
+    for f in code:
+        if store.path_for(f.path).exists():
+            if not store.owns(f.path):
+                if stats is not None:
+                    stats.foreign += 1
+                continue
+            if not resummarise and store.entries[f.path].get("source_hash") == f.sha256:
+                if stats is not None:
+                    stats.kept += 1
+                continue
+        todo.append(f)
+    return todo
+
+
 def summarise_files(
     store: SummaryStore,
     files: Sequence[SourceFile],
@@ -258,38 +341,35 @@ def summarise_files(
     *,
     resummarise: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    stats: SummaryStats | None = None,
+    on_written: Callable[[SourceFile], None] | None = None,
+    limit: int | None = None,
 ) -> SummaryStats:
-    """Write missing or stale summaries; with ``resummarise`` rewrite all of ours, never others'."""
-    stats = SummaryStats()
-    code = [f for f in files if is_code_file(f.path)]
-    current = {f.path for f in code}
-    for source in sorted(set(store.entries) - current):
-        if store.remove(source):
-            stats.removed += 1
-    todo = []
-    for f in code:
-        target = store.path_for(f.path)
-        if target.exists():
-            if not store.owns(f.path):
-                stats.foreign += 1
-                continue
-            entry = store.entries[f.path]
-            if not resummarise and entry.get("source_hash") == f.sha256:
-                stats.kept += 1
-                continue
-        todo.append(f)
+    """Write missing or stale summaries; with ``resummarise`` rewrite all of ours, never others'.
+
+    Each summary is on disk (and passed to ``on_written``, e.g. to index it) before the next model
+    call, so stopping the run at any point (Ctrl-C) keeps every finished one. ``stats`` is filled
+    as it goes, so a caller that is interrupted still knows what was done; ``limit`` caps the
+    model calls of this run.
+    """
+    stats = stats if stats is not None else SummaryStats()
+    todo = pending_files(store, files, resummarise=resummarise, stats=stats)
+    if limit is not None:
+        todo = todo[: max(0, limit)]
     try:
         for n, f in enumerate(todo, 1):
             text = generate_summary(chat, f)
             if store.write(f.path, text, f.sha256):
                 stats.written += 1
                 stats.written_paths.append(f.path)
+                if on_written:
+                    on_written(f)
             else:
                 stats.foreign += 1
             if progress:
                 progress("summaries", n, len(todo))
     finally:
-        store.save()  # whatever was written is recorded, even if the model fails half way
+        store.save()  # removals are recorded, even if the model fails half way
     return stats
 
 

@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import BaseMessage
 
 from qna import read_repo
+from qna.summaries import MANIFEST_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,7 +115,8 @@ def test_bad_k_is_exit_2(env: Path, shop: Path, capsys: pytest.CaptureFixture[st
 def test_question_before_any_index_indexes_first_and_cites(
     env: Path, shop: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _fake_model(monkeypatch, "## Purpose\nInvoice maths.", "## Purpose\nParcels.", "Tax is added.")
+    # The answer is the first model call now; the summaries follow it (issue 31).
+    _fake_model(monkeypatch, "Tax is added.", "## Purpose\nInvoice maths.", "## Purpose\nParcels.")
     code = read_repo.main(
         [str(shop), "-q", "How is value added tax added to an invoice?", "-k", "2"]
     )
@@ -185,3 +189,125 @@ def test_chroma_url_uses_the_team_server(
     assert any(name.startswith("qna-shop-") for name in names)
     assert not (env / "db").exists()  # nothing went to the local folder
     assert collection_name(shop).startswith("qna-shop-")
+
+
+# --------------------------------------------------------------------------- answer first (issue 31)
+
+PRINT_ANSWER = read_repo._print_answer
+
+
+class CallLog(BaseCallbackHandler):
+    """Records each model call as "summary" or "answer" in one event list (a LangChain callback);
+    ``interrupt_at`` raises Ctrl-C at that summary call, as a user stopping the run would."""
+
+    raise_error = True  # so the KeyboardInterrupt reaches the command, as a real Ctrl-C does
+
+    def __init__(self, events: list[str], interrupt_at: int | None = None) -> None:
+        self.events = events
+        self.interrupt_at = interrupt_at
+        self.prompts: list[str] = []
+
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: list[list[BaseMessage]], **kwargs: Any
+    ) -> None:
+        text = "\n".join(str(m.content) for m in messages[0])
+        kind = "summary" if "Summarise the file" in text else "answer"
+        if kind == "summary" and self.events.count("summary") + 1 == self.interrupt_at:
+            raise KeyboardInterrupt
+        self.events.append(kind)
+        self.prompts.append(text)
+
+
+def _logged_model(
+    monkeypatch: pytest.MonkeyPatch, events: list[str], interrupt_at: int | None = None
+) -> CallLog:
+    """A fake that answers "The answer." and summarises; calls and printed answers go to events."""
+    log = CallLog(events, interrupt_at)
+    responses = ["The answer.", "## Purpose\nSummary one.", "## Purpose\nSummary two."]
+
+    def make(args: Any) -> FakeListChatModel:
+        return FakeListChatModel(responses=responses, callbacks=[log])
+
+    def print_answer(result: Any, as_json: bool) -> None:
+        PRINT_ANSWER(result, as_json)
+        events.append("printed")
+
+    monkeypatch.setattr(read_repo, "make_chat_model", make)
+    monkeypatch.setattr(read_repo, "_print_answer", print_answer)
+    return log
+
+
+def test_the_first_answer_is_printed_before_any_summary_is_asked_for(
+    env: Path, shop: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events: list[str] = []
+    _logged_model(monkeypatch, events)
+    assert read_repo.main([str(shop), "How is tax added?", "--timings"]) == 0
+    assert events == ["answer", "printed", "summary", "summary"]
+    out, err = capsys.readouterr()
+    assert "The answer." in out
+    assert "Summarising 2 code files for later questions" in err
+    assert "summaries: 2 written" in err
+    first = next(line for line in err.splitlines() if line.startswith("time to the first answer"))
+    assert "index" in first and "answer" in first and "summaries" not in first
+    assert "summaries" in next(line for line in err.splitlines() if line.startswith("time: "))
+    manifest = json.loads((shop / ".qna" / "summaries" / MANIFEST_NAME).read_text())
+    assert set(manifest["files"]) == {"billing/invoice.py", "shipping/parcel.py"}
+
+
+def test_a_later_run_reuses_the_summaries_and_calls_the_model_once(
+    env: Path, shop: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events: list[str] = []
+    _logged_model(monkeypatch, events)
+    assert read_repo.main([str(shop), "How is tax added?"]) == 0
+    capsys.readouterr()
+    events.clear()
+    log = _logged_model(monkeypatch, events)
+    assert read_repo.main([str(shop), "How is value added tax added to an invoice?"]) == 0
+    assert events == ["answer", "printed"]  # no summary call: they are all current
+    assert "summary of billing/invoice.py" in log.prompts[0]  # and the answer is shown them
+    assert "Summarising" not in capsys.readouterr().err
+
+
+def test_summaries_first_keeps_the_old_order(
+    env: Path, shop: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events: list[str] = []
+    log = _logged_model(monkeypatch, events)
+    monkeypatch.setattr(
+        read_repo,
+        "make_chat_model",
+        lambda args: FakeListChatModel(
+            responses=["## Purpose\nOne.", "## Purpose\nTwo.", "The answer."], callbacks=[log]
+        ),
+    )
+    assert read_repo.main([str(shop), "How is tax added?", "--summaries-first"]) == 0
+    assert events == ["summary", "summary", "answer", "printed"]
+    assert "summary of" in log.prompts[-1]
+
+
+def test_ctrl_c_while_summarising_keeps_the_answer_and_a_consistent_store(
+    env: Path, shop: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qna.index import SUMMARY_KIND, get_client, open_collection
+    from qna.summaries import SummaryStore
+
+    events: list[str] = []
+    _logged_model(monkeypatch, events, interrupt_at=2)
+    assert read_repo.main([str(shop), "How is tax added?"]) == 130
+    out, err = capsys.readouterr()
+    assert "The answer." in out and "stopped: summaries: 1 written" in err
+    assert events == ["answer", "printed", "summary"]
+    store = SummaryStore(shop)  # the manifest on disk loads, and names exactly the finished one
+    assert list(store.entries) == ["billing/invoice.py"] and store.owns("billing/invoice.py")
+    assert not (shop / ".qna" / "summaries" / "shipping" / "parcel.py.md").exists()
+    collection = open_collection(shop, client=get_client(env / "db"))
+    indexed = collection.get(where={"kind": SUMMARY_KIND}, include=["metadatas"])["metadatas"]
+    assert [m["path"] for m in indexed] == ["billing/invoice.py"]  # indexed as soon as written
+
+    events.clear()
+    _logged_model(monkeypatch, events)
+    assert read_repo.main([str(shop), "And parcels?"]) == 0
+    assert events == ["answer", "printed", "summary"]  # only the missing one is asked for
+    assert "summaries: 1 written, 1 kept" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from qna.summaries import (
     clean_summary,
     index_summaries,
     outline,
+    pending_files,
     summarise_files,
 )
 from qna.walk import walk_directory
@@ -172,3 +174,77 @@ def test_clean_summary_drops_what_was_not_asked_for() -> None:
     assert cleaned.startswith("## Purpose\nDoes X.")
     assert "# call it" in cleaned and cleaned.endswith("```")
     assert "Outline" not in cleaned and "class A" not in cleaned
+
+
+# --------------------------------------------------------------------------- killed mid-write
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: the disk is copied at that instant, so no `finally` can tidy up."""
+
+
+def _kill_after(
+    monkeypatch: pytest.MonkeyPatch, name: str, snapshot: Path, before: bool = False
+) -> None:
+    """Copy the summaries folder just before or after ``qna.summaries.<name>`` runs, then die."""
+    import qna.summaries as summaries
+
+    real = getattr(summaries, name)
+    folder = [Path()]
+
+    def dying(target: Path, data: bytes | str) -> None:
+        if Path(target).name == MANIFEST_NAME or snapshot.exists():
+            return real(target, data)  # the manifest's own (atomic) saves, and after the kill
+        folder[0] = Path(target).parent
+        while folder[0].name != "summaries":
+            folder[0] = folder[0].parent
+        if not before:
+            real(target, data)
+        shutil.copytree(folder[0], snapshot)
+        raise Killed
+
+    monkeypatch.setattr(summaries, name, dying)
+
+
+@pytest.mark.parametrize(
+    ("step", "before", "resummarise"),
+    [
+        ("_create_exclusively", True, False),  # the manifest says "pending", no file yet
+        ("_create_exclusively", False, False),  # the file is whole, the manifest not yet final
+        ("write_atomically", False, True),  # a replacement done, the manifest not yet final
+        ("write_atomically", True, True),  # a replacement announced, the old file still there
+    ],
+)
+def test_a_run_killed_at_any_step_leaves_a_store_the_next_run_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str, before: bool, resummarise: bool
+) -> None:
+    root = _tree(tmp_path / "proj")
+    files = walk_directory(root).files
+    if resummarise:
+        summarise_files(SummaryStore(root), files, _fake())
+    snapshot = tmp_path / "snapshot"
+    _kill_after(monkeypatch, step, snapshot, before)
+    with pytest.raises(Killed):
+        summarise_files(SummaryStore(root), files, _fake(), resummarise=resummarise)
+    monkeypatch.undo()
+
+    store = SummaryStore(root, snapshot)  # the manifest is whole JSON, recognised as ours
+    on_disk = sorted(str(p.relative_to(snapshot))[: -len(".md")] for p in snapshot.rglob("*.md"))
+    assert all(store.owns(path) for path in on_disk), on_disk  # nothing looks foreign
+    assert not list(snapshot.rglob("*.tmp"))
+    stats = summarise_files(store, files, _fake())
+    assert stats.foreign == 0
+    assert sorted(SummaryStore(root, snapshot).entries) == ["calc.py", "pkg/shapes.py"]
+    for path in ("calc.py", "pkg/shapes.py"):
+        assert SummaryStore(root, snapshot).owns(path)
+        assert (snapshot / f"{path}.md").read_text().startswith(f"# Summary of `{path}`")
+
+
+def test_pending_files_names_the_work_without_calling_the_model(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "proj")
+    files = walk_directory(root).files
+    store = SummaryStore(root)
+    assert [f.path for f in pending_files(store, files)] == ["calc.py", "pkg/shapes.py"]
+    summarise_files(store, files, _fake(), limit=1)  # a capped run writes one
+    assert [f.path for f in pending_files(SummaryStore(root), files)] == ["pkg/shapes.py"]
+    assert not (root / ".qna" / "summaries" / "pkg").exists()

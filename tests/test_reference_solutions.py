@@ -1,7 +1,7 @@
 """Every benchmark task is solvable: a reference solution passes its task's tests in the sandbox.
 
-The two task sets, examples/ (tuning) and benchmarks/validation/ (held out), are discovered the
-way the benchmark script discovers them (`task_folders` in benchmarks/create_script_examples.py),
+The task sets, examples/ (tuning), benchmarks/validation/ and benchmarks/heldout/ (never tuned
+on), are discovered the way the benchmark script discovers them (`task_folders` in benchmarks/create_script_examples.py),
 and the module name is taken from the test file as the benchmark does. Each task's reference,
 ``benchmarks/reference/<set>/<task>/<module>.py``, was written from prompt.txt alone; it is run
 against the task's test file through the real sandbox (`code_generation.sandbox.runner.run_tests`), and
@@ -25,6 +25,7 @@ REFERENCE_DIR = ROOT / "benchmarks" / "reference"
 TASK_SETS: dict[str, Path] = {
     "examples": ROOT / "examples",
     "validation": ROOT / "benchmarks" / "validation",
+    "heldout": ROOT / "benchmarks" / "heldout",
 }
 
 
@@ -67,6 +68,7 @@ def test_both_task_sets_are_found() -> None:
     counts = {name: sum(1 for s, _ in TASKS if s == name) for name in TASK_SETS}
     assert counts["examples"] >= 10, counts
     assert counts["validation"] >= 15, counts
+    assert counts["heldout"] >= 12, counts
 
 
 @pytest.mark.parametrize(("set_name", "folder"), TASKS, ids=TASK_IDS)

@@ -242,6 +242,9 @@ def _speculation(params: Any, config: ServerConfig) -> None:
     spec.draft.n_max = config.draft_max
 
 
+PROMPT_CACHE_RAM_MIB = 512
+
+
 def server_params(config: ServerConfig) -> Any:
     """llama.cpp's parameters for a configuration (`my-llm serve` adds the network ones)."""
     import xllamacpp
@@ -256,6 +259,10 @@ def server_params(config: ServerConfig) -> Any:
     params.cpuparams.n_threads = config.n_threads
     params.cpuparams_batch.n_threads = config.n_threads
     params.cache_prompt = True  # a feedback round re-sends the conversation: its prefix is reused
+    # llama.cpp also keeps the KV state of prompts a slot moved away from, in host memory, up to
+    # 8 GiB by default: a long-lived process grew with every new prompt. 512 MiB holds about ten
+    # whole 2,000-token conversations of the 1.5B (28 KiB a token), more than two slots revisit.
+    params.cache_ram_mib = PROMPT_CACHE_RAM_MIB
     params.verbosity = -1
     params.warmup = False
     _speculation(params, config)

@@ -128,6 +128,9 @@ def model_for(spec: str, show_progress: bool = True) -> tuple[str, Any, str]:
     return path, tier, alias
 
 
+HTTP_THREADS = 64
+
+
 def build_params(opts: ServeOptions, path: str, tier: Any, alias: str) -> Any:
     """llama.cpp's parameters: the in-process model's, plus address, key, name and slots."""
     from my_llm.models.local_model import ServerConfig, server_params
@@ -145,6 +148,9 @@ def build_params(opts: ServeOptions, path: str, tier: Any, alias: str) -> Any:
     params.ui = False  # an API for tools; no web page
     params.endpoint_slots = True  # GET /slots: what each slot is doing
     params.endpoint_metrics = True  # GET /metrics: requests and tokens served, for monitoring
+    # An open connection holds one HTTP thread; llama.cpp's default pool (cores - 1, at least the
+    # slots + 2: 4 here) let four keep-alive clients starve the others and the tools' /health probe.
+    params.n_threads_http = HTTP_THREADS
     return params
 
 
