@@ -294,6 +294,37 @@ def test_emulator_restarted_mid_run_long_lived_writer_loses_nothing(
             writer.kill()
 
 
+def test_emulator_restarted_without_its_subscriptions_messages_wait_for_one(
+    pubsub_emulator_factory: Any, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 33: a restarted emulator has no topic and no subscription, and Pub/Sub drops what a
+    topic without one receives. A writer that keeps running must not publish into the topic it
+    re-creates: the messages wait in the log until a subscription is back, then all arrive."""
+    emulator = pubsub_emulator_factory()
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulator.host)
+    sub = subscribe("chat-messages-resub", "resub-sub")
+    writer = start_writer(service_env(root, emulator.host), "resub", 10, then="commands")
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "LAST"
+        assert command(writer, "flush 20") == "flushed True"
+        before = set(log_ids(root, "resub"))
+        assert set(pull_ids(sub, before)) == before
+
+        emulator.stop()
+        emulator.start()  # same port, nothing in it; the writer is not frozen this time
+        assert command(writer, "append 20") == "appended 30"
+        assert command(writer, "flush 5") == "flushed False"  # nobody would receive them: held
+        sub = subscribe("chat-messages-resub", "resub-sub")
+        assert command(writer, "flush 20") == "flushed True"
+        outage = set(log_ids(root, "resub")) - before
+        assert len(outage) == 20 and set(pull_ids(sub, outage)) == outage
+        assert command(writer, "exit 0") == ""
+        assert writer.wait(timeout=10) == 0
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+
+
 def test_emulator_frozen_mid_burst_in_flight_messages_are_resent(
     pubsub_emulator_factory: Any, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,18 +99,31 @@ def decode_payload(data: bytes) -> Record:
     return json.loads(data.decode("utf-8"))
 
 
+class SubscriptionsLost(RuntimeError):
+    """A topic that had subscriptions has none now: what is published would reach nobody."""
+
+
 class Sender:
     """Publishes one batch per call with one bounded RPC; creates the topic when it is missing.
 
     Uses the GAPIC client directly: the batching client's threads and unbounded
     retries are what used to stall exits when Pub/Sub was down.
+
+    Pub/Sub acknowledges messages to a topic without subscriptions and drops them. A
+    topic can lose its subscriptions under a running process: an emulator restarted
+    (it keeps no state), a topic deleted and re-created. So the topic is looked at
+    again on first use and after every failure; one seen with a subscription that now
+    has none is not published to (``SubscriptionsLost``): the messages wait after the
+    outbox cursor until a subscription is back. A topic never seen with one (first use)
+    is published to as before, and so is one whose subscriptions we may not list.
     """
 
     def __init__(self, project: str, emulator_host: str | None = None) -> None:
         self.project = project
         self.emulator_host = emulator_host
         self._api: Any = None
-        self._ensured: set[str] = set()
+        self._ensured: set[str] = set()  # checked since the last failure
+        self._subscribed: set[str] = set()  # seen with a subscription by this process
 
     def _client(self) -> Any:
         if self._api is None:
@@ -126,7 +140,11 @@ class Sender:
         return self._api
 
     def reset(self) -> None:
-        """Drop the connection after a failure, so the next try reconnects at once."""
+        """Drop the connection after a failure, so the next try reconnects at once.
+
+        Topics are checked again too: Pub/Sub may have come back without them.
+        """
+        self._ensured.clear()
         api, self._api = self._api, None
         if api is not None:
             try:
@@ -134,13 +152,28 @@ class Sender:
             except Exception as exc:  # closing a broken channel may fail too; nothing to do
                 log.debug("closing the Pub/Sub channel: %s", exc)
 
-    def _create_topic(self, path: str, timeout: float) -> None:
+    def _ensure(self, path: str, left: Callable[[], float]) -> None:
+        """Create the topic if missing; refuse it if it lost the subscriptions it had."""
         from google.api_core import exceptions
 
         try:
-            self._client().create_topic(name=path, timeout=timeout, retry=None)
+            self._client().create_topic(name=path, timeout=left(), retry=None)
         except (exceptions.AlreadyExists, exceptions.PermissionDenied):
             pass  # PermissionDenied: allowed to publish but not to create, so an admin made it
+        try:
+            pager = self._client().list_topic_subscriptions(
+                request={"topic": path, "page_size": 1}, timeout=left(), retry=None
+            )
+            subscribed = next(iter(pager), None) is not None
+        except exceptions.PermissionDenied:
+            subscribed = True  # we may not look: publish, as before this check
+        if subscribed:
+            self._subscribed.add(path)
+        elif path in self._subscribed:
+            raise SubscriptionsLost(
+                f"{path.rsplit('/', 1)[-1]} has lost its subscriptions (Pub/Sub restarted, or "
+                "they were deleted); the messages wait in the log until one exists"
+            )
         self._ensured.add(path)
 
     def send(self, topic: str, records: list[Record], timeout: float) -> None:
@@ -160,11 +193,11 @@ class Sender:
         try:
             path = self._client().topic_path(self.project, topic)
             if path not in self._ensured:
-                self._create_topic(path, left())
+                self._ensure(path, left)
             try:
                 self._client().publish(topic=path, messages=messages, timeout=left(), retry=None)
             except exceptions.NotFound:  # deleted meanwhile (or the emulator restarted)
-                self._create_topic(path, left())
+                self._ensure(path, left)
                 self._client().publish(topic=path, messages=messages, timeout=left(), retry=None)
         except Exception:
             self.reset()
