@@ -71,7 +71,7 @@ EXAMPLES_DIR = ROOT / "examples"
 SETS = ("examples", "humaneval")
 BASELINE = "default"
 # Hooks the loop calls before round 1's verdict: a tactic with one of them changes round 1.
-FIRST_ROUND_HOOKS = frozenset({"opening", "reply_prefix", "clean"})
+FIRST_ROUND_HOOKS = frozenset({"opening", "reply_prefix", "fresh_requests", "clean"})
 # Hooks that act only once round 1 has failed (`repair` is called only when no reply passed).
 LATER_ROUND_HOOKS = frozenset({"repair", "shown_code", "case_note", "feedback_note", "next_request", "extra_requests"})
 FULL, LATER = "full", "later-round"

@@ -13,7 +13,9 @@ task's tests): a sample is solved exactly when round 1 of `create-script` would 
 Sets: `examples` (15 Python tasks), `validation` (benchmarks/validation/, 18), `heldout`
 (benchmarks/heldout/, 14), `rust` (examples/rust/, 13), `humaneval` (every 4th problem: /0, /4,
 ..., /160). Settings are named by what they send: `t0.2` (today's; llama.cpp's own min_p 0.05 and
-top_k 40, the model's top_p 0.95), `t1.0-minp0.05`, also `-toppX`, `-topkN`. Sample i has seed
+top_k 40, the model's top_p 0.95), `t1.0-minp0.05`, also `-toppX`, `-topkN`; `plan-t0.7` (`planN-`:
+N approaches) adds to each sample's request one approach of a planning call made once per task
+(the `plan` tactic's form, benchmarks/ceiling_plans.py; its rows name it). Sample i has seed
 SEED_BASE + i: independent draws, reproducible up to the batching of the model's two slots (which
 can turn a near tie). `--parallel` samples run at once, a new one as soon as a slot is free; every
 sample of a task sends the same prompt, so llama.cpp's prompt cache serves it after the first.
@@ -62,6 +64,7 @@ from rich.progress import (  # noqa: E402
 )
 from rich.table import Table  # noqa: E402
 
+from benchmarks import ceiling_plans  # noqa: E402
 from benchmarks.completion import commit  # noqa: E402
 from code_generation.completion import agreement  # noqa: E402
 from code_generation.evaluation.report import ResultsLog  # noqa: E402
@@ -99,20 +102,24 @@ class Sampling:
 
     name: str
     params: dict[str, float | int]
+    plans: int = 0  # `plan-...`: approaches asked for once per task, one added to each sample's request
 
 
 def parse_setting(name: str) -> Sampling:
-    """``t1.0-minp0.05`` -> temperature 1.0, min_p 0.05 (also ``topp0.9``, ``topk40``)."""
+    """``t1.0-minp0.05`` -> temperature 1.0, min_p 0.05 (also ``topp0.9``, ``topk40``, a ``plan-`` or ``planN-`` head)."""
     params: dict[str, float | int] = {}
-    for part in name.strip().split("-"):
+    parts = name.strip().split("-")
+    head = re.fullmatch(r"plan([1-9]\d?)?", parts[0])
+    plans = (int(head[1]) if head[1] else ceiling_plans.DEFAULT_PLANS) if head else 0
+    for part in parts[1:] if head else parts:
         found = re.fullmatch(r"(t|minp|topp|topk)(\d+(?:\.\d+)?)", part)
         if not found or _KEYS[found[1]][0] in params:
             raise MyLLMError(f"bad setting {name!r}: write e.g. t0.2 or t1.0-minp0.05 (keys t, minp, topp, topk)")
         key, kind = _KEYS[found[1]]
         params[key] = kind(float(found[2]))
     if "temperature" not in params:
-        raise MyLLMError(f"setting {name!r} names no temperature: start it with t<temperature>")
-    return Sampling(name.strip(), params)
+        raise MyLLMError(f"setting {name!r} names no temperature: start it with t<temperature> (or plan-t...)")
+    return Sampling(name.strip(), params, plans)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -324,18 +331,20 @@ class Run:
 
 
 def sample_row(run: Run, set_name: str, task: EvalTask, sampling: Sampling, index: int,
-               state: LoopState) -> dict[str, Any]:
-    """One sample of a task's opening request (seed SEED_BASE + index), judged."""
+               state: LoopState, plans: list[str] | None = None) -> dict[str, Any]:
+    """One sample of a task's opening request (seed SEED_BASE + index), judged; a plan setting's
+    with one of the task's `plans` added."""
     from code_generation.model_calls import call_model_many
     from code_generation.types import Silent
 
     params = call_params(state, sampling, SEED_BASE + index)
-    [(reply, call)] = call_model_many(run.chat, [(request_messages(state), f"sample-{index}", params)], state.usage,
-                                      Silent())
+    messages, planned = ceiling_plans.planned(state, plans or [], index) if sampling.plans else (None, {})
+    [(reply, call)] = call_model_many(run.chat, [(messages or request_messages(state), f"sample-{index}", params)],
+                                      state.usage, Silent())
     row = {"set": set_name, "task": task.id, "setting": sampling.name, "sample": index, "seed": params["seed"],
            **sampling.params, "commit": run.commit, "model": run.model, "tokens_in": call.tokens_in,
            "tokens_out": call.tokens_out, "prompt_n": call.prompt_n, "truncated": call.truncated,
-           "call_seconds": round(call.seconds, 3)}
+           "call_seconds": round(call.seconds, 3), **planned}
     try:
         row.update(judge(state, reply, call, task, float(sampling.params["temperature"])))
     except MyLLMError:
@@ -349,16 +358,21 @@ def run_task(run: Run, set_name: str, task: EvalTask, todo: dict[str, list[int]]
              done: Callable[[dict[str, Any]], None]) -> None:
     """Every pending sample of one task on `run.parallel` slots, a new one as soon as a slot is free
     (the same prompt throughout: the prompt cache serves it). Each row is written as it is judged;
-    its `seconds` is the wall time since the row before, so the rows add up to the run's time."""
+    its `seconds` is the wall time since the row before, so the rows add up to the run's time (a
+    plan setting's planning call first, once per task, counted in the row that comes next)."""
     state = opening_state(task, run.chat, run.sandbox)
     state.sandbox = sandbox = CachedSandbox(state.sandbox)
     pool = ThreadPoolExecutor(max_workers=run.parallel, thread_name_prefix="sample")
     try:
-        futures = [pool.submit(sample_row, run, set_name, task, settings[name], i, state)
-                   for name, indices in todo.items() for i in indices]
         last = time.monotonic()
+        planning = {n: ceiling_plans.task_plans(state, n) for n in {settings[s].plans for s in todo} - {0}}
+        costs = {n: cost for n, (_, cost) in planning.items()}  # paid by the first row of its count
+        futures = [pool.submit(sample_row, run, set_name, task, settings[name], i, state,
+                               planning.get(settings[name].plans, ([], {}))[0])
+                   for name, indices in todo.items() for i in indices]
         for future in as_completed(futures):
             row = future.result()
+            row.update(costs.pop(settings[row["setting"]].plans, {}))
             now = time.monotonic()
             row.update(seconds=round(now - last, 3), load=round(os.getloadavg()[0], 2),  # others' work slows it
                        finished_at=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -482,8 +496,8 @@ def summarize(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                     picks = [selected(t[:k]) for t in ready]
                     entry["selected"][k] = (statistics.mean(bool(p and p["solved"]) for p in picks), len(ready))
         entry["programs"] = statistics.mean(len({s["program"] for s in t if s.get("program")}) for t in tasks.values())
-        entry["tokens_in"] = statistics.mean(s["tokens_in"] for s in samples)
-        entry["tokens_out"] = statistics.mean(s["tokens_out"] for s in samples)
+        entry["tokens_in"] = statistics.mean(s["tokens_in"] + s.get("plan_tokens_in", 0) for s in samples)
+        entry["tokens_out"] = statistics.mean(s["tokens_out"] + s.get("plan_tokens_out", 0) for s in samples)
         entry["seconds"] = statistics.mean(s["seconds"] for s in samples)
         entry["call_seconds"] = statistics.mean(s["call_seconds"] for s in samples)
         entry["load"] = statistics.mean(s.get("load", 0.0) for s in samples)

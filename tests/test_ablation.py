@@ -71,7 +71,8 @@ def _by(out: Path) -> dict[tuple[str, str], dict]:
 
 def test_the_classification_follows_the_hooks_each_tactic_implements() -> None:
     kinds = ablation.classification()
-    assert {n for n, (kind, _) in kinds.items() if kind == ablation.FULL} == {"skeleton", "prefill"}
+    assert {n for n, (kind, _) in kinds.items() if kind == ablation.FULL} == {"skeleton", "prefill", "plan"}
+    assert kinds["plan"] == (ablation.FULL, ["fresh_requests"])  # round 1's extra candidate follows a plan
     assert kinds["type_note"] == (ablation.LATER, ["case_note"])
     assert kinds["combine"] == (ablation.LATER, ["repair"])
     assert kinds["trace"][0] == ablation.LATER

@@ -69,14 +69,17 @@ def plan_requests(state: LoopState) -> list[Request]:
     """The round's requests: the conversation, the tactics' extras, then the extra candidates.
 
     Extra candidates alternate between fresh hotter samples of the request and hotter takes on
-    the conversation, so a round holds both a repair and new ideas.
+    the conversation, so a round holds both a repair and new ideas. A tactic may replace the
+    fresh samples (`Tactic.fresh_requests`: `plan` asks the model for approaches first).
     """
     settings = state.settings
     conversation = Request(state.messages, state.temperature, state.whole_module, state.splice, state.kind)
     requests = [conversation, *state.extra]
+    slots = state.n_candidates // 2  # the odd k below
+    fresh = iter((state.first(lambda t: t.fresh_requests(state, slots)) if slots else None) or [])
     for k in range(1, state.n_candidates):
         if k % 2:
-            requests.append(Request(state.opening, state.hot, kind="fresh"))
+            requests.append(next(fresh, None) or Request(state.opening, state.hot, kind="fresh"))
         else:
             hotter = min(1.0, state.temperature + settings.escalate_temperature)
             requests.append(replace(conversation, temperature=hotter))

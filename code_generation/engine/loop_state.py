@@ -77,7 +77,8 @@ class Tactic:
 
     The loop calls every selected tactic's hook in a fixed order (DEFAULT_TACTICS', then the
     order other tactics were registered in):
-    `opening` and `reply_prefix` (the first answer counts), `clean` (each in turn), `shown_code`
+    `opening` and `reply_prefix` (the first answer counts), `fresh_requests` (the first answer
+    counts; each round, before the model is asked), `clean` (each in turn), `shown_code`
     (each in turn), `case_note` and `feedback_note` (all notes, in order), `repair` (each in turn,
     until the best attempt passes), `next_request` (the first answer counts, else plain feedback)
     and `extra_requests` (all of them).
@@ -93,6 +94,11 @@ class Tactic:
 
     def reply_prefix(self, state: LoopState) -> str | None:
         """The start of a whole-module reply, written for the model, or None."""
+        return None
+
+    def fresh_requests(self, state: LoopState, count: int) -> list[Request] | None:
+        """Up to `count` of the round's extra candidates in place of hotter fresh samples of the
+        opening request (the ones not given stay such samples), or None."""
         return None
 
     def clean(self, code: str, state: LoopState) -> tuple[str, list[str]]:

@@ -180,6 +180,17 @@ class Language(ABC):
     def fenced_reply(self, reply: str) -> str | None:
         ...
 
+    def plan_messages(self, opening: list[BaseMessage], count: int, tried: Sequence[str]) -> list[BaseMessage] | None:
+        """The opening request turned into a request for `count` different approaches in words (the
+        `plan` tactic), naming those `tried` already; None: the language has no such prompt, so the
+        tactic falls back to hotter samples of the request."""
+        return None
+
+    def planned_messages(self, opening: list[BaseMessage], plan: str) -> list[BaseMessage] | None:
+        """The opening request with one approach to follow, added after it so the runtime's prompt
+        cache still serves the request; None: no such prompt (see `plan_messages`)."""
+        return None
+
     # ------------------------------------------------------------------ create-script's own steps
 
     @abstractmethod

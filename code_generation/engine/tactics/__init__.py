@@ -23,7 +23,7 @@ from code_generation.engine.loop_state import (
     tactic_names,
     tactics_for,
 )
-from code_generation.engine.tactics import rounds  # noqa: F401  (registers the tactics for any language)
+from code_generation.engine.tactics import plans, rounds  # noqa: F401  (registers the tactics for any language)
 
 __all__ = [
     "DEFAULT_TACTICS", "Tactic", "available_tactics", "check_tactics", "make_tactics", "parse_tactics",

@@ -131,6 +131,12 @@ class Python(Language):
     def fenced_reply(self, reply: str) -> str | None:
         return prompts.fenced_reply(reply)
 
+    def plan_messages(self, opening: list[BaseMessage], count: int, tried: Sequence[str]) -> list[BaseMessage] | None:
+        return prompts.plan_messages(opening, count, tried)
+
+    def planned_messages(self, opening: list[BaseMessage], plan: str) -> list[BaseMessage] | None:
+        return prompts.planned_messages(opening, plan)
+
     def generate_tests(self, prompt: str, module_name: str, test_filename: str, chat: BaseChatModel,
                        usage: UsageTracker, observer: Observer, sandbox: Sandbox, limits: SandboxLimits) -> str:
         return testgen.generate_test_file(prompt, module_name, test_filename, chat, usage, observer,

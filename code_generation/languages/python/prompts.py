@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -110,6 +111,22 @@ that computes the right results. The sandbox rejected the module because {reason
 
 NO_CODE_FEEDBACK = """Your last reply could not be used: {problem}. Reply with the complete module `{module_name}.py` in \
 one ```python code block that implements {names}; do not repeat the tests."""
+
+# The `plan` tactic (issue 29): repeated samples of one request give the 1.5B the same program, so
+# the extra candidates first get different approaches in words (PlanSearch, 2024), one each.
+PLAN_REQUEST = """{request}
+
+{tried}Do not write any code yet. Describe {count} different approaches to this task, numbered 1 to \
+{count}: each a different algorithm or way to structure the code, in one or two sentences of plain \
+words, without code."""
+
+PLAN_TRIED = """These approaches were tried already and did not pass the tests:
+{tried}
+Each new approach must differ from them.
+
+"""
+
+USE_APPROACH = "Use this approach: {plan}"
 
 SYSTEM_TESTER = (
     "You are an expert Python test engineer. You write a standard unittest test file for a module "
@@ -344,6 +361,26 @@ def no_code_messages(opening: list[BaseMessage], problem: str, module_name: str,
     """Ask again without echoing the unusable reply: a small model would copy it once more."""
     reminder = NO_CODE_FEEDBACK.format(problem=problem, module_name=module_name, names=_names(names))
     return [*opening[:-1], HumanMessage(f"{opening[-1].content}\n\n{reminder}")]
+
+
+def _text(message: BaseMessage) -> str:
+    return message.content if isinstance(message.content, str) else message.text
+
+
+def plan_messages(opening: list[BaseMessage], count: int, tried: Sequence[str] = ()) -> list[BaseMessage]:
+    """The opening request asking for approaches in words instead of the module: its closing line
+    ("Reply with the complete module ...") is dropped, the rest kept so the prompt cache serves it."""
+    request = _text(opening[-1]).rstrip()
+    head, _, last = request.rpartition("\n\n")
+    if head and last.startswith("Reply with"):
+        request = head
+    listed = PLAN_TRIED.format(tried="\n".join(f"- {t}" for t in tried)) if tried else ""
+    return [*opening[:-1], HumanMessage(PLAN_REQUEST.format(request=request, tried=listed, count=count))]
+
+
+def planned_messages(opening: list[BaseMessage], plan: str) -> list[BaseMessage]:
+    """The opening request as it is, then the approach to follow: the request's prefix stays cached."""
+    return [*opening[:-1], HumanMessage(f"{_text(opening[-1])}\n\n{USE_APPROACH.format(plan=plan)}")]
 
 
 def test_messages(prompt: str, module_name: str, test_filename: str) -> list[BaseMessage]:

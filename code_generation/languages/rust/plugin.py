@@ -5,9 +5,10 @@ attempts without progress, a fresh hotter sample of the request) and ``append`` 
 extends the conversation, so llama.cpp's prompt cache serves it) are about the model, not the
 language; ``compiler_fixes`` makes the fixes rustc suggests, as ``cargo fix`` does. The three
 are Rust's default set (``append`` when the model's profile or the run asks for that
-conversation). The skeleton request, the reply prefill, the type note, combination, focus,
-afresh and the line tracer all work on Python's syntax tree or its doctest examples; they are
-not applied to Rust, and asking for them is an input error.
+conversation). ``plan`` (extra candidates follow approaches the model first names in words) is
+about the model too; it applies, chosen by name only. The skeleton request, the reply prefill,
+the type note, combination, focus, afresh and the line tracer all work on Python's syntax tree or
+its doctest examples; they are not applied to Rust, and asking for them is an input error.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Rust(Language):
     extensions = (".rs",)
     fence = "rust"
     stop_sequences = STOP_SEQUENCES
-    tactics = frozenset({"compiler_fixes", "restart", "append"})
+    tactics = frozenset({"compiler_fixes", "restart", "append", "plan"})
     default_tactics = ("compiler_fixes", "restart", "append")
     no_code = "the reply contained no Rust code"
     needs = "cargo"
@@ -150,6 +151,12 @@ class Rust(Language):
 
     def fenced_reply(self, reply: str) -> str | None:
         return prompts.fenced_reply(reply)
+
+    def plan_messages(self, opening: list[BaseMessage], count: int, tried: Sequence[str]) -> list[BaseMessage] | None:
+        return prompts.plan_messages(opening, count, tried)
+
+    def planned_messages(self, opening: list[BaseMessage], plan: str) -> list[BaseMessage] | None:
+        return prompts.planned_messages(opening, plan)
 
     def generate_tests(self, prompt: str, module_name: str, test_filename: str, chat: BaseChatModel,
                        usage: UsageTracker, observer: Observer, sandbox: Sandbox, limits: SandboxLimits) -> str:

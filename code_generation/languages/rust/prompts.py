@@ -8,6 +8,7 @@ compiler's own words in the feedback.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -56,6 +57,22 @@ write it in safe Rust."""
 TAMPERED_NOTE = """Do not interfere with the tests (their process, their output or the way they are \
 run), and do not return values that compare equal to anything: write code that computes the right \
 results. The sandbox rejected the module because {reason}"""
+
+# The `plan` tactic (issue 29): repeated samples of one request give the 1.5B the same program, so
+# the extra candidates first get different approaches in words (PlanSearch, 2024), one each.
+PLAN_REQUEST = """{request}
+
+{tried}Do not write any code yet. Describe {count} different approaches to this task, numbered 1 to \
+{count}: each a different algorithm, data structure or way to structure the library, in one or two \
+sentences of plain words, without code."""
+
+PLAN_TRIED = """These approaches were tried already and did not pass the tests:
+{tried}
+Each new approach must differ from them.
+
+"""
+
+USE_APPROACH = "Use this approach: {plan}"
 
 SYSTEM_TESTER = (
     "You are an expert Rust test engineer. You write an integration test file for a library crate "
@@ -145,6 +162,26 @@ def fenced_reply(reply: str) -> str | None:
     if code_of_reply(reply) is None:
         return None
     return reply.rstrip("\n") + "\n```" if reply.count("```") % 2 == 1 else reply
+
+
+def _text(message: BaseMessage) -> str:
+    return message.content if isinstance(message.content, str) else message.text
+
+
+def plan_messages(opening: list[BaseMessage], count: int, tried: Sequence[str] = ()) -> list[BaseMessage]:
+    """The opening request asking for approaches in words instead of the library: its closing line
+    ("Reply with the complete `src/lib.rs` ...") is dropped, the rest kept so the prompt cache serves it."""
+    request = _text(opening[-1]).rstrip()
+    head, _, last = request.rpartition("\n\n")
+    if head and last.startswith("Reply with"):
+        request = head
+    listed = PLAN_TRIED.format(tried="\n".join(f"- {t}" for t in tried)) if tried else ""
+    return [*opening[:-1], HumanMessage(PLAN_REQUEST.format(request=request, tried=listed, count=count))]
+
+
+def planned_messages(opening: list[BaseMessage], plan: str) -> list[BaseMessage]:
+    """The opening request as it is, then the approach to follow: the request's prefix stays cached."""
+    return [*opening[:-1], HumanMessage(f"{_text(opening[-1])}\n\n{USE_APPROACH.format(plan=plan)}")]
 
 
 def test_messages(prompt: str, crate: str, test_filename: str) -> list[BaseMessage]:
