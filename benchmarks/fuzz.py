@@ -65,8 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(int(c["passing"]) for c in stats.values())
     print(f"{len(stats)} targets, {total} examples, profile {args.profile}, {elapsed:.0f} s in all")
     if run.returncode != 0:
-        print(run.stdout[-20000:], run.stderr[-5000:], sep="\n", file=sys.stderr)
+        print(failures(run.stdout), run.stderr[-5000:], sep="\n", file=sys.stderr)
     return run.returncode
+
+
+def failures(output: str) -> str:
+    """pytest's FAILURES section (the falsifying examples), without the statistics that follow it."""
+    start = output.find("= FAILURES =")
+    if start < 0:
+        return output[-20000:]
+    start = output.rfind("\n", 0, start) + 1
+    end = output.find("Hypothesis Statistics", start)
+    return output[start:end if end > 0 else None][-40000:]
 
 
 if __name__ == "__main__":
