@@ -247,6 +247,8 @@ def _check_readers(world: World) -> None:
 @example([("append", ["a"]), ("garbage", b'{"id": "u", "role": "nobody"}\n')])  # .messages crashed on the role
 @example([("archive", None), ("append", ["a"]), ("archive", None)])  # two clears: the middle archive was skipped
 @example([("append", [""]), ("index", 1), ("replace", ("unlink", [""]))])  # same inode, same size: "up to date"
+@example([("append", [""]), ("damage", ("past_end", "outbox", b"")),
+          ("garbage", b"\x00" * 6 + b"\n")])  # the log grew up to a cursor with no digest: trusted, r0 skipped
 def test_the_log_and_its_cursors_lose_nothing_whatever_happens(tmp_path_factory: object, ops: list) -> None:
     root = tmp_path_factory.mktemp("history")  # type: ignore[attr-defined]
     with mock.patch.object(outbox, "BATCH_RECORDS", 2), mock.patch.object(index_sync, "BATCH_RECORDS", 2), \
