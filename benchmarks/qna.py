@@ -10,13 +10,16 @@ full index, recall@5 >= 0.85; the exit code is 1 when a target is missed.
     python benchmarks/qna.py --answers 0      # indexing and retrieval only (no chat model)
     python benchmarks/qna.py --json out.json  # also save the figures
     python benchmarks/qna.py --first-answer --model local:1.5b   # what a newcomer waits for
+    python benchmarks/qna.py --first-answer --model local:1.5b --summaries 2 --later 4   # shorter
 
 ``--first-answer`` drives ``qna.session.RepoSession`` as ``read-repo DIR "question"`` does, on a
 fresh copy and a fresh index: the first answer's seconds by phase (walk, index, model load,
 retrieval, answer), then the summaries written after it (seconds and tokens per file), then
 ``--later`` answers as later runs get them (a no-change reindex, retrieval, answer; the model
-stays loaded, so a separate later command adds ``model_load`` and Python's start again). It
-saves benchmarks/results/qna_first_answer_<tier>_<commit>.json unless ``--json`` says where.
+stays loaded, so a separate later command adds ``model_load`` and Python's start again). The
+answers are streamed as read-repo streams them on a terminal: ``first_token_s`` is the seconds from
+the request to the first words, ``first_words_s`` from the start (``later_*``: means over the later
+answers). It saves benchmarks/results/qna_first_answer_<tier>_<commit>.json unless ``--json`` says where.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qna.answer import answer_question, retrieve  # noqa: E402
+from qna.answer import FIRST_TOKEN, answer_question, retrieve  # noqa: E402
 from qna.index import get_client, index_directory, open_collection  # noqa: E402
 from qna.session import RepoSession  # noqa: E402
 from qna.summaries import is_code_file  # noqa: E402
@@ -249,10 +252,29 @@ def _later_answers(root: Path, session: RepoSession, client: Any, embedding: Any
         later = RepoSession.open(root, session.chat, client=client, embedding_function=embedding,
                                  times=times)
         later.k, later.model_loaded = args.k, True
-        result = later.answer(question)
+        result = later.answer(question, on_text=_unread)
         samples.append({**_sample(result, question, expected, terms),
-                        "total_s": round(times.total(), 2), "phases": times.to_json()})
+                        "total_s": round(times.total(), 2), "phases": times.to_json(),
+                        **_first_words(times, result)})
     return samples
+
+
+def _unread(_text: str) -> None:
+    """Where the benchmark's streamed answers go: it times them as read-repo prints them."""
+
+
+def _first_words(times: PhaseTimes, result: Any) -> dict[str, float]:
+    """The first token (request to first words) and the first words' seconds from the start."""
+    token = result.timings.get(FIRST_TOKEN)
+    if token is None:  # a model that does not stream: its words come all at once, at the end
+        return {}
+    before = times.total() - result.timings.get("answer", 0.0)
+    return {"first_token_s": round(token, 2), "first_words_s": round(before + token, 2)}
+
+
+def _mean(samples: list[dict[str, Any]], key: str) -> float | None:
+    values = [s[key] for s in samples if key in s]
+    return round(sum(values) / len(values), 2) if values else None
 
 
 def _first_answer_figures(args: argparse.Namespace) -> dict[str, Any]:
@@ -272,13 +294,14 @@ def _first_answer_figures(args: argparse.Namespace) -> dict[str, Any]:
                                    times=times)
         session.k = args.k
         question, expected = QUESTIONS[0]
-        first = session.answer(question)
+        first = session.answer(question, on_text=_unread)
         code_files = sum(is_code_file(f.path) for f in session.walked.files)
         figures.update(
             files=len(session.walked.files), code_files=code_files,
             chunks=session.index_stats.chunks_total,
             first_answer_s=round(session.times.total(), 2),
             first_answer_phases=session.times.to_json(),
+            **_first_words(session.times, first),
             first_answer=_sample(first, question, expected, KEY_TERMS[0]),
         )  # fmt: skip
         recall, mrr, _ = recall_at(session.collection, args.k)
@@ -290,6 +313,10 @@ def _first_answer_figures(args: argparse.Namespace) -> dict[str, Any]:
     figures["later_answers"] = later
     if later:
         figures["later_answer_s"] = round(sum(s["total_s"] for s in later) / len(later), 2)
+        for key in ("first_token_s", "first_words_s"):
+            mean = _mean(later, key)
+            if mean is not None:
+                figures[f"later_{key}"] = mean
     # What the old order (every summary before the first answer) would have made it wait.
     figures["summaries_first_estimate_s"] = round(
         figures["first_answer_s"] + figures["seconds_per_summary"] * code_files, 1
@@ -303,6 +330,9 @@ def _print_first(figures: dict[str, Any], ok_recall: bool) -> None:
     print(f"tree                 {figures['package']}: {figures['files']} files "
           f"({figures['code_files']} code), {figures['chunks']} chunks")
     print(f"first answer         {figures['first_answer_s']} s on a fresh directory ({phases})")
+    if "first_token_s" in figures:
+        print(f"  streamed           first words after {figures['first_words_s']} s (first token "
+              f"{figures['first_token_s']} s after the request)")
     print(f"recall@{figures['k']} (first)     {figures['recall_first']} with no summary, "
           f"MRR {figures['mrr_first']} [target >= {TARGET_RECALL}: {'PASS' if ok_recall else 'FAIL'}]")
     print(f"summaries after it   {figures['summaries_written']} in {figures['summaries_s']} s "
@@ -312,6 +342,9 @@ def _print_first(figures: dict[str, Any], ok_recall: bool) -> None:
     if "later_answer_s" in figures:
         print(f"later answers        {figures['later_answer_s']} s each on average over "
               f"{len(figures['later_answers'])} (no-change reindex + retrieval + answer)")
+    if "later_first_token_s" in figures:
+        print(f"  streamed           first words after {figures['later_first_words_s']} s on average "
+              f"(first token {figures['later_first_token_s']} s after the request)")
     print(f"recall@{figures['k']} (later)     {figures['recall_with_summaries']} over chunks and "
           f"2 summaries, MRR {figures['mrr_with_summaries']}")
 

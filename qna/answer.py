@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from qna.index import CODE_KIND, SUMMARY_KIND
 from qna.prompts import ANSWER_PROMPT, format_context
 
 __all__ = [
+    "FIRST_TOKEN",
     "Answer",
     "Hit",
     "Source",
@@ -36,6 +37,7 @@ DEFAULT_K = 5
 SUMMARIES_IN_CONTEXT = 2
 SUMMARY_CONTEXT_CHARS = 900
 HISTORY_TURNS = 2  # earlier exchanges of this session shown to the model, for follow-up questions
+FIRST_TOKEN = "first_token"  # the timings key of a streamed answer's first words
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     # Seconds by phase ("retrieval", "answer"): the CLI's --timings and the benchmark read them.
+    # A streamed answer adds "first_token": from the request to its first words, within "answer".
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -163,6 +166,25 @@ def _sources(code: Sequence[Hit], summaries: Sequence[Hit]) -> list[Source]:
     return list(seen)
 
 
+def _streamed_reply(
+    chat: BaseChatModel, messages: list[BaseMessage], on_text: Callable[[str], None]
+) -> tuple[str, float | None]:
+    """The reply's text, handed to ``on_text`` piece by piece as the model writes it, and the
+    seconds from the request to the first piece with a visible character (None if none came)."""
+    sent = time.perf_counter()
+    first: float | None = None
+    pieces: list[str] = []
+    for chunk in chat.stream(messages):
+        text: str = chunk.text
+        if not text:
+            continue
+        if first is None and text.strip():
+            first = time.perf_counter() - sent
+        pieces.append(text)
+        on_text(text)
+    return "".join(pieces), first
+
+
 def answer_question(
     collection: Any,
     question: str,
@@ -172,8 +194,13 @@ def answer_question(
     repo: str = "",
     history: Sequence[BaseMessage] = (),
     summaries: int = SUMMARIES_IN_CONTEXT,
+    on_text: Callable[[str], None] | None = None,
 ) -> Answer:
-    """Retrieve, then ask the model once; the sources are what the model was shown."""
+    """Retrieve, then ask the model once; the sources are what the model was shown.
+
+    With ``on_text`` the reply is streamed to it as written (raw pieces, whitespace included) and
+    ``timings["first_token"]`` says how long the first words took; without, one plain call.
+    """
     question = question.strip()
     if not question:
         raise ValueError("the question is empty")
@@ -181,10 +208,16 @@ def answer_question(
     code, summary_hits = retrieve(collection, question, k, summaries)
     retrieved = time.perf_counter()
     messages = build_messages(question, code, summary_hits, repo, history)
-    reply = chat.invoke(messages)
+    first: float | None = None
+    text: str
+    if on_text is None:
+        text = chat.invoke(messages).text
+    else:
+        text, first = _streamed_reply(chat, messages, on_text)
     timings = {"retrieval": retrieved - started, "answer": time.perf_counter() - retrieved}
-    text = reply.text.strip()
-    return Answer(text, _sources(code, summary_hits), [*code, *summary_hits], timings)
+    if first is not None:
+        timings[FIRST_TOKEN] = first
+    return Answer(text.strip(), _sources(code, summary_hits), [*code, *summary_hits], timings)
 
 
 # --------------------------------------------------------------------------- message history

@@ -67,7 +67,7 @@ def _add_summary_flags(parser: argparse.ArgumentParser) -> None:
         "--timings",
         action="store_true",
         help="print where the time went (startup, walk, index, model load, retrieval, answer, "
-        "summaries) on stderr; --verbose prints it too",
+        "summaries) and the first token's seconds on stderr; --verbose prints it too",
     )
 
 
@@ -203,14 +203,57 @@ def _save_readline(path: Path | None) -> None:
         pass
 
 
-def _print_answer(result: Any, as_json: bool) -> None:
+def _print_answer(result: Any, as_json: bool, streamed: bool = False) -> None:
+    """The answer and its sources; ``streamed``: the answer is on the screen already."""
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         return
-    print(f"\n{result.answer}\n\nSources:")
+    print("\n\nSources:" if streamed else f"\n{result.answer}\n\nSources:")
     for source in result.sources:
         print(f" - {source}")
     print(flush=True)
+
+
+class _LivePrinter:
+    """The answer on stdout word by word as the model writes it.
+
+    The whitespace around it is dropped as ``Answer.answer`` drops it (held back until more text
+    follows), so the screen ends up exactly as the printed whole answer would have made it.
+    """
+
+    def __init__(self) -> None:
+        self.started = False  # the blank line and a visible character are out
+        self.held = ""  # whitespace not printed yet
+
+    def __call__(self, text: str) -> None:
+        if not self.started:
+            text = text.lstrip()
+            if not text:
+                return
+            self.started = True
+            sys.stdout.write("\n")
+        body = text.rstrip()
+        if not body:
+            self.held += text
+            return
+        sys.stdout.write(self.held + body)
+        self.held = text[len(body):]
+        sys.stdout.flush()
+
+    def finish(self) -> None:
+        """After the last piece: the blank line an empty answer would have had."""
+        if not self.started:
+            sys.stdout.write("\n")
+
+    def break_line(self) -> None:
+        """A failure part-way: end the half-written line so the error starts on its own."""
+        if self.started:
+            print(flush=True)
+
+
+def _live(args: argparse.Namespace) -> bool:
+    """Stream the answer when a person reads it: a terminal, not --json."""
+    return not args.json and sys.stdout.isatty()
 
 
 def _summaries_ignore(root: Path, summaries_dir: str | None) -> list[str]:
@@ -319,9 +362,17 @@ def run(args: argparse.Namespace) -> int:
     turns: list[tuple[str, str]] = []
 
     def answer(question: str) -> None:
-        result = session.answer(question, history=recent_turns(turns))
+        printer = _LivePrinter() if _live(args) else None
+        try:
+            result = session.answer(question, history=recent_turns(turns), on_text=printer)
+        except BaseException:
+            if printer is not None:
+                printer.break_line()
+            raise
+        if printer is not None:
+            printer.finish()
         turns.append((question, result.answer))
-        _print_answer(result, args.json)
+        _print_answer(result, args.json, streamed=printer is not None)
         if _timed(args):
             _err(_answer_time(times, result.timings, first=len(turns) == 1))
         try:
@@ -338,12 +389,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _answer_time(times: PhaseTimes, timings: dict[str, float], first: bool) -> str:
-    """The first answer's line covers all it waited for; a later one's only its own work."""
+    """The first answer's line covers all it waited for; a later one's only its own work.
+
+    A streamed answer adds its first token: seconds from the request to the first words (and,
+    for the first answer, how long after the start they appeared).
+    """
+    from qna.answer import FIRST_TOKEN
     from qna.timings import FIRST_ANSWER_PHASES
 
+    token = timings.get(FIRST_TOKEN)
     if first:
-        return f"time to the first answer: {times.line(('startup', *FIRST_ANSWER_PHASES))}"
-    return "time: " + ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in timings.items())
+        line = f"time to the first answer: {times.line(('startup', *FIRST_ANSWER_PHASES))}"
+        if token is None:
+            return line
+        before = times.total(("startup", *FIRST_ANSWER_PHASES)) - timings.get("answer", 0.0)
+        return line + f"; first words after {before + token:.1f} s (first token {token:.1f} s after the request)"
+    return "time: " + ", ".join(f"{phase.replace('_', ' ')} {seconds:.2f} s" for phase, seconds in timings.items())
 
 
 def _loop(answer: Any, summaries_pending: bool, verbose: bool) -> int:

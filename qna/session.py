@@ -19,7 +19,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from qna.answer import DEFAULT_K, Answer, answer_question
+from qna.answer import DEFAULT_K, FIRST_TOKEN, Answer, answer_question
 from qna.index import IndexStats, index_directory, open_collection
 from qna.summaries import (
     SummaryStats,
@@ -97,16 +97,26 @@ class RepoSession:
                 load()
 
     def answer(
-        self, question: str, *, history: Sequence[BaseMessage] = (), repo: str | None = None
+        self,
+        question: str,
+        *,
+        history: Sequence[BaseMessage] = (),
+        repo: str | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> Answer:
-        """Retrieve and answer at once: never waits for a summary that is not written yet."""
+        """Retrieve and answer at once: never waits for a summary that is not written yet.
+
+        ``on_text`` gets the answer as it is written (streamed); its first-token time is kept on
+        the answer only: it lies within the "answer" phase, so the phases do not count it.
+        """
         self.load_model()
         result = answer_question(
             self.collection, question, self.chat, k=self.k,
-            repo=self.root.name if repo is None else repo, history=history,
+            repo=self.root.name if repo is None else repo, history=history, on_text=on_text,
         )  # fmt: skip
         for phase, seconds in result.timings.items():
-            self.times.add(phase, seconds)
+            if phase != FIRST_TOKEN:
+                self.times.add(phase, seconds)
         return result
 
     def pending(self) -> list[SourceFile]:

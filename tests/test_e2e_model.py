@@ -124,6 +124,34 @@ def test_greedy_output_is_the_same_with_and_without_ngram_drafting() -> None:
     assert plain[0] == drafted[0]
 
 
+def test_a_streamed_reply_is_the_whole_reply_in_pieces_with_the_same_usage() -> None:
+    # xllamacpp streams in-process through a callback (LocalChatModel._stream): the same request,
+    # greedy, gives the same text piece by piece, and one usage record with llama.cpp's timings.
+    from langchain_core.messages import HumanMessage
+
+    from my_llm.models import get_chat_model
+    from my_llm.models.usage import UsageTracker
+
+    chat = get_chat_model("local", temperature=0.0, seed=1, max_tokens=48, show_progress=False)
+    prompt = [HumanMessage("Explain in two sentences what a Python generator is.")]
+    chat.invoke(prompt)  # so both calls below find the prompt cached: the same batches, the same logits
+    whole = chat.invoke(prompt)
+    chunks = list(chat.stream(prompt))
+    assert len([c for c in chunks if c.text]) > 5  # pieces, not one block at the end
+    streamed = chunks[0]
+    for chunk in chunks[1:]:
+        streamed = streamed + chunk
+    assert streamed.text == whole.text
+    assert sum(1 for c in chunks if c.usage_metadata) == 1
+    assert streamed.usage_metadata["output_tokens"] == whole.usage_metadata["output_tokens"]  # type: ignore[index]
+    call = UsageTracker().record("stream", prompt, streamed, 1.0)
+    assert call.prompt_n is not None and call.cache_n is not None and call.tokens_per_s
+    stream = chat.stream(prompt)
+    next(stream)
+    stream.close()  # llama.cpp stops at its next piece; the model answers the next request at once
+    assert chat.invoke(prompt).text == whole.text
+
+
 def test_the_in_process_model_refuses_requests_over_its_loopback_http_port() -> None:
     # xllamacpp also listens on a loopback port: without a key any local process could use the model.
     import urllib.error

@@ -52,4 +52,25 @@ def test_first_answer_mode_times_the_answer_before_the_summaries(
     assert len(figures["later_answers"]) == 2 and figures["later_answer_s"] >= 0
     assert "index" in figures["later_answers"][0]["phases"]
     assert figures["commit"] and "recall_with_summaries" in figures
-    assert "first answer" in capsys.readouterr().out
+    # The answers are streamed, as on a terminal: the first words' time beside the totals.
+    assert 0 <= figures["first_token_s"] <= figures["first_answer_phases"]["answer"] + 0.01
+    assert figures["first_words_s"] <= figures["first_answer_s"] + 0.01
+    assert "first_token" in figures["first_answer"]["seconds"]
+    assert figures["later_first_token_s"] >= 0 and figures["later_first_words_s"] <= figures["later_answer_s"] + 0.01
+    assert all("first_token_s" in later for later in figures["later_answers"])
+    printed = capsys.readouterr().out
+    assert "first answer" in printed and "first words after" in printed
+
+
+def test_a_short_first_answer_run_caps_the_summaries_and_later_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kinds = Kinds()
+    chat = FakeListChatModel(responses=["An answer.", "## Purpose\nA summary."], callbacks=[kinds])
+    monkeypatch.setattr(qna.read_repo, "make_chat_model", lambda args: chat)
+    out = tmp_path / "short.json"
+    main(["--first-answer", "--package", "certifi", "--summaries", "1", "--later", "1", "--json", str(out)])
+    figures = json.loads(out.read_text())
+    assert kinds.kinds == ["answer", "summary", "answer"]
+    assert figures["summaries_written"] == 1 and len(figures["later_answers"]) == 1
+    assert "later_first_token_s" in figures

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from langchain_core.messages import BaseMessage
+from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
 
 from qna import read_repo
 from qna.summaries import MANIFEST_NAME
@@ -228,8 +228,8 @@ def _logged_model(
     def make(args: Any) -> FakeListChatModel:
         return FakeListChatModel(responses=responses, callbacks=[log])
 
-    def print_answer(result: Any, as_json: bool) -> None:
-        PRINT_ANSWER(result, as_json)
+    def print_answer(result: Any, as_json: bool, streamed: bool = False) -> None:
+        PRINT_ANSWER(result, as_json, streamed)
         events.append("printed")
 
     monkeypatch.setattr(read_repo, "make_chat_model", make)
@@ -311,3 +311,53 @@ def test_ctrl_c_while_summarising_keeps_the_answer_and_a_consistent_store(
     assert read_repo.main([str(shop), "And parcels?"]) == 0
     assert events == ["answer", "printed", "summary"]  # only the missing one is asked for
     assert "summaries: 1 written, 1 kept" in capsys.readouterr().err
+
+
+class Screen(BaseCallbackHandler):
+    """What stdout held as each new piece of the answer arrived (a LangChain callback)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        self.seen.append(sys.stdout.getvalue())  # type: ignore[attr-defined] - capsys's buffer
+
+
+def _streaming_model(monkeypatch: pytest.MonkeyPatch, text: str, screen: Screen) -> None:
+    monkeypatch.setattr(read_repo, "make_chat_model", lambda args: GenericFakeChatModel(
+        messages=iter([AIMessage(text)]), callbacks=[screen]))
+
+
+def test_a_terminal_sees_the_answer_word_by_word_then_the_sources(
+    env: Path, shop: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, argv = "  Tax is added\nto the invoice total. \n", [str(shop), "How is tax added?", "--no-summaries"]
+    printed = Screen()
+    _streaming_model(monkeypatch, text, printed)
+    assert read_repo.main(argv) == 0  # not a terminal: printed whole, as before
+    whole = capsys.readouterr().out
+    assert printed.seen == []  # and the model was not streamed
+
+    screen = Screen()
+    _streaming_model(monkeypatch, text, screen)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert read_repo.main([*argv, "--timings"]) == 0
+    out, err = capsys.readouterr()
+    while_writing = screen.seen[-1]  # the screen when the model sent its last piece
+    assert "Tax is added\nto the invoice" in while_writing and "Sources:" not in while_writing
+    assert out == whole  # the same screen in the end: the answer, then the sources
+    assert out.index("to the invoice total.") < out.index("Sources:") < out.index("billing/invoice.py")
+    assert "first words after" in err and "first token" in err
+
+
+def test_json_on_a_terminal_is_unchanged_and_not_streamed(
+    env: Path, shop: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    screen = Screen()
+    _streaming_model(monkeypatch, " Tax is added. ", screen)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert read_repo.main([str(shop), "How is tax added?", "--no-summaries", "--json", "-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out) == {"answer": "Tax is added.", "sources": [
+        {"path": "billing/invoice.py", "start_line": 1, "end_line": 3}]}
+    assert out.count("\n") == 1 and screen.seen == []

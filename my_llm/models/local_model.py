@@ -14,6 +14,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import queue
 import secrets
 import shutil
 import threading
@@ -26,8 +27,8 @@ from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from platformdirs import user_cache_dir
 from pydantic import ConfigDict, Field
 from rich.console import Console
@@ -346,14 +347,8 @@ class LocalChatModel(BaseChatModel):
         """Load the weights now (normally done on the first call) so the progress shows up front."""
         _POOL.get(self.server_config, self.show_progress)
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        server = _POOL.get(self.server_config, self.show_progress)
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """What llama.cpp is asked, the same for a whole reply and a streamed one (sampling, seed, stop)."""
         request: dict[str, Any] = {
             "messages": [_message_to_openai(m) for m in messages],
             "max_tokens": kwargs.get("max_tokens", self.max_tokens),
@@ -367,27 +362,131 @@ class LocalChatModel(BaseChatModel):
                 request[key] = value
         if stop:
             request["stop"] = stop
-        started = time.monotonic()
-        response = server.handle_chat_completions(request)
-        if not isinstance(response, dict) or "choices" not in response:
-            detail = response.get("error", response) if isinstance(response, dict) else response
-            raise ModelError(f"the embedded model returned an error: {str(detail)[:200]}")
-        choice = response["choices"][0]
-        usage = response.get("usage", {})
+        return request
+
+    def _reply_fields(self, usage: Any, finish_reason: Any, timings: Any, started: float) -> dict[str, Any]:
+        """Usage and metadata of a reply, recorded alike for both kinds of call (CallUsage reads them)."""
+        usage = usage if isinstance(usage, dict) else {}
         tokens_in = int(usage.get("prompt_tokens", 0))
         tokens_out = int(usage.get("completion_tokens", 0))
-        message = AIMessage(
-            content=choice["message"].get("content") or "",
-            usage_metadata={
+        return {
+            "usage_metadata": {
                 "input_tokens": tokens_in,
                 "output_tokens": tokens_out,
                 "total_tokens": tokens_in + tokens_out,
             },
-            response_metadata={
+            "response_metadata": {
                 "model_name": self.model_name,
-                "finish_reason": choice.get("finish_reason"),
+                "finish_reason": finish_reason,
                 "seconds": time.monotonic() - started,
-                "timings": response.get("timings") or {},
+                "timings": timings or {},
             },
+        }
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        server = _POOL.get(self.server_config, self.show_progress)
+        request = self._request(messages, stop, kwargs)
+        started = time.monotonic()
+        response = server.handle_chat_completions(request)
+        if not isinstance(response, dict) or "choices" not in response:
+            raise _model_error(response)
+        choice = response["choices"][0]
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            **self._reply_fields(response.get("usage", {}), choice.get("finish_reason"),
+                                 response.get("timings"), started),
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """The reply as llama.cpp writes it (``.stream()``), so a reader sees the first words once the
+        prompt is read; usage and timings ride on the last chunk only, as one call's record."""
+        server = _POOL.get(self.server_config, self.show_progress)
+        request = {**self._request(messages, stop, kwargs), "stream": True,
+                   "stream_options": {"include_usage": True}}
+        started = time.monotonic()
+        usage: Any = {}
+        timings: Any = None
+        finish: Any = None
+        for data in _stream_chunks(server, request):
+            if not isinstance(data, dict) or "error" in data:
+                raise _model_error(data)
+            usage = data.get("usage") or usage
+            timings = data.get("timings") or timings
+            for choice in data.get("choices") or []:
+                finish = choice.get("finish_reason") or finish
+                text = (choice.get("delta") or {}).get("content")
+                if isinstance(text, str) and text:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk
+        if finish is None and not usage:
+            raise ModelError("the embedded model stopped streaming before the end of its reply: run again")
+        yield ChatGenerationChunk(message=AIMessageChunk(content="", **self._reply_fields(usage, finish, timings, started)))
+
+
+def _model_error(response: Any) -> ModelError:
+    detail = response.get("error", response) if isinstance(response, dict) else response
+    return ModelError(f"the embedded model returned an error: {_one_line(detail)}")
+
+
+def _one_line(detail: Any) -> str:
+    return " ".join(str(detail).split())[:200]
+
+
+class _Failed:
+    """The exception the streaming thread's call ended with, carried to the reader."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+def _stream_chunks(server: Any, request: dict[str, Any]) -> Iterator[Any]:
+    """llama.cpp's streamed chunks as they come.
+
+    xllamacpp's ``handle_chat_completions(request, callback)`` blocks until the reply ends and calls
+    back with each chunk (a dict), so it runs on a thread of its own. Closing the generator early
+    (Ctrl-C, a reader that stops) makes the callback answer True at the next chunk, which stops
+    llama.cpp's reply. The thread is not a daemon: an exit waits for llama.cpp to let go of it.
+    """
+    chunks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    stopped = threading.Event()
+
+    def on_chunk(data: Any) -> bool:
+        chunks.put(data)
+        return stopped.is_set()
+
+    def run() -> None:
+        try:
+            server.handle_chat_completions(request, on_chunk)
+        except Exception as exc:  # noqa: BLE001 - handed to the reader, which raises it
+            chunks.put(_Failed(exc))
+        finally:
+            chunks.put(_END)
+
+    worker = threading.Thread(target=run, name="llama.cpp stream")
+    worker.start()
+    try:
+        while (item := chunks.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise ModelError(f"the embedded model failed: {_one_line(item.exc)}") from item.exc
+            yield item
+        worker.join()
+    finally:
+        stopped.set()
