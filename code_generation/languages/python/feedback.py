@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from code_generation.languages.base import PER_CASE_CHARS, trim
+from code_generation.languages.python.examples import plain
 from code_generation.languages.python.prompts import TAMPERED_NOTE
-from code_generation.languages.python.skeleton import plain
 from code_generation.languages.python.syntax_tree import definitions
 from code_generation.sandbox.runner import CaseResult, SandboxResult
 
