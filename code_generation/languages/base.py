@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 
 from my_llm.errors import MyLLMError
 
@@ -222,3 +222,25 @@ def register_language(cls: L) -> L:
         raise ValueError(f"language {cls.name!r} is already registered")
     REGISTRY[cls.name] = cls()
     return cls
+
+
+def _text(message: BaseMessage) -> str:
+    return message.content if isinstance(message.content, str) else message.text
+
+
+def plan_request(opening: list[BaseMessage], count: int, tried: Sequence[str], request_template: str,
+                 tried_template: str) -> list[BaseMessage]:
+    """The opening request asking for approaches in words instead of code: its closing "Reply
+    with ..." paragraph is dropped, the rest kept so the prompt cache serves it. The templates
+    are the language's (its prompts module)."""
+    request = _text(opening[-1]).rstrip()
+    head, _, last = request.rpartition("\n\n")
+    if head and last.startswith("Reply with"):
+        request = head
+    listed = tried_template.format(tried="\n".join(f"- {t}" for t in tried)) if tried else ""
+    return [*opening[:-1], HumanMessage(request_template.format(request=request, tried=listed, count=count))]
+
+
+def planned_request(opening: list[BaseMessage], plan: str, use_template: str) -> list[BaseMessage]:
+    """The opening request as it is, then the approach to follow: the request's prefix stays cached."""
+    return [*opening[:-1], HumanMessage(f"{_text(opening[-1])}\n\n{use_template.format(plan=plan)}")]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from code_generation.languages.base import plan_request, planned_request
 from code_generation.languages.python.skeleton import module_skeleton
 from code_generation.languages.python.syntax_tree import header, is_empty_body, split_function
 
@@ -363,24 +364,14 @@ def no_code_messages(opening: list[BaseMessage], problem: str, module_name: str,
     return [*opening[:-1], HumanMessage(f"{opening[-1].content}\n\n{reminder}")]
 
 
-def _text(message: BaseMessage) -> str:
-    return message.content if isinstance(message.content, str) else message.text
-
-
 def plan_messages(opening: list[BaseMessage], count: int, tried: Sequence[str] = ()) -> list[BaseMessage]:
-    """The opening request asking for approaches in words instead of the module: its closing line
-    ("Reply with the complete module ...") is dropped, the rest kept so the prompt cache serves it."""
-    request = _text(opening[-1]).rstrip()
-    head, _, last = request.rpartition("\n\n")
-    if head and last.startswith("Reply with"):
-        request = head
-    listed = PLAN_TRIED.format(tried="\n".join(f"- {t}" for t in tried)) if tried else ""
-    return [*opening[:-1], HumanMessage(PLAN_REQUEST.format(request=request, tried=listed, count=count))]
+    """The opening request asking for approaches in words instead of the module."""
+    return plan_request(opening, count, tried, PLAN_REQUEST, PLAN_TRIED)
 
 
 def planned_messages(opening: list[BaseMessage], plan: str) -> list[BaseMessage]:
-    """The opening request as it is, then the approach to follow: the request's prefix stays cached."""
-    return [*opening[:-1], HumanMessage(f"{_text(opening[-1])}\n\n{USE_APPROACH.format(plan=plan)}")]
+    """The opening request, then the approach to follow."""
+    return planned_request(opening, plan, USE_APPROACH)
 
 
 def test_messages(prompt: str, module_name: str, test_filename: str) -> list[BaseMessage]:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from code_generation.languages.base import plan_request, planned_request
+
 FENCE = "rust"
 
 CODE_REQUEST = """{prompt}
@@ -164,24 +166,14 @@ def fenced_reply(reply: str) -> str | None:
     return reply.rstrip("\n") + "\n```" if reply.count("```") % 2 == 1 else reply
 
 
-def _text(message: BaseMessage) -> str:
-    return message.content if isinstance(message.content, str) else message.text
-
-
 def plan_messages(opening: list[BaseMessage], count: int, tried: Sequence[str] = ()) -> list[BaseMessage]:
-    """The opening request asking for approaches in words instead of the library: its closing line
-    ("Reply with the complete `src/lib.rs` ...") is dropped, the rest kept so the prompt cache serves it."""
-    request = _text(opening[-1]).rstrip()
-    head, _, last = request.rpartition("\n\n")
-    if head and last.startswith("Reply with"):
-        request = head
-    listed = PLAN_TRIED.format(tried="\n".join(f"- {t}" for t in tried)) if tried else ""
-    return [*opening[:-1], HumanMessage(PLAN_REQUEST.format(request=request, tried=listed, count=count))]
+    """The opening request asking for approaches in words instead of the library."""
+    return plan_request(opening, count, tried, PLAN_REQUEST, PLAN_TRIED)
 
 
 def planned_messages(opening: list[BaseMessage], plan: str) -> list[BaseMessage]:
-    """The opening request as it is, then the approach to follow: the request's prefix stays cached."""
-    return [*opening[:-1], HumanMessage(f"{_text(opening[-1])}\n\n{USE_APPROACH.format(plan=plan)}")]
+    """The opening request, then the approach to follow."""
+    return planned_request(opening, plan, USE_APPROACH)
 
 
 def test_messages(prompt: str, crate: str, test_filename: str) -> list[BaseMessage]:
