@@ -17,6 +17,7 @@ import ast
 import re
 from dataclasses import dataclass, replace
 
+from code_generation.languages.python.signatures import is_literal
 from code_generation.sandbox.runner import SandboxLimits, run_tests
 
 PROBE_COUNT = 8  # calls asked of the model
@@ -54,14 +55,6 @@ def target(text: str, first_line: int, last_line: int) -> Target | None:
     return None
 
 
-def _literal(node: ast.expr) -> bool:
-    try:
-        ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
-
-
 def literal_call(line: str, name: str) -> str | None:
     """``name(literal, key=literal)`` as normalised source, or None for anything else."""
     try:
@@ -72,7 +65,7 @@ def literal_call(line: str, name: str) -> str | None:
         return None
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         return None
-    if not all(_literal(a) for a in node.args) or not all(_literal(k.value) for k in node.keywords):
+    if not all(is_literal(a) for a in node.args) or not all(is_literal(k.value) for k in node.keywords):
         return None
     return ast.unparse(node)
 

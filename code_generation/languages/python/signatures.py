@@ -18,7 +18,8 @@ import re
 PLACEHOLDER_ARGS = ("x", "y", "z", "w")
 
 
-def _literal(node: ast.expr) -> bool:
+def is_literal(node: ast.expr) -> bool:
+    """Whether the expression is a Python literal (what ast.literal_eval accepts)."""
     try:
         ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -40,7 +41,7 @@ def valid_parameters(params: list[str]) -> bool:
     names = [a.arg for a in every]
     defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
     # As many parameters as pieces: ``A=",A="`` is one parameter with a string default, not two.
-    return len(names) == len(set(names)) == len(params) and all(_literal(d) for d in defaults)
+    return len(names) == len(set(names)) == len(params) and all(is_literal(d) for d in defaults)
 
 
 def signature_from_prompt(name: str, prompt: str) -> list[str] | None:
