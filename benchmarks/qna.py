@@ -12,6 +12,9 @@ full index, recall@5 >= 0.85; the exit code is 1 when a target is missed.
     python benchmarks/qna.py --first-answer --model local:1.5b   # what a newcomer waits for
     python benchmarks/qna.py --first-answer --model local:1.5b --summaries 2 --later 4   # shorter
 
+``--context-chars N`` is read-repo's budget of characters shown per answer (0: all that ``-k``
+retrieves); the answers report their prompt tokens and the seconds to their first words.
+
 ``--first-answer`` drives ``qna.session.RepoSession`` as ``read-repo DIR "question"`` does, on a
 fresh copy and a fresh index: the first answer's seconds by phase (walk, index, model load,
 retrieval, answer), then the summaries written after it (seconds and tokens per file), then
@@ -37,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qna.answer import FIRST_TOKEN, answer_question, retrieve  # noqa: E402
+from qna.answer import CONTEXT_CHARS, FIRST_TOKEN, answer_question, fit_context, retrieve  # noqa: E402
 from qna.index import get_client, index_directory, open_collection  # noqa: E402
 from qna.session import RepoSession  # noqa: E402
 from qna.summaries import is_code_file  # noqa: E402
@@ -122,14 +125,15 @@ def commit() -> str:
 
 
 def recall_at(
-    collection: Any, k: int, summaries: int = 0
+    collection: Any, k: int, summaries: int = 0, context_chars: int | None = None
 ) -> tuple[float, float, list[dict[str, Any]]]:
-    """recall@k (answer file among the files shown: top k chunks, then ``summaries`` summaries)
-    and the mean reciprocal rank. With summaries=0 it is what a first answer on a fresh
-    directory is shown, since no summary exists yet."""
+    """recall@k (answer file among the files shown: of the top k chunks and ``summaries``
+    summaries, those that fit ``context_chars``) and the mean reciprocal rank. With summaries=0
+    it is what a first answer on a fresh directory is shown, since no summary exists yet."""
     hits, rr, misses = 0, 0.0, []
     for question, expected in QUESTIONS:
-        code, summary_hits = retrieve(collection, question, k=k, summaries=summaries)
+        retrieved = retrieve(collection, question, k=k, summaries=summaries)
+        code, summary_hits = fit_context(*retrieved, context_chars)
         paths = [h.path for h in [*code, *summary_hits]]
         if expected in paths:
             hits += 1
@@ -156,7 +160,10 @@ def _index_figures(root: Path, client: Any, embedding: Any) -> dict[str, Any]:
 
 
 def _answer_figures(collection: Any, args: argparse.Namespace) -> dict[str, Any]:
-    """Seconds per answer and how much of what a right answer names each answer names."""
+    """Seconds per answer (streamed, as read-repo does on a terminal: the first words too), prompt
+    tokens, and how much of what a right answer names each answer names."""
+    from langchain_core.callbacks import get_usage_metadata_callback
+
     from my_llm.models import describe_model, get_chat_model
 
     chat = get_chat_model(args.model, max_tokens=256)
@@ -164,19 +171,23 @@ def _answer_figures(collection: Any, args: argparse.Namespace) -> dict[str, Any]
     timings, samples = [], []
     for (question, expected), terms in list(zip(QUESTIONS, KEY_TERMS, strict=True))[: args.answers]:
         started = time.perf_counter()
-        result = answer_question(collection, question, chat, k=args.k, repo=args.package)
+        with get_usage_metadata_callback() as usage:
+            result = answer_question(collection, question, chat, k=args.k, repo=args.package,
+                                     on_text=_unread, context_chars=args.context_chars)
         timings.append(time.perf_counter() - started)
         samples.append({
-            "question": question,
-            "answer": result.answer[:300],
-            "sources": [str(s) for s in result.sources],
-            "key_terms": round(term_score(result.answer, terms), 3),
+            **_sample(result, question, expected, terms),
             "names_file": expected in result.answer,
             "words": len(result.answer.split()),
+            "prompt_tokens": _usage(usage)[0],
         })
     return {
         "model": describe_model(chat),
+        "context_chars": args.context_chars,
         "seconds_per_answer": round(sum(timings) / len(timings), 2),
+        "first_token_s": _mean(samples, "first_token_s"),
+        "prompt_tokens_per_answer": _mean(samples, "prompt_tokens"),
+        "answer_file_shown": sum(s["answer_file_shown"] for s in samples),
         "key_term_score": round(sum(s["key_terms"] for s in samples) / len(samples), 3),
         "names_answer_file": sum(s["names_file"] for s in samples),
         "answers": samples,
@@ -197,7 +208,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
         figures.update(_index_figures(root, client, embedding))
         collection = open_collection(root, client=client, embedding_function=embedding)
         started = time.perf_counter()
-        recall, mrr, misses = recall_at(collection, args.k)
+        recall, mrr, misses = recall_at(collection, args.k, context_chars=args.context_chars)
         per_question = 1000 * (time.perf_counter() - started) / len(QUESTIONS)
         figures.update(recall_at_k=round(recall, 3), mrr=round(mrr, 3),
                        retrieval_ms_per_question=round(per_question, 1), misses=misses)
@@ -215,6 +226,7 @@ def _sample(result: Any, question: str, expected: str, terms: tuple[str, ...]) -
         "answer_file_shown": expected in {s.path for s in result.sources},
         "key_terms": round(term_score(result.answer, terms), 3),
         "seconds": {name: round(value, 3) for name, value in result.timings.items()},
+        **({"first_token_s": round(result.timings[FIRST_TOKEN], 2)} if FIRST_TOKEN in result.timings else {}),
     }
 
 
@@ -251,7 +263,7 @@ def _later_answers(root: Path, session: RepoSession, client: Any, embedding: Any
         times = PhaseTimes()
         later = RepoSession.open(root, session.chat, client=client, embedding_function=embedding,
                                  times=times)
-        later.k, later.model_loaded = args.k, True
+        later.k, later.context_chars, later.model_loaded = args.k, args.context_chars, True
         result = later.answer(question, on_text=_unread)
         samples.append({**_sample(result, question, expected, terms),
                         "total_s": round(times.total(), 2), "phases": times.to_json(),
@@ -292,7 +304,7 @@ def _first_answer_figures(args: argparse.Namespace) -> dict[str, Any]:
                                    "package": args.package, "k": args.k}
         session = RepoSession.open(root, chat, client=client, embedding_function=embedding,
                                    times=times)
-        session.k = args.k
+        session.k, session.context_chars = args.k, args.context_chars
         question, expected = QUESTIONS[0]
         first = session.answer(question, on_text=_unread)
         code_files = sum(is_code_file(f.path) for f in session.walked.files)
@@ -304,11 +316,11 @@ def _first_answer_figures(args: argparse.Namespace) -> dict[str, Any]:
             **_first_words(session.times, first),
             first_answer=_sample(first, question, expected, KEY_TERMS[0]),
         )  # fmt: skip
-        recall, mrr, _ = recall_at(session.collection, args.k)
+        recall, mrr, _ = recall_at(session.collection, args.k, context_chars=args.context_chars)
         figures.update(recall_first=round(recall, 3), mrr_first=round(mrr, 3))
         figures.update(_summaries_figures(session, args.summaries))
         later = _later_answers(root, session, client, embedding, args)
-        recall, mrr, _ = recall_at(session.collection, args.k, summaries=2)
+        recall, mrr, _ = recall_at(session.collection, args.k, 2, args.context_chars)
         figures.update(recall_with_summaries=round(recall, 3), mrr_with_summaries=round(mrr, 3))
     figures["later_answers"] = later
     if later:
@@ -376,6 +388,9 @@ def _print(figures: dict[str, Any], k: int, ok_no_change: bool, ok_recall: bool)
         print(f"answers              {figures['seconds_per_answer']} s per answer with {figures['model']}; "
               f"key terms named {figures['key_term_score']:.2f}; the answer file named in "
               f"{figures['names_answer_file']} of {len(figures['answers'])}")
+        print(f"  context            {figures['prompt_tokens_per_answer']} prompt tokens per answer "
+              f"(--context-chars {figures['context_chars'] or 'none'}), first words after "
+              f"{figures['first_token_s']} s")
         for sample in figures["answers"]:
             print(f"  Q: {sample['question']}\n  A: {sample['answer'][:200]!r}\n  S: {sample['sources']}")
 
@@ -386,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=3, help="questions answered by the model")
     parser.add_argument("--model", default=None, help="model spec for answers (default: auto)")
     parser.add_argument("-k", type=int, default=5)
+    parser.add_argument("--context-chars", type=int, default=CONTEXT_CHARS, metavar="N",
+                        help=f"characters shown per answer, as read-repo's flag (default {CONTEXT_CHARS}; "
+                        "0: all that -k retrieves, the behaviour before the budget)")
     parser.add_argument("--json", dest="json_out", default=None, help="write the figures here")
     parser.add_argument("--first-answer", action="store_true",
                         help="time a newcomer's first answer on a fresh directory, the summaries "
@@ -396,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="--first-answer: summarise at most N files after the first answer "
                         "(default: all, as read-repo does)")
     args = parser.parse_args(argv)
+    args.context_chars = args.context_chars or None
     if args.first_answer:
         return _first_answer_main(args)
     figures = _measure(args)

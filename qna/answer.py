@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,14 @@ from qna.index import CODE_KIND, SUMMARY_KIND
 from qna.prompts import ANSWER_PROMPT, format_context
 
 __all__ = [
+    "CONTEXT_CHARS",
     "FIRST_TOKEN",
     "Answer",
     "Hit",
     "Source",
     "answer_question",
     "ask",
+    "fit_context",
     "history_namespace",
     "log_exchange",
     "open_history",
@@ -36,6 +38,11 @@ __all__ = [
 DEFAULT_K = 5
 SUMMARIES_IN_CONTEXT = 2
 SUMMARY_CONTEXT_CHARS = 900
+# Characters of code and summaries shown per answer (~1,000 tokens). Prefill is most of an answer's
+# wait on a CPU (~100 tokens/s with the 1.5B on 2 cores), so the budget fixes the wait; which
+# budget keeps the answers' recall and key terms is measured in docs/read-repo.md.
+CONTEXT_CHARS = 3500
+MIN_PIECE_CHARS = 400  # a chunk cut shorter than this says too little to be worth its tokens
 HISTORY_TURNS = 2  # earlier exchanges of this session shown to the model, for follow-up questions
 FIRST_TOKEN = "first_token"  # the timings key of a streamed answer's first words
 
@@ -126,6 +133,57 @@ def retrieve(
     )
 
 
+def _context_size(hit: Hit) -> int:
+    """Characters the hit takes in the prompt (chunks lose their header, summaries are cut)."""
+    if hit.kind == SUMMARY_KIND:
+        return min(len(hit.text), SUMMARY_CONTEXT_CHARS)
+    return len(_strip_header(hit.text))
+
+
+def _cut(hit: Hit, chars: int) -> Hit | None:
+    """A code hit's first whole lines within ``chars``, its cited line range shortened to match."""
+    if hit.kind != CODE_KIND or chars < MIN_PIECE_CHARS:
+        return None
+    first, _, rest = hit.text.partition("\n")
+    header = first + "\n" if _strip_header(hit.text) != hit.text else ""
+    lines, size = [], 0
+    for line in (rest if header else hit.text).splitlines(keepends=True):
+        if size + len(line) > chars:
+            break
+        lines.append(line)
+        size += len(line)
+    if not lines:
+        return None
+    return replace(hit, text=header + "".join(lines), end_line=hit.start_line + len(lines) - 1)
+
+
+def fit_context(
+    code: Sequence[Hit], summaries: Sequence[Hit], budget: int | None = CONTEXT_CHARS
+) -> tuple[list[Hit], list[Hit]]:
+    """The hits to show, nearest first across both kinds, while they fit ``budget`` characters.
+
+    The nearest hit is always shown whole. A code chunk that does not fit whole is shown cut to
+    its first lines when at least ``MIN_PIECE_CHARS`` are left (a definition's head names most of
+    what it does); otherwise it is skipped and a smaller, farther hit may still fit. ``None``
+    shows everything retrieved.
+    """
+    if budget is None:
+        return list(code), list(summaries)
+    shown: dict[int, Hit] = {}  # id of the retrieved hit -> what is shown of it
+    used = 0
+    for hit in sorted([*code, *summaries], key=lambda h: h.distance):
+        piece: Hit | None = hit
+        if shown and used + _context_size(hit) > budget:
+            piece = _cut(hit, budget - used)
+            if piece is None:
+                continue
+        shown[id(hit)] = piece
+        used += _context_size(piece)
+    return [shown[id(h)] for h in code if id(h) in shown], [
+        shown[id(h)] for h in summaries if id(h) in shown
+    ]
+
+
 def _strip_header(text: str) -> str:
     """Chunks are stored with a '# path lines a-b' header; the context block has its own."""
     first, _, rest = text.partition("\n")
@@ -195,8 +253,12 @@ def answer_question(
     history: Sequence[BaseMessage] = (),
     summaries: int = SUMMARIES_IN_CONTEXT,
     on_text: Callable[[str], None] | None = None,
+    context_chars: int | None = CONTEXT_CHARS,
 ) -> Answer:
     """Retrieve, then ask the model once; the sources are what the model was shown.
+
+    ``k`` code chunks and ``summaries`` summaries are retrieved; of those, the nearest that fit
+    ``context_chars``, less what the earlier turns of ``history`` take, are shown (``fit_context``).
 
     With ``on_text`` the reply is streamed to it as written (raw pieces, whitespace included) and
     ``timings["first_token"]`` says how long the first words took; without, one plain call.
@@ -205,7 +267,10 @@ def answer_question(
     if not question:
         raise ValueError("the question is empty")
     started = time.perf_counter()
-    code, summary_hits = retrieve(collection, question, k, summaries)
+    budget = context_chars
+    if budget is not None:  # earlier turns are read again each time (not a cached prefix): they count
+        budget = max(0, budget - sum(len(m.text) for m in history))
+    code, summary_hits = fit_context(*retrieve(collection, question, k, summaries), budget)
     retrieved = time.perf_counter()
     messages = build_messages(question, code, summary_hits, repo, history)
     first: float | None = None
@@ -270,6 +335,7 @@ def ask(
     chat: BaseChatModel | None = None,
     model: str | None = None,
     k: int = DEFAULT_K,
+    context_chars: int | None = CONTEXT_CHARS,
     db_path: str | Path | None = None,
     client: Any = None,
     embedding_function: Any = None,
@@ -311,6 +377,8 @@ def ask(
         from my_llm.models import get_chat_model
 
         chat = get_chat_model(model)
-    result = answer_question(collection, question, chat, k=k, repo=Path(directory).name)
+    result = answer_question(
+        collection, question, chat, k=k, repo=Path(directory).name, context_chars=context_chars
+    )
     log_exchange(history, question, result)
     return result

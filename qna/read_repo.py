@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", default=None, help="an OpenAI-compatible server URL")
     parser.add_argument("-k", type=int, default=5, help="how many code chunks to retrieve")
     parser.add_argument(
+        "--context-chars", type=int, default=None, metavar="N",
+        help="characters of code and summaries shown per answer, nearest first (default 3500: "
+        "about 10 s before the first words with the embedded model; 0 shows all that -k retrieves)",
+    )  # fmt: skip
+    parser.add_argument(
         "--db", default=None, help="Chroma folder (default: CHROMA_DB_PATH, else the user data dir)"
     )
     add_common_flags(parser)
@@ -277,12 +282,24 @@ def _check_k(k: int) -> None:
         )
 
 
+def _check_context(chars: int | None) -> int | None:
+    """--context-chars: unset means the default budget, 0 no budget; a negative one is a typo."""
+    if chars is None:
+        from qna.answer import CONTEXT_CHARS
+
+        return CONTEXT_CHARS
+    if chars < 0:
+        raise _UsageError("--context-chars must be 0 (show everything retrieved) or more")
+    return chars or None
+
+
 def _open_session(args: argparse.Namespace, times: PhaseTimes) -> RepoSession:
     """Check the input, then index the code: everything before the first model call."""
     from qna.session import RepoSession
     from qna.walk import check_directory
 
     _check_k(args.k)
+    context_chars = _check_context(args.context_chars)
     root = check_directory(args.repo)
     if args.question is not None and not args.question.strip():
         raise _UsageError("the question is empty")
@@ -304,7 +321,7 @@ def _open_session(args: argparse.Namespace, times: PhaseTimes) -> RepoSession:
             reindex=args.reindex, summaries=not args.no_summaries,
             summaries_dir=args.summaries_dir, progress=bars, times=times,
         )  # fmt: skip
-    session.k, session.resummarise = args.k, args.resummarise
+    session.k, session.resummarise, session.context_chars = args.k, args.resummarise, context_chars
     _err(f"Indexed {root}: {session.index_stats.summary_line()}")
     if args.verbose:
         for path in session.walked.skipped_paths:

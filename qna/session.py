@@ -19,7 +19,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from qna.answer import DEFAULT_K, FIRST_TOKEN, Answer, answer_question
+from qna.answer import CONTEXT_CHARS, DEFAULT_K, FIRST_TOKEN, Answer, answer_question
 from qna.index import IndexStats, index_directory, open_collection
 from qna.summaries import (
     SummaryStats,
@@ -48,6 +48,7 @@ class RepoSession:
     store: SummaryStore | None = None
     times: PhaseTimes = field(default_factory=PhaseTimes)
     k: int = DEFAULT_K
+    context_chars: int | None = CONTEXT_CHARS
     resummarise: bool = False
     summary_stats: SummaryStats = field(default_factory=SummaryStats)
     model_loaded: bool = False
@@ -111,7 +112,7 @@ class RepoSession:
         """
         self.load_model()
         result = answer_question(
-            self.collection, question, self.chat, k=self.k,
+            self.collection, question, self.chat, k=self.k, context_chars=self.context_chars,
             repo=self.root.name if repo is None else repo, history=history, on_text=on_text,
         )  # fmt: skip
         for phase, seconds in result.timings.items():

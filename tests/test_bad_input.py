@@ -378,6 +378,7 @@ def test_read_repo_skips_undecodable_names_links_out_and_fifos(env: Env, tmp_pat
         (["repo", "--ext", ","], "argument --ext: names no extension"),
         (["repo", "--ext", "py/../x"], "is not a file extension"),
         (["repo", "-k", "100000"], "-k must be at most 100"),
+        (["repo", "--context-chars", "-1"], "--context-chars must be 0 (show everything retrieved) or more"),
     ],
 )
 def test_read_repo_bad_input_is_one_line(env: Env, args: list[str], expected: str) -> None:

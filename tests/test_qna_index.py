@@ -13,10 +13,18 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import HumanMessage
 
 from my_llm.memory.embeddings import default_embedding_function
-from qna.answer import answer_question, ask, retrieve
-from qna.index import CODE_KIND, collection_name, get_client, index_directory, open_collection
+from qna.answer import Hit, answer_question, ask, fit_context, retrieve
+from qna.index import (
+    CODE_KIND,
+    SUMMARY_KIND,
+    collection_name,
+    get_client,
+    index_directory,
+    open_collection,
+)
 
 # Questions whose answer lives in one known file of requests.
 QUESTIONS = [
@@ -112,6 +120,53 @@ def test_answer_cites_retrieved_lines(indexed: dict[str, Any], embedding: Any) -
         if source.path == "auth.py":
             assert source.end_line <= len(lines)
     assert collection.count() == before  # answers never enter the code index
+
+
+def test_context_budget_limits_what_the_model_reads(indexed: dict[str, Any], embedding: Any) -> None:
+    """A budget smaller than k chunks shows fewer, nearest first, and cites only what it showed."""
+    collection = open_collection(
+        indexed["root"], client=indexed["client"], embedding_function=embedding
+    )
+    question = QUESTIONS[0][0]
+    everything = answer_question(collection, question, FakeListChatModel(responses=["a"]), k=5,
+                                 context_chars=None)
+    budgeted = answer_question(collection, question, FakeListChatModel(responses=["a"]), k=5,
+                               context_chars=1500)
+    assert len(everything.hits) == 5
+    assert 1 <= len(budgeted.hits) < 5
+    assert budgeted.hits[0] == everything.hits[0]  # the nearest is always shown
+    starts = {(s.path, s.start_line) for s in everything.sources}  # a cut chunk ends earlier
+    assert {(s.path, s.start_line) for s in budgeted.sources} <= starts
+    # Earlier turns are read again with every answer, so they come out of the same budget.
+    talked = answer_question(collection, question, FakeListChatModel(responses=["a"]), k=5,
+                             context_chars=1500, history=[HumanMessage("y" * 1450)])
+    assert talked.hits == everything.hits[:1]
+
+
+def _hit(path: str, size: int, distance: float, kind: str = CODE_KIND) -> Hit:
+    return Hit(path, 1, 2, "x" * size, kind=kind, distance=distance)
+
+
+def test_fit_context_ranks_both_kinds_by_distance_and_skips_what_does_not_fit() -> None:
+    code = [_hit("a.py", 1000, 0.3), _hit("b.py", 1400, 0.5), _hit("c.py", 300, 0.7)]
+    summaries = [_hit("a.py", 2000, 0.4, SUMMARY_KIND)]  # shown cut to 900 characters
+    shown_code, shown_summaries = fit_context(code, summaries, 2500)
+    # 1000 + 900 fit; b.py (1400) would pass 2500 and is skipped; c.py (300) still fits.
+    assert [h.path for h in shown_code] == ["a.py", "c.py"]
+    assert shown_summaries == summaries
+    assert fit_context(code, summaries, 10) == ([code[0]], [])  # the nearest, whatever its size
+    assert fit_context(code, summaries, None) == (code, summaries)
+
+
+def test_fit_context_cuts_a_chunk_to_its_first_lines_and_cites_them() -> None:
+    lines = "".join(f"line {i:03}\n" for i in range(1, 101))  # 9 characters a line
+    near = Hit("a.py", 1, 100, "# a.py lines 1-100\n" + lines, distance=0.1)
+    far = Hit("b.py", 201, 300, "# b.py lines 201-300\n" + lines, distance=0.2)
+    shown, _ = fit_context([near, far], [], 900 + 450)
+    assert shown[0] == near  # the nearest, whole
+    assert shown[1].start_line == 201 and shown[1].end_line == 250  # 50 whole lines in 450
+    assert shown[1].text.splitlines()[0] == "# b.py lines 201-300" and shown[1].text.endswith("line 050\n")
+    assert fit_context([near, far], [], 900 + 399)[0] == [near]  # too little left to be worth it
 
 
 def test_incremental_edit_and_delete(tmp_path: Path, embedding: Any) -> None:
