@@ -1,0 +1,130 @@
+#!/usr/bin/env python
+"""Why feedback rounds miss llama.cpp's prompt cache: each suspect measured on its own.
+
+    flock /tmp/model.lock .venv/bin/python benchmarks/cache_diagnosis.py [--reuse 0,64] [--out F.json]
+
+A feedback round re-sends the conversation: the system message, the request, the model's reply,
+then the feedback. Whatever of that the slot still holds is served from its cache (``cache_n``);
+the rest is computed again (``prompt_n``). Four scenarios, each on a fresh server, with a real
+task's request (examples/<task>/prompt.txt) and the embedded default model:
+
+- ``plain``: one conversation, no prefill: the floor (only the reply's end and the feedback are new).
+- ``prefill``: the reply was started by the caller (an assistant message the model continues), as
+  the loop does on Python; the history then holds prefix and continuation as one string, which
+  may tokenise differently at the joint than the tokens the slot generated (suspect 2).
+- ``two``: two conversations at once on the two slots, then both feedback rounds at once: a round
+  may land on the slot that holds the other conversation (suspect 1).
+- ``two-prefill``: both at once.
+
+For each, ``ideal`` is the tokens a perfect cache would serve: the earlier request and its reply,
+up to the end of the generated text. ``--reuse N`` sets llama.cpp's ``n_cache_reuse`` (reuse of
+cached chunks of at least N tokens after a mismatch, by shifting them): 0 is today's setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+SYSTEM = "You are an expert Python programmer. Reply with one complete Python module in a code block."
+FEEDBACK = (
+    "The tests failed:\n\nFAILED test_module.py::test_edge_cases - AssertionError: assert 3 == 4\n\n"
+    "Fix the module. Reply with the whole corrected module in one code block."
+)
+PREFILL = "```python\n"
+
+
+def _server(reuse: int) -> Any:
+    """A fresh embedded llama.cpp server as create-script loads it, with ``n_cache_reuse``."""
+    import secrets
+
+    import xllamacpp
+
+    from my_llm.models import get_chat_model
+    from my_llm.models.local_model import server_params
+
+    chat = get_chat_model("local", show_progress=False)
+    params = server_params(chat.server_config)
+    params.n_cache_reuse = reuse
+    params.api_keys = [secrets.token_urlsafe(32)]
+    return xllamacpp.Server(params)
+
+
+def _ask(server: Any, messages: list[dict[str, str]], seed: int) -> dict[str, Any]:
+    request = {"messages": messages, "max_tokens": 200, "temperature": 0.2, "seed": seed,
+               "cache_prompt": True, "stop": ["\n```"]}
+    response = server.handle_chat_completions(request)
+    if not isinstance(response, dict) or "choices" not in response:
+        raise SystemExit(f"the model returned an error: {response}")
+    return response
+
+
+def _conversation(server: Any, task: str, prefill: bool, seed: int) -> dict[str, Any]:
+    """The opening request, then its feedback round; the cache figures of the second."""
+    opening = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
+    first = _ask(server, opening + ([{"role": "assistant", "content": PREFILL}] if prefill else []), seed)
+    reply = first["choices"][0]["message"]["content"] or ""
+    # llama.cpp returns a continued message whole (the prefill included), as the loop expects;
+    # a backend that returns only the continuation gets the prefill put back, as the loop does.
+    said = PREFILL + reply if prefill and not reply.startswith(PREFILL) else reply
+    second = _ask(server, [*opening, {"role": "assistant", "content": said},
+                           {"role": "user", "content": FEEDBACK}], seed + 1)
+    t1, t2 = first["timings"], second["timings"]
+    ideal = t1["prompt_n"] + t1.get("cache_n", 0) + first["usage"]["completion_tokens"]
+    return {"prompt": t2["prompt_n"] + t2.get("cache_n", 0), "cache_n": t2.get("cache_n", 0),
+            "ideal": ideal}
+
+
+def _scenario(server: Any, task: str, name: str) -> list[dict[str, Any]]:
+    prefill = name.endswith("prefill")
+    if not name.startswith("two"):
+        return [_conversation(server, task, prefill, 1)]
+    rows: list[dict[str, Any]] = [{}, {}]
+
+    def run(i: int) -> None:
+        rows[i] = _conversation(server, task + ("\n" if i else ""), prefill, 1 + 10 * i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", default="word_frequency", help="an examples/ task whose prompt is sent")
+    parser.add_argument("--reuse", default="0,64", help="n_cache_reuse values to compare")
+    parser.add_argument("--scenarios", default="plain,prefill,two,two-prefill")
+    parser.add_argument("--out", default=None, help="write the rows as JSON")
+    args = parser.parse_args(argv)
+    task = (ROOT / "examples" / args.task / "prompt.txt").read_text()
+    table = Table("n_cache_reuse", "scenario", "prompt tokens", "from cache", "ideal", "cache / ideal")
+    rows = []
+    for reuse in [int(r) for r in args.reuse.split(",")]:
+        for name in args.scenarios.split(","):
+            server = _server(reuse)  # fresh: nothing cached from another scenario
+            for row in _scenario(server, task, name):
+                rows.append({"reuse": reuse, "scenario": name, **row})
+                table.add_row(str(reuse), name, str(row["prompt"]), str(row["cache_n"]), str(row["ideal"]),
+                              f"{row['cache_n'] / row['ideal']:.0%}")
+            del server
+    Console().print(table)
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
