@@ -15,6 +15,9 @@ task's request (examples/<task>/prompt.txt) and the embedded default model:
 - ``two``: two conversations at once on the two slots, then both feedback rounds at once: a round
   may land on the slot that holds the other conversation (suspect 1).
 - ``two-prefill``: both at once.
+- ``three``: two conversations at once, then a third request takes a slot before both feedback
+  rounds: what llama.cpp's host-memory prompt cache (``cache_ram_mib``) restores when more
+  conversations are alive than slots (a round's candidates plus focused or fresh requests).
 
 For each, ``ideal`` is the tokens a perfect cache would serve: the earlier request and its reply,
 up to the end of the generated text. ``--reuse N`` sets llama.cpp's ``n_cache_reuse`` (reuse of
@@ -69,14 +72,20 @@ def _ask(server: Any, messages: list[dict[str, str]], seed: int) -> dict[str, An
     return response
 
 
-def _conversation(server: Any, task: str, prefill: bool, seed: int) -> dict[str, Any]:
-    """The opening request, then its feedback round; the cache figures of the second."""
+def _open(server: Any, task: str, prefill: bool, seed: int) -> tuple[list[dict[str, str]], str, dict[str, Any]]:
+    """The opening request: its messages, the reply as the history will hold it, the response."""
     opening = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
     first = _ask(server, opening + ([{"role": "assistant", "content": PREFILL}] if prefill else []), seed)
     reply = first["choices"][0]["message"]["content"] or ""
     # llama.cpp returns a continued message whole (the prefill included), as the loop expects;
     # a backend that returns only the continuation gets the prefill put back, as the loop does.
     said = PREFILL + reply if prefill and not reply.startswith(PREFILL) else reply
+    return opening, said, first
+
+
+def _feedback(server: Any, opened: tuple[list[dict[str, str]], str, dict[str, Any]], seed: int) -> dict[str, Any]:
+    """The feedback round on an opened conversation: how much of it the cache served."""
+    opening, said, first = opened
     second = _ask(server, [*opening, {"role": "assistant", "content": said},
                            {"role": "user", "content": FEEDBACK}], seed + 1)
     t1, t2 = first["timings"], second["timings"]
@@ -85,28 +94,37 @@ def _conversation(server: Any, task: str, prefill: bool, seed: int) -> dict[str,
             "ideal": ideal}
 
 
-def _scenario(server: Any, task: str, name: str) -> list[dict[str, Any]]:
-    prefill = name.endswith("prefill")
-    if not name.startswith("two"):
-        return [_conversation(server, task, prefill, 1)]
-    rows: list[dict[str, Any]] = [{}, {}]
+def _both(calls: list[Any]) -> list[Any]:
+    """Run the calls at once (two slots), results in order."""
+    results: list[Any] = [None] * len(calls)
 
     def run(i: int) -> None:
-        rows[i] = _conversation(server, task + ("\n" if i else ""), prefill, 1 + 10 * i)
+        results[i] = calls[i]()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return rows
+    return results
+
+
+def _scenario(server: Any, task: str, name: str) -> list[dict[str, Any]]:
+    prefill = name.endswith("prefill")
+    if name == "plain" or name == "prefill":
+        return [_feedback(server, _open(server, task, prefill, 1), 1)]
+    tasks = [task, task + "\n"]  # two conversations that differ from their first message on
+    opened = _both([lambda t=t, i=i: _open(server, t, prefill, 1 + 10 * i) for i, t in enumerate(tasks)])
+    if name.startswith("three"):  # a third conversation takes a slot before the feedback rounds
+        _open(server, "Write a Python function that reverses a string.", prefill, 99)
+    return _both([lambda o=o, i=i: _feedback(server, o, 1 + 10 * i) for i, o in enumerate(opened)])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--task", default="word_frequency", help="an examples/ task whose prompt is sent")
     parser.add_argument("--reuse", default="0,64", help="n_cache_reuse values to compare")
-    parser.add_argument("--scenarios", default="plain,prefill,two,two-prefill")
+    parser.add_argument("--scenarios", default="plain,prefill,two,two-prefill,three,three-prefill")
     parser.add_argument("--out", default=None, help="write the rows as JSON")
     args = parser.parse_args(argv)
     task = (ROOT / "examples" / args.task / "prompt.txt").read_text()

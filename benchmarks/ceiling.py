@@ -25,6 +25,7 @@ passing sample among the first k), distinct programs (syntax trees without docst
 seconds; on HumanEval also selected@k: the share of tasks where complete-file's choice among the
 first k, seeing only the prompt's docstring (most `>>>` examples passed, then agreement on the
 example calls, code_generation/completion/agreement.py, then the first), passes the hidden tests.
+The report reads the rows only: benchmarks/ceiling_report.py.
 Rows (set, task, setting, sample, commit) are appended and flushed one by one to
 benchmarks/results/ceiling_<commit>.jsonl (`--out`); a rerun skips the rows there.
 """
@@ -35,14 +36,11 @@ import argparse
 import ast
 import doctest
 import hashlib
-import json
-import math
 import os
 import re
 import statistics
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -62,9 +60,9 @@ from rich.progress import (  # noqa: E402
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table  # noqa: E402
 
 from benchmarks import ceiling_plans  # noqa: E402
+from benchmarks.ceiling_report import SETS, read_rows, report, row_key  # noqa: E402
 from benchmarks.completion import commit  # noqa: E402
 from code_generation.completion import agreement  # noqa: E402
 from code_generation.evaluation.report import ResultsLog  # noqa: E402
@@ -83,17 +81,15 @@ RESULTS_DIR = ROOT / "benchmarks" / "results"
 FOLDERS = {"examples": ROOT / "examples", "validation": ROOT / "benchmarks" / "validation",
            "heldout": ROOT / "benchmarks" / "heldout",
            "rust": ROOT / "examples" / "rust"}
-SETS = ("examples", "validation", "heldout", "rust", "humaneval")
 SAMPLES = {"examples": 20, "validation": 20, "heldout": 20, "rust": 10, "humaneval": 10}
 HUMANEVAL_STEP = 4  # every 4th problem: /0, /4, ..., /160 (41)
 DEFAULT_SETTINGS = "t0.2,t1.0-minp0.05"
-KS = (1, 2, 5, 10, 20)
 SEED_BASE = 1000
 EXAMPLE = "ceiling_example_"  # the stubs whose docstrings hold one docstring example each
 _KEYS = {"t": ("temperature", float), "minp": ("min_p", float), "topp": ("top_p", float), "topk": ("top_k", int)}
 
 
-# --------------------------------------------------------------------------- settings and statistics
+# --------------------------------------------------------------------------- settings and program identity
 
 
 @dataclass(frozen=True)
@@ -120,18 +116,6 @@ def parse_setting(name: str) -> Sampling:
     if "temperature" not in params:
         raise MyLLMError(f"setting {name!r} names no temperature: start it with t<temperature> (or plan-t...)")
     return Sampling(name.strip(), params, plans)
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """The unbiased estimator of pass@k from n samples with c correct: 1 - C(n-c, k) / C(n, k)."""
-    if k > n:
-        raise ValueError(f"pass@{k} needs at least {k} samples, got {n}")
-    return 1.0 if n - c < k else 1.0 - math.comb(n - c, k) / math.comb(n, k)
-
-
-def covered(solved: Sequence[bool], k: int) -> bool:
-    """Coverage of one task with its first k samples (in sample order): any of them passed."""
-    return any(solved[:k])
 
 
 class _NoDocstrings(ast.NodeTransformer):
@@ -299,25 +283,6 @@ def judge(state: LoopState, reply: Any, call: Any, task: EvalTask, temperature: 
 # --------------------------------------------------------------------------- the run
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Every complete row of a results file (a torn last line is skipped)."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and "sample" in row:
-            rows.append(row)
-    return rows
-
-
-def row_key(row: dict[str, Any]) -> tuple[str, str, str, int]:
-    return row["set"], row["task"], row["setting"], row["sample"]
-
-
 @dataclass
 class Run:
     """What every sample of one run shares: the model, where rows go, the commit, the plan."""
@@ -443,131 +408,6 @@ def _task_line(set_name: str, task_id: str, rows: Sequence[dict[str, Any]]) -> s
     return f"{set_name} {task_id}: " + "; ".join(parts)
 
 
-# --------------------------------------------------------------------------- the report
-
-
-def by_task(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, list[dict[str, Any]]]]:
-    """(set, setting) -> task -> its samples in sample order (the last row of a key wins)."""
-    latest = {row_key(r): r for r in rows if not r.get("error")}
-    grouped: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for key in sorted(latest, key=lambda k: (k[0], k[1], k[2], k[3])):
-        grouped[key[0], key[2]][key[1]].append(latest[key])
-    return grouped
-
-
-def selected(samples: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The sample a selector seeing only the docstring picks: most examples passed, then of those
-    the program whose results on the example calls most others share (copies count), then the first."""
-    with_code = [s for s in samples if s.get("has_code")]
-    if not with_code:
-        return None
-    most = max(s.get("examples_passed", 0) for s in with_code)
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for s in with_code:
-        if s.get("examples_passed", 0) == most:
-            groups.setdefault(s.get("program") or s["code_digest"], []).append(s)
-    heads = [g[0] for g in groups.values()]
-    weights = [len(g) for g in groups.values()]
-    width = max(len(h.get("behaviour") or []) for h in heads)
-    behaviours = [tuple(h.get("behaviour") or [agreement.NO_RESULT] * width) for h in heads]
-    scores = agreement.agreement(behaviours, weights) if width else [0] * len(heads)
-    return heads[max(range(len(heads)), key=lambda i: (scores[i], weights[i], -i))]
-
-
-def summarize(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per set and setting: pass@k, coverage@k, selected@k (HumanEval), programs, cost."""
-    entries = []
-    grouped = by_task(rows)
-    for (set_name, setting) in sorted(grouped, key=lambda k: (SETS.index(k[0]) if k[0] in SETS else 9, k[1])):
-        tasks = grouped[set_name, setting]
-        samples = [s for task in tasks.values() for s in task]
-        entry: dict[str, Any] = {"set": set_name, "setting": setting, "tasks": len(tasks), "samples": len(samples),
-                                 "n_min": min(len(t) for t in tasks.values()), "pass": {}, "coverage": {},
-                                 "selected": {}, "curve": [], "solved_any": sum(any(s["solved"] for s in t)
-                                                                                for t in tasks.values())}
-        for k in range(1, max(len(t) for t in tasks.values()) + 1):
-            ready = [t for t in tasks.values() if len(t) >= k]
-            value = statistics.mean(pass_at_k(len(t), sum(s["solved"] for s in t), k) for t in ready)
-            entry["curve"].append((k, value, len(ready)))
-            if k in KS:
-                entry["pass"][k] = (value, len(ready))
-                entry["coverage"][k] = (statistics.mean(covered([s["solved"] for s in t], k) for t in ready), len(ready))
-                if set_name == "humaneval":
-                    picks = [selected(t[:k]) for t in ready]
-                    entry["selected"][k] = (statistics.mean(bool(p and p["solved"]) for p in picks), len(ready))
-        entry["programs"] = statistics.mean(len({s["program"] for s in t if s.get("program")}) for t in tasks.values())
-        entry["tokens_in"] = statistics.mean(s["tokens_in"] + s.get("plan_tokens_in", 0) for s in samples)
-        entry["tokens_out"] = statistics.mean(s["tokens_out"] + s.get("plan_tokens_out", 0) for s in samples)
-        entry["seconds"] = statistics.mean(s["seconds"] for s in samples)
-        entry["call_seconds"] = statistics.mean(s["call_seconds"] for s in samples)
-        entry["load"] = statistics.mean(s.get("load", 0.0) for s in samples)
-        entry["hours"] = sum(s["seconds"] for s in samples) / 3600
-        entries.append(entry)
-    return entries
-
-
-def _pct(value: tuple[float, int] | None, tasks: int) -> str:
-    if value is None:
-        return "-"
-    share, ready = value
-    return f"{100 * share:.0f}" + ("" if ready == tasks else f"({ready})")
-
-
-def report_tables(entries: Sequence[dict[str, Any]]) -> list[Table]:
-    """Reach per k (pass@k / coverage@k, and / selected@k on HumanEval, in %), then programs and
-    cost; a cell over fewer tasks than the set has says how many in brackets."""
-    reach = Table(title="ceiling, % of tasks: pass@k / coverage@k (HumanEval: / selected@k)", title_justify="left")
-    cost = Table(title="programs and cost per sample", title_justify="left")
-    for head in ["set", "setting", "n", *(f"k={k}" for k in KS), "any"]:
-        reach.add_column(head, justify="left" if head in ("set", "setting") else "right", no_wrap=True)
-    for head in ["set", "setting", "programs/task", "tok in", "tok out", "s/sample", "s/call", "hours", "load"]:
-        cost.add_column(head, justify="left" if head in ("set", "setting") else "right", no_wrap=True)
-    for e in entries:
-        tasks = e["tasks"]
-        cells = [" / ".join(_pct(e[kind].get(k), tasks) for kind in ("pass", "coverage", "selected") if e[kind])
-                 if k in e["pass"] else "-" for k in KS]
-        reach.add_row(e["set"], e["setting"], str(e["n_min"]), *cells, f"{e['solved_any']}/{tasks}")
-        cost.add_row(e["set"], e["setting"], f"{e['programs']:.1f}", f"{e['tokens_in']:.0f}", f"{e['tokens_out']:.0f}",
-                     f"{e['seconds']:.1f}", f"{e['call_seconds']:.1f}", f"{e['hours']:.2f}", f"{e['load']:.1f}")
-    return [reach, cost]
-
-
-def plot(entries: Sequence[dict[str, Any]], path: Path) -> None:
-    """Coverage (pass@k) against samples and against seconds, one line per set and setting."""
-    import matplotlib
-    import matplotlib.ticker
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (by_k, by_s) = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
-    colours = {name: f"C{i}" for i, name in enumerate(SETS)}
-    styles = ["-", "--", ":", "-."]
-    settings = sorted({e["setting"] for e in entries})
-    for e in entries:
-        ks = [k for k, _, _ in e["curve"]]
-        ys = [100 * v for _, v, _ in e["curve"]]
-        style = dict(color=colours.get(e["set"], "k"), linestyle=styles[settings.index(e["setting"]) % 4],
-                     marker="o", markersize=3)
-        by_k.plot(ks, ys, label=f"{e['set']} {e['setting']}", **style)
-        by_s.plot([k * e["seconds"] for k in ks], ys, **style)
-        if e["selected"]:
-            picked = sorted(e["selected"].items())
-            by_k.plot([k for k, _ in picked], [100 * v for _, (v, _) in picked], color=style["color"],
-                      linestyle="none", marker="x", markersize=8, label=f"{e['set']} {e['setting']} selected@k")
-    by_k.set(xlabel="samples per task (k)", ylabel="tasks covered, % (pass@k estimate)", xscale="log")
-    by_s.set(xlabel="seconds per task (k × seconds per sample)", xscale="log")
-    by_k.set_xticks(list(KS))
-    for axis in (by_k, by_s):
-        axis.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-        axis.grid(alpha=0.3)
-    by_k.legend(fontsize=7)
-    fig.suptitle("Ceiling of the opening request (embedded Qwen2.5-Coder-1.5B)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 # --------------------------------------------------------------------------- the command
 
 
@@ -597,21 +437,6 @@ def load_model(spec: str) -> BaseChatModel:
         raise MyLLMError("the ceiling measures the embedded model in-process: unset MY_LLM_BASE_URL, use --model local")
     chat.load()
     return chat
-
-
-def report(out: Path, plot_path: Path, console: Console) -> None:
-    entries = summarize(read_rows(out))
-    if not entries:
-        raise MyLLMError(f"{out} holds no rows yet")
-    commits = sorted({r["commit"] for r in read_rows(out)})
-    for table in report_tables(entries):
-        console.print(table)
-    console.print(f"rows of commit(s) {', '.join(commits)}. n: fewest samples of a task; (N): tasks with k samples "
-                  "when not all; coverage: a passing sample among the first k; selected: the pick seeing only the "
-                  "docstring passes; s/sample: wall seconds a sample adds (the slots overlap); s/call: one call's "
-                  "latency; load: the machine's mean load average while sampling", soft_wrap=True)
-    plot(entries, plot_path)
-    console.print(f"plot: {plot_path}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,6 @@
-"""benchmarks/ceiling.py: the estimators, program identity, the opening request as the loop sends
-it, judging in the real sandbox, the docstring-only selection, and resuming a results file."""
+"""benchmarks/ceiling.py and ceiling_report.py: the estimators, program identity, the opening
+request as the loop sends it, judging in the real sandbox, the docstring-only selection, and
+resuming a results file."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import Field
 
-from benchmarks import ceiling
+from benchmarks import ceiling, ceiling_report
 from code_generation.engine.loop import run_loop
 from code_generation.evaluation.evaluate import EvalSettings
 from code_generation.evaluation.report import ResultsLog
@@ -71,23 +72,23 @@ def shapes_task() -> EvalTask:
 
 
 def test_pass_at_k_is_the_unbiased_estimator() -> None:
-    assert ceiling.pass_at_k(5, 2, 1) == pytest.approx(0.4)  # c / n
-    assert ceiling.pass_at_k(5, 2, 2) == pytest.approx(0.7)  # 1 - C(3,2)/C(5,2) = 1 - 3/10
-    assert ceiling.pass_at_k(5, 2, 3) == pytest.approx(0.9)  # 1 - C(3,3)/C(5,3) = 1 - 1/10
-    assert ceiling.pass_at_k(5, 2, 4) == 1.0  # fewer than 4 wrong ones: every 4 hold a right one
-    assert ceiling.pass_at_k(20, 1, 10) == pytest.approx(0.5)
-    assert ceiling.pass_at_k(20, 0, 20) == 0.0
-    assert ceiling.pass_at_k(10, 3, 5) == pytest.approx(1 - math.comb(7, 5) / math.comb(10, 5))  # 11/12
+    assert ceiling_report.pass_at_k(5, 2, 1) == pytest.approx(0.4)  # c / n
+    assert ceiling_report.pass_at_k(5, 2, 2) == pytest.approx(0.7)  # 1 - C(3,2)/C(5,2) = 1 - 3/10
+    assert ceiling_report.pass_at_k(5, 2, 3) == pytest.approx(0.9)  # 1 - C(3,3)/C(5,3) = 1 - 1/10
+    assert ceiling_report.pass_at_k(5, 2, 4) == 1.0  # fewer than 4 wrong ones: every 4 hold a right one
+    assert ceiling_report.pass_at_k(20, 1, 10) == pytest.approx(0.5)
+    assert ceiling_report.pass_at_k(20, 0, 20) == 0.0
+    assert ceiling_report.pass_at_k(10, 3, 5) == pytest.approx(1 - math.comb(7, 5) / math.comb(10, 5))  # 11/12
     with pytest.raises(ValueError):
-        ceiling.pass_at_k(3, 1, 5)
+        ceiling_report.pass_at_k(3, 1, 5)
 
 
 def test_coverage_looks_at_the_first_k_samples_only() -> None:
     solved = [False, False, True, False]
-    assert not ceiling.covered(solved, 1)
-    assert not ceiling.covered(solved, 2)
-    assert ceiling.covered(solved, 3)
-    assert ceiling.covered(solved, 20)
+    assert not ceiling_report.covered(solved, 1)
+    assert not ceiling_report.covered(solved, 2)
+    assert ceiling_report.covered(solved, 3)
+    assert ceiling_report.covered(solved, 20)
 
 
 def test_programs_differing_in_comments_docstrings_and_layout_are_one() -> None:
@@ -163,7 +164,7 @@ def _run(tmp_path: Path, chat: FakeListChatModel, samples: int) -> tuple[int, li
     run = ceiling.Run(chat, ResultsLog(out), "abc1234", "fake", parallel=2)
     written = ceiling.run_all(run, {"examples": [shapes_task()]}, [ceiling.parse_setting("t0.2")],
                               {"examples": samples})
-    return written, sorted(ceiling.read_rows(out), key=lambda r: r["sample"])
+    return written, sorted(ceiling_report.read_rows(out), key=lambda r: r["sample"])
 
 
 def test_samples_are_judged_in_the_real_sandbox(tmp_path: Path) -> None:
@@ -241,11 +242,11 @@ def test_selection_prefers_examples_then_agreement_then_the_first() -> None:
     b = _sample(1, True, 2, "b", ["x", "z"])
     c = _sample(2, False, 2, "c", ["w", "q"])
     d = _sample(3, True, 2, "d", ["x", "z"])
-    assert ceiling.selected([a]) is a
-    assert ceiling.selected([a, b]) is b  # more examples passed
-    assert ceiling.selected([c, b]) is c  # a tie and nothing to agree on: the first
-    assert ceiling.selected([c, b, d]) is b  # b and d agree with each other
-    assert ceiling.selected([{"sample": 0, "has_code": False, "solved": False}]) is None
+    assert ceiling_report.selected([a]) is a
+    assert ceiling_report.selected([a, b]) is b  # more examples passed
+    assert ceiling_report.selected([c, b]) is c  # a tie and nothing to agree on: the first
+    assert ceiling_report.selected([c, b, d]) is b  # b and d agree with each other
+    assert ceiling_report.selected([{"sample": 0, "has_code": False, "solved": False}]) is None
 
 
 def test_summary_of_a_set(tmp_path: Path) -> None:
@@ -255,12 +256,12 @@ def test_summary_of_a_set(tmp_path: Path) -> None:
             rows.append({"set": "humaneval", "task": task, "setting": "t0.2", "sample": i, "solved": ok,
                          "has_code": True, "program": f"{task}{i % 2}", "code_digest": "d", "examples_passed": int(ok),
                          "behaviour": [], "tokens_in": 100, "tokens_out": 50, "seconds": 2.0, "call_seconds": 3.5})
-    entry = ceiling.summarize(rows)[0]
+    entry = ceiling_report.summarize(rows)[0]
     assert entry["pass"][1] == (pytest.approx(0.125), 2)  # (1/4 + 0) / 2
     assert entry["pass"][2] == (pytest.approx(0.25), 2)  # (1 - C(3,2)/C(4,2)) / 2 = (1 - 1/2) / 2
     assert entry["coverage"][1] == (0.5, 2) and entry["selected"][2] == (0.5, 2)
     assert 5 not in entry["pass"] and entry["programs"] == 2 and entry["seconds"] == 2.0
-    ceiling.plot(ceiling.summarize(rows), tmp_path / "p.png")
+    ceiling_report.plot(ceiling_report.summarize(rows), tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_size > 1000
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage
 
-from benchmarks import ceiling, ceiling_plans
+from benchmarks import ceiling, ceiling_plans, ceiling_report
 from code_generation.evaluation.report import ResultsLog
 from my_llm.errors import MyLLMError
 from tests.test_ceiling import RIGHT, WRONG, Recording, shapes_task
@@ -51,7 +51,7 @@ def _run(tmp_path: Path, chat: Recording, settings: str, samples: int) -> list[d
     run = ceiling.Run(chat, ResultsLog(out), "abc1234", "fake", parallel=2)
     ceiling.run_all(run, {"examples": [shapes_task()]}, [ceiling.parse_setting(s) for s in settings.split(",")],
                     {"examples": samples})
-    return sorted(ceiling.read_rows(out), key=lambda r: (r["setting"], r["sample"]))
+    return sorted(ceiling_report.read_rows(out), key=lambda r: (r["setting"], r["sample"]))
 
 
 def test_one_planning_call_serves_the_tasks_samples_round_robin(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_one_planning_call_serves_the_tasks_samples_round_robin(tmp_path: Path) 
         assert str(messages[-1].content).endswith(f"Use this approach: {row['plan']}")
     opening = next(m for m, p in chat.seen if p.get("temperature") == 0.2)
     assert str(messages[-1].content).startswith(str(opening[-1].content))  # the opening's prefix, cached
-    entries = {e["setting"]: e for e in ceiling.summarize(rows)}
+    entries = {e["setting"]: e for e in ceiling_report.summarize(rows)}
     assert set(entries) == {"t0.2", "plan-t0.7"} and entries["plan-t0.7"]["samples"] == 3
     assert entries["plan-t0.7"]["tokens_in"] > statistics.mean(r["tokens_in"] for r in planned)  # the planning call's tokens are in the figure
 
