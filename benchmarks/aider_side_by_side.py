@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.serve import RESULTS, commit  # noqa: E402
 from benchmarks.serve_load import START_TIMEOUT, Target, target_for  # noqa: E402
+from code_generation.evaluation.report import jsonl_rows  # noqa: E402
 from code_generation.evaluation.tasks import EvalTask, folder_task  # noqa: E402
 from code_generation.sandbox.runner import run_tests  # noqa: E402
 from code_generation.sandbox.verdict import defined_tests  # noqa: E402
@@ -110,15 +111,7 @@ def row_key(row: dict[str, Any]) -> tuple[str, str, Any, Any]:
 
 def load_rows(path: Path) -> list[dict[str, Any]]:
     """The rows written so far; a line cut by a stop in the middle of a write is ignored."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            continue
-    return rows
+    return jsonl_rows(path, "task", "side")
 
 
 def done_keys(rows: Iterable[dict[str, Any]]) -> set[tuple[str, str, Any, Any]]:

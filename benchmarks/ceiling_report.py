@@ -6,7 +6,6 @@ the sampling side draws and judges the rows and imports this module, never the o
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from collections import defaultdict
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from code_generation.completion import agreement
+from code_generation.evaluation.report import jsonl_rows
 from my_llm.errors import MyLLMError
 
 if TYPE_CHECKING:
@@ -30,18 +30,8 @@ KS = (1, 2, 5, 10, 20)
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Every complete row of a results file (a torn last line is skipped)."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and "sample" in row:
-            rows.append(row)
-    return rows
+    """Every complete row of a ceiling results file (a torn last line is skipped)."""
+    return jsonl_rows(path, "sample")
 
 
 def row_key(row: dict[str, Any]) -> tuple[str, str, str, int]:

@@ -55,8 +55,12 @@ class ResultsLog:
         return read_rows(self.path)
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Every complete row; unparsable lines (a torn tail) are ignored."""
+def jsonl_rows(path: Path, *keys: str) -> list[dict[str, Any]]:
+    """Every complete row of a results file (JSON objects, one a line) that has ``keys``.
+
+    Results files are appended to row by row, so a stop can cut the last line: an unparsable
+    line is ignored, and a rerun writes that row again. Every benchmark reads its rows here.
+    """
     if not path.exists():
         return []
     rows = []
@@ -65,9 +69,14 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if isinstance(row, dict) and "task" in row and "strategy" in row:
+        if isinstance(row, dict) and all(key in row for key in keys):
             rows.append(row)
     return rows
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Every complete row of an evaluation's results file."""
+    return jsonl_rows(path, "task", "strategy")
 
 
 def latest(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
