@@ -252,7 +252,7 @@ def run_one(task: EvalTask, side: str, scratch: Path, target: Target, args: argp
     return {"task": task.id, "side": side, "seed": args.seed, "max_iterations": args.max_iterations,
             "model": target.model, "solved": verdict["solved"], "tests_passed": verdict["tests_passed"],
             "tests_total": verdict["tests_total"], "judge": verdict["judge"], "rounds": 0, "prompt_tokens": 0,
-            "completion_tokens": 0, "model_calls": 0, **found, "seconds": seconds, "commit": commit(),
+            "completion_tokens": 0, "model_calls": 0, **found, "seconds": seconds, "commit": args.commit,
             "measured": time.strftime("%Y-%m-%d %H:%M")}
 
 
@@ -364,7 +364,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.max_iterations < 1:
         parser.error("--max-iterations must be at least 1")
     args.api_key, args.pid, args.parallel, args.ctx, args.start_timeout = None, None, None, None, START_TIMEOUT
-    args.out = args.out or RESULTS / f"aider_side_by_side_{commit()}.jsonl"
+    args.commit = commit()  # the code this process runs, even if the checkout moves on meanwhile
+    args.out = args.out or RESULTS / f"aider_side_by_side_{args.commit}.jsonl"
     return args
 
 
