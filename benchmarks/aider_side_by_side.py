@@ -3,6 +3,7 @@
     flock /tmp/model.lock .venv/bin/python benchmarks/aider_side_by_side.py [--tasks pascal_triangle,luhn_checksum]
         [--sides ours,aider] [--max-iterations 5] [--seed 1] [--model local] [--out FILE.jsonl]
     .venv/bin/python benchmarks/aider_side_by_side.py --url http://127.0.0.1:8080/v1 [...]   # a running server
+    .venv/bin/python benchmarks/aider_side_by_side.py --report --out FILE.jsonl   # the tables and plot only
 
 Without ``--url`` it starts ``my-llm serve --model MODEL`` on a free loopback port (as
 benchmarks/serve_load.py does) and stops it at the end; both sides call that one server, under
@@ -356,6 +357,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--aider-venv", type=Path, default=DEFAULT_VENV, help=f"Aider's own venv (default {DEFAULT_VENV})")
     parser.add_argument("--out", type=Path, default=None,
                         help="results (default benchmarks/results/aider_side_by_side_<commit>.jsonl; plot beside it)")
+    parser.add_argument("--report", action="store_true", help="only print the tables and plot of the rows in --out")
     parser.add_argument("--keep", type=Path, default=None, help="keep each run's folder (and Aider's log) here")
     args = parser.parse_args(argv)
     args.sides = [s.strip() for s in args.sides.split(",") if s.strip()]
@@ -381,6 +383,8 @@ def select_tasks(args: argparse.Namespace) -> list[EvalTask]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tasks = select_tasks(args)
+    if args.report:
+        return show(tasks, args)
     if "aider" in args.sides:
         import importlib.util
 
@@ -392,6 +396,11 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"{len(tasks)} tasks x {', '.join(args.sides)} on {target.base_url} ({target.model}); "
                       f"rows in {args.out}")
         run_all(tasks, target, args)
+    return show(tasks, args)
+
+
+def show(tasks: list[EvalTask], args: argparse.Namespace) -> int:
+    """The tables and the plot of the rows in --out for these tasks (what a run ends with)."""
     wanted = {(t.id, s, args.seed, args.max_iterations) for t in tasks for s in args.sides}
     rows = [r for key, r in latest(load_rows(args.out)).items() if key in wanted]
     totals = report(rows, args)
