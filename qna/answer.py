@@ -38,8 +38,8 @@ __all__ = [
 DEFAULT_K = 5
 SUMMARIES_IN_CONTEXT = 2
 SUMMARY_CONTEXT_CHARS = 900
-# Characters of code and summaries shown per answer (~1,000 tokens). Prefill is most of an answer's
-# wait on a CPU (~100 tokens/s with the 1.5B on 2 cores), so the budget fixes the wait; which
+# Characters of code and summaries shown per answer (~800 tokens). Prefill is most of an answer's
+# wait on a CPU (~85 tokens/s with the 1.5B on 2 cores), so the budget fixes the wait; which
 # budget keeps the answers' recall and key terms is measured in docs/read-repo.md.
 CONTEXT_CHARS = 3500
 MIN_PIECE_CHARS = 400  # a chunk cut shorter than this says too little to be worth its tokens
@@ -144,10 +144,10 @@ def _cut(hit: Hit, chars: int) -> Hit | None:
     """A code hit's first whole lines within ``chars``, its cited line range shortened to match."""
     if hit.kind != CODE_KIND or chars < MIN_PIECE_CHARS:
         return None
-    first, _, rest = hit.text.partition("\n")
-    header = first + "\n" if _strip_header(hit.text) != hit.text else ""
+    body = _strip_header(hit.text)
+    header = hit.text[: len(hit.text) - len(body)]
     lines, size = [], 0
-    for line in (rest if header else hit.text).splitlines(keepends=True):
+    for line in body.splitlines(keepends=True):
         if size + len(line) > chars:
             break
         lines.append(line)
