@@ -186,5 +186,10 @@ def report(out: Path, plot_path: Path, console: Console) -> None:
                   "when not all; coverage: a passing sample among the first k; selected: the pick seeing only the "
                   "docstring passes; s/sample: wall seconds a sample adds (the slots overlap); s/call: one call's "
                   "latency; load: the machine's mean load average while sampling", soft_wrap=True)
+    from benchmarks import ceiling_policies  # reads the rows again; imports this module
+
+    rows = read_rows(out)
+    console.print(ceiling_policies.mix_table(rows))
+    console.print(ceiling_policies.stop_table(rows))
     plot(entries, plot_path)
     console.print(f"plot: {plot_path}")
