@@ -64,6 +64,9 @@ class LoopSettings:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     feedback_budget: int = 3500
     escalate_temperature: float = 0.4  # added when the model repeats an attempt verbatim
+    # Fresh samples of the opening request (a round's extra candidates, restarts): the ceiling's
+    # hot setting (docs/benchmarks.md): it finds programs the cool setting never draws.
+    fresh_temperature: float = 1.0
     restart_after: int = 2  # attempts in a row without progress before a fresh start from the request
     stop_at_fence: bool = True  # stop generating where the code ends (STOP_SEQUENCES)
     candidates: int = 1  # programs sampled per round, at once on the model's parallel slots

@@ -30,7 +30,7 @@ def test_plan_puts_the_conversation_first_then_extras_then_candidates() -> None:
     conversation, added, fresh, repair_ = plan_requests(st)
     assert conversation.messages is st.messages and conversation.splice == ("area", "m")
     assert added is extra
-    assert fresh.messages is st.opening and fresh.whole_module and fresh.splice is None and fresh.temperature == st.hot
+    assert fresh.messages is st.opening and fresh.whole_module and fresh.splice is None and fresh.temperature == st.fresh == 1.0
     assert repair_.messages is st.messages and not repair_.whole_module and repair_.splice == ("area", "m")
     assert repair_.temperature > st.temperature
 

@@ -113,7 +113,7 @@ def test_a_reply_with_no_approach_falls_back_to_hotter_samples_and_is_not_asked_
         assert _sent(spy, label) == opening  # today's fresh sample of the request
     assert [c.purpose for c in outcome.usage.calls].count("fresh") == 3
     hot = [a.temperature for a in outcome.attempts if a.usage is not None and a.usage.purpose == "fresh"]
-    assert hot == [pytest.approx(0.6)] * 3
+    assert hot == [pytest.approx(1.0)] * 3  # LoopSettings.fresh_temperature
     assert any("named no approach" in e for e in spy.events)
 
 

@@ -203,7 +203,7 @@ def test_restart_after_stalls() -> None:
     assert Restart().next_request(shown, shown, st) is None
     st.stalls = 2
     ask = Restart().next_request(shown, shown, st)
-    assert ask is not None and ask.messages is st.opening and ask.temperature == st.hot and st.stalls == 0
+    assert ask is not None and ask.messages is st.opening and ask.temperature == st.fresh == 1.0 and st.stalls == 0
 
 
 def test_focus_asks_for_the_function_the_failures_point_at() -> None:

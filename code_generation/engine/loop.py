@@ -68,7 +68,7 @@ def _failure_signature(attempt: Attempt) -> tuple[str, ...]:
 def plan_requests(state: LoopState) -> list[Request]:
     """The round's requests: the conversation, the tactics' extras, then the extra candidates.
 
-    Extra candidates alternate between fresh hotter samples of the request and hotter takes on
+    Extra candidates alternate between fresh hot samples of the request and hotter takes on
     the conversation, so a round holds both a repair and new ideas. A tactic may replace the
     fresh samples (`Tactic.fresh_requests`: `plan` asks the model for approaches first).
     """
@@ -79,7 +79,7 @@ def plan_requests(state: LoopState) -> list[Request]:
     fresh = iter((state.first(lambda t: t.fresh_requests(state, slots)) if slots else None) or [])
     for k in range(1, state.n_candidates):
         if k % 2:
-            requests.append(next(fresh, None) or Request(state.opening, state.hot, kind="fresh"))
+            requests.append(next(fresh, None) or Request(state.opening, state.fresh, kind="fresh"))
         else:
             hotter = min(1.0, state.temperature + settings.escalate_temperature)
             requests.append(replace(conversation, temperature=hotter))

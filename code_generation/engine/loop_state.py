@@ -287,8 +287,13 @@ class LoopState:
 
     @property
     def hot(self) -> float:
-        """The temperature of fresh samples and of a model that repeats itself."""
+        """The temperature of a model that repeats itself, and of the other hotter requests."""
         return min(1.0, self.settings.temperature + self.settings.escalate_temperature)
+
+    @property
+    def fresh(self) -> float:
+        """The temperature of fresh samples of the opening request: never cooler than the run's own."""
+        return max(self.settings.temperature, self.settings.fresh_temperature)
 
     def set_task(self, task: CodeTask) -> None:
         """Judge by `task`'s tests from now on: what they ask for and the opening request."""

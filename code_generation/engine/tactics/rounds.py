@@ -9,7 +9,7 @@ from code_generation.languages import Language, get_language
 from code_generation.types import Attempt
 
 
-@register_tactic("restart", "after attempts without progress, the request again, sampled hotter")
+@register_tactic("restart", "after attempts without progress, the request again, sampled hot")
 class Restart(Tactic):
     """After `LoopSettings.restart_after` attempts in a row without progress, start afresh.
 
@@ -22,7 +22,7 @@ class Restart(Tactic):
             return None
         state.observer.event(f"no progress in {state.stalls} attempts: asking afresh")
         state.stalls = 0
-        return Ask(state.opening, temperature=state.hot, reason="restart")
+        return Ask(state.opening, temperature=state.fresh, reason="restart")
 
 
 def continued(shown: Attempt, limit: int, language: Language | None = None) -> list[BaseMessage] | None:
