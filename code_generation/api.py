@@ -396,7 +396,7 @@ def loop_settings_of(settings: ScriptSettings, candidates: int) -> LoopSettings:
     """The engine's settings for a create-script run."""
     return LoopSettings(
         max_iterations=settings.max_iterations,
-        time_budget=settings.time_budget,
+        time_budget=settings.time_budget or None,  # 0: no limit
         temperature=settings.temperature,
         limits=SandboxLimits(timeout=settings.timeout),
         candidates=candidates,

@@ -25,6 +25,7 @@ from rich.table import Table
 from code_generation.api import ScriptResult, ScriptSettings, generate_script
 from code_generation.console import ConsoleProgress
 from code_generation.languages import language_for
+from code_generation.script_settings import DEFAULT_TIME_BUDGET
 from code_generation.validate_input import (
     candidates_type,
     language_type,
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default=None, help="local | local:/path/model.gguf | openai:<model> (default: $MY_LLM_MODEL, else OpenAI if OPENAI_API_KEY is set, else local)")
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (Ollama, vLLM, llama.cpp server); default $OPENAI_BASE_URL")
     parser.add_argument("--max-iterations", type=max_iterations_type, default=None, help="generation attempts before giving up (1-100; default: the config's max_iterations, else 5)")
-    parser.add_argument("--time-budget", type=time_budget_type, default=None, metavar="SECONDS", help="stop the search after about this many seconds, or after --max-iterations rounds, whichever comes first (no round starts that would not fit; default: the config's time_budget, else none)")
+    parser.add_argument("--time-budget", type=time_budget_type, default=None, metavar="SECONDS", help="stop the search after about this many seconds, or after --max-iterations rounds, whichever comes first (no round starts that would not fit; 0: no limit; default: the config's time_budget, else 300)")
     parser.add_argument("--temperature", type=temperature_type, default=0.2, help="sampling temperature of the first attempt (0-2)")
     parser.add_argument("--seed", type=seed_type, default=None, help="sampling seed, for reproducible runs")
     parser.add_argument("--candidates", type=candidates_type, default=None, help="programs sampled per iteration, at once on the model's parallel slots; the best is kept (default: 2 on the embedded model, else 1)")
@@ -119,6 +120,14 @@ def _float_setting(key: str) -> float | None:
     return float(found) if found is not None else None
 
 
+def _time_budget(flag: float | None) -> float:
+    """The flag, else the config's time_budget, else the default (0: no limit)."""
+    if flag is not None:
+        return flag
+    configured = _float_setting("time_budget")
+    return DEFAULT_TIME_BUDGET if configured is None else configured
+
+
 def _settings(args: argparse.Namespace) -> ScriptSettings:
     """The run's settings: the flags, else the environment and config files (my_llm/config.py)."""
     return ScriptSettings(
@@ -128,7 +137,7 @@ def _settings(args: argparse.Namespace) -> ScriptSettings:
         model=args.model or config.text("model"),
         base_url=args.base_url or config.text("base_url"),
         max_iterations=args.max_iterations or _int_setting("max_iterations") or 5,
-        time_budget=args.time_budget if args.time_budget is not None else _float_setting("time_budget"),
+        time_budget=_time_budget(args.time_budget),
         temperature=args.temperature,
         timeout=args.timeout,
         seed=args.seed,

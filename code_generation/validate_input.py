@@ -36,7 +36,7 @@ candidates_type = int_in(1, MAX_CANDIDATES)
 seed_type = int_in(0, MAX_SEED)
 temperature_type = float_in(0.0, MAX_TEMPERATURE)
 timeout_type = float_in(0.0, MAX_TIMEOUT, low_open=True)
-time_budget_type = float_in(0.0, MAX_TIME_BUDGET, low_open=True)
+time_budget_type = float_in(0.0, MAX_TIME_BUDGET)  # 0: no limit
 
 
 def tactics_type(text: str) -> tuple[str, ...]:
@@ -74,7 +74,7 @@ def check_numbers(settings: ScriptSettings) -> None:
     _number(settings.max_iterations, "--max-iterations", 1, MAX_ITERATIONS, whole=True)
     budget = getattr(settings, "time_budget", None)  # complete-file's settings share these checks, without it
     if budget is not None:
-        _number(budget, "--time-budget", 0.0, MAX_TIME_BUDGET, low_open=True)
+        _number(budget, "--time-budget", 0.0, MAX_TIME_BUDGET)
     if settings.candidates is not None:
         _number(settings.candidates, "--candidates", 1, MAX_CANDIDATES, whole=True)
     if settings.seed is not None:

@@ -106,6 +106,7 @@ def test_missing_folder_of_the_test_file_is_refused_before_the_model(env: Env) -
         ("--timeout", "inf", "argument --timeout: 'inf' is not a finite number"),
         ("--timeout", "nan", "argument --timeout: 'nan' is not a finite number"),
         ("--timeout", "-1", "argument --timeout: -1 is out of range"),
+        ("--time-budget", "-1", "argument --time-budget: -1 is out of range"),
         ("--timeout", "0", "argument --timeout: 0 is out of range"),
         ("--timeout", "1e300", "argument --timeout: 1e+300 is out of range"),
         ("--max-iterations", "0", "argument --max-iterations: 0 is out of range"),

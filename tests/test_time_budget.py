@@ -69,3 +69,26 @@ def test_the_summary_says_why_an_unsolved_run_stopped() -> None:
                           run_dir="r", model="m", stop_reason="time budget")
     console.print(_summary(result))
     assert STOPPED["time budget"] in console.export_text()
+
+
+def _parsed(monkeypatch: Any, *flags: str) -> Any:
+    from code_generation.create_script import _settings, build_parser
+
+    monkeypatch.setenv("MY_LLM_CONFIG", "")  # no user config file
+    monkeypatch.delenv("MY_LLM_TIME_BUDGET", raising=False)
+    monkeypatch.chdir("/")  # no project pyproject.toml
+    return _settings(build_parser().parse_args(["a prompt", "out.py", *flags]))
+
+
+def test_the_cli_searches_for_300_seconds_unless_told_otherwise(monkeypatch: Any) -> None:
+    from code_generation.api import loop_settings_of
+    from code_generation.script_settings import DEFAULT_TIME_BUDGET
+
+    assert DEFAULT_TIME_BUDGET == 300.0
+    assert loop_settings_of(_parsed(monkeypatch), 2).time_budget == 300.0
+    assert loop_settings_of(_parsed(monkeypatch, "--time-budget", "45"), 2).time_budget == 45.0
+    assert loop_settings_of(_parsed(monkeypatch, "--time-budget", "0"), 2).time_budget is None  # 0: no limit
+    monkeypatch.setenv("MY_LLM_TIME_BUDGET", "0")
+    from code_generation.create_script import _settings, build_parser
+
+    assert loop_settings_of(_settings(build_parser().parse_args(["p", "o.py"])), 2).time_budget is None
