@@ -214,19 +214,30 @@ class Silent:
 
 
 def better(candidate: Attempt, best: Attempt | None) -> bool:
-    """Strictly more tests passing; on a tie the earlier attempt stays, so a later one never regresses it."""
+    """Strictly more tests passing, or as many from code whose tests ran to the end (it built, it
+    imported) where the best's did not; on a tie the earlier attempt stays, so a later one never
+    regresses it."""
     if candidate.result is None or candidate.tampered:
         return False  # tampering never becomes the best, not even the first attempt
     if best is None or best.result is None or best.tampered:
         return True
     if candidate.success != best.success:
         return candidate.success
-    return candidate.passed > best.passed
+    if candidate.passed != best.passed:
+        return candidate.passed > best.passed
+    return ran(candidate) and not ran(best)  # no test passes: code that builds and runs is closer
 
 
-def rank(attempt: Attempt) -> tuple[bool, bool, int, int, int]:
-    """Order of a round's candidates: honest, passing, most tests passed, fewest static findings, shortest."""
-    return (not attempt.tampered, attempt.success, attempt.passed, -len(attempt.findings), -len(attempt.code or ""))
+def ran(attempt: Attempt) -> bool:
+    """The tests ran to the end: the code built (Rust) or imported (Python) and did not hang."""
+    return attempt.result is not None and attempt.result.status == "ok"
+
+
+def rank(attempt: Attempt) -> tuple[bool, bool, int, bool, int, int]:
+    """Order of a round's candidates: honest, passing, most tests passed, ran at all (built, imported),
+    fewest static findings, shortest."""
+    return (not attempt.tampered, attempt.success, attempt.passed, ran(attempt), -len(attempt.findings),
+            -len(attempt.code or ""))
 
 
 def passed_names(attempt: Attempt) -> set[str]:
