@@ -85,6 +85,7 @@ STOPPED = {
     "budget": "every round of --max-iterations was spent",
     "time budget": "the next round would not fit in --time-budget",
     "stuck": "the same tests kept failing round after round",
+    "no progress": "rounds in a row found nothing better than the best attempt: more of the same was unlikely to help",
 }
 
 

@@ -68,6 +68,9 @@ class LoopSettings:
     # hot setting (docs/benchmarks.md): it finds programs the cool setting never draws.
     fresh_temperature: float = 1.0
     restart_after: int = 2  # attempts in a row without progress before a fresh start from the request
+    # Rounds in a row in which the best attempt did not get better before the run stops as going
+    # nowhere (stop reason "no progress"). None: never; benchmarks/stop_rules.py replays the choice.
+    give_up_after: int | None = None
     stop_at_fence: bool = True  # stop generating where the code ends (STOP_SEQUENCES)
     candidates: int = 1  # programs sampled per round, at once on the model's parallel slots
     static_checks: bool = False  # pyflakes before the tests; a critical finding skips the test run

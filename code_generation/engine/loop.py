@@ -336,6 +336,7 @@ def _rounds(state: LoopState) -> LoopOutcome:
             state.guard()
         requests = plan_requests(state)
         state.extra, state.splice, state.whole_module = [], None, True
+        before = state.best
         replies = ask_model(state, requests)
         round_attempts = [to_attempt(state, k, request, reply, call)
                           for k, (request, (reply, call)) in enumerate(zip(requests, replies, strict=True))]
@@ -343,9 +344,14 @@ def _rounds(state: LoopState) -> LoopOutcome:
         top = repair(state, choose_best(state, round_attempts), round_attempts)
         for attempt in round_attempts:
             state.observer.attempt(attempt, state.best)
+        state.flat = 0 if state.best is not before else state.flat + 1
         step = decide(state, top, round_attempts)
         if isinstance(step, Done):
             stop_reason = step.reason
+            break
+        if settings.give_up_after is not None and state.flat >= settings.give_up_after:
+            state.observer.event(f"stopping: {state.flat} rounds in a row found nothing better")
+            stop_reason = "no progress"
             break
         follow(state, step)
     best = state.best

@@ -262,6 +262,7 @@ class LoopState:
     extra: list[Request] = field(default_factory=list)  # tactics' requests for the next round
     iteration: int = 0
     stalls: int = 0  # attempts in a row that did not beat the best
+    flat: int = 0  # rounds in a row in which the best did not get better (restarts do not reset it)
     n_candidates: int = 1
     last_signature: tuple[str, ...] | None = None
     repeats: int = 0  # rounds in a row with the same failing tests, after the first
