@@ -13,6 +13,11 @@ had; the engine's `better`). Per rule: tasks solved, solves lost against the ful
 in all, and the median seconds per solved task. Time outside the rounds (loading, writing) is
 kept as it was.
 
+It also says what solved each task solved after round 1: the kind of request the passing
+attempt answered (the loop's `purpose`: fresh, feedback, focus, ...; `repair` for the loop's own
+repairs without a model call) and the share of tests the best attempt passed before that round:
+whether repairs pay from close attempts and fresh samples from far ones.
+
 Rules: `full` (the runs as made), `rounds N` (at most N rounds), `stall S` (stop after S rounds
 in a row in which the best did not get better), `budget T` (no round starts that would not fit
 in T seconds, the rounds so far taking their average: `--time-budget`'s rule), and `stall S +
@@ -47,6 +52,7 @@ class Run:
     name: str
     rounds: tuple[Round, ...]
     outside: float  # the run's seconds outside its rounds: loading the model, writing files
+    solver: tuple[str, float] | None = None  # a later round's solve: (request kind, best's share of tests before)
 
     @property
     def solved(self) -> bool:
@@ -74,16 +80,30 @@ def read_run(folder: Path) -> Run | None:
         if label.startswith("code-"):
             iteration = int(label.removeprefix("code-").split(".")[0])
             call_seconds[iteration] = max(call_seconds.get(iteration, 0.0), float(call.get("seconds") or 0.0))
-    rounds, best = [], None
+    kinds = {str(c.get("label")): str(c.get("purpose") or "") for c in run.get("calls", [])}
+    rounds, best, solver = [], None, None
     for iteration in sorted(by_round):
         results = by_round[iteration]
         top = max(_score(r) for r in results)
         tests = sum(float((r.get("test_result") or {}).get("duration") or 0.0) for r in results)
         rounds.append(Round(call_seconds.get(iteration, 0.0) + tests, best is None or top > best, top[0]))
+        if top[0] and best is not None and not best[0]:
+            solver = (_kind(results, iteration, kinds), best[1] / max(1, _tests(results)))
         best = top if best is None else max(best, top)
     inside = sum(r.seconds for r in rounds)
     return Run(folder.parent.name if folder.name == "run" else folder.name, tuple(rounds),
-               max(0.0, float(run.get("seconds") or inside) - inside))
+               max(0.0, float(run.get("seconds") or inside) - inside), solver)
+
+
+def _tests(results: list[dict]) -> int:
+    return max(int((r.get("test_result") or {}).get("tests_run") or 0) for r in results)
+
+
+def _kind(results: list[dict], iteration: int, kinds: dict[str, str]) -> str:
+    """The request kind the round's first passing attempt answered; `repair` when no call made it."""
+    passing = next(r["attempt"] for r in results if r["attempt"].get("success"))
+    k = int(passing.get("candidate") or 0)
+    return kinds.get(f"code-{iteration}" + (f".{k}" if k else ""), "") or "repair"
 
 
 def find_runs(roots: list[Path]) -> list[Run]:
@@ -155,8 +175,13 @@ def main(argv: list[str] | None = None) -> int:
         table.add_row(r["rule"], str(r["solved"]), str(r["lost"]), f"{r['seconds']:.0f}",
                       f"{100 * (1 - r['seconds'] / full):.0f}%" if full else "-", str(r["median_solved_s"]))
     Console().print(table)
+    solvers = [run.solver for run in runs if run.solver]
+    if solvers:
+        Console().print("solved after round 1, by the request that solved it (best's share of tests before): "
+                        + ", ".join(f"{kind} ({share:.0%})" for kind, share in sorted(solvers)))
     if args.out:
-        args.out.write_text(json.dumps({"runs": [run.name for run in runs], "rows": rows}, indent=2))
+        args.out.write_text(json.dumps({"runs": [run.name for run in runs], "rows": rows,
+                                        "solvers": {run.name: run.solver for run in runs if run.solver}}, indent=2))
     return 0
 
 

@@ -30,7 +30,8 @@ def _write_run(folder: Path, rounds: list[list[int]], tests: int = 4, round_seco
             result = SandboxResult(status="ok", tests_run=tests, passed=passed, failed=tests - passed, duration=0.5)
             recorder.attempt(Attempt(iteration, "reply", "code", [], result, 0.2, candidate=k), None)
             label = f"code-{iteration}" + (f".{k}" if k else "")
-            calls.append(asdict(CallUsage(label, 100, 50, round_seconds - k, None)))
+            calls.append(asdict(CallUsage(label, 100, 50, round_seconds - k, None,
+                                          purpose="fresh" if k else "feedback")))
     inside = sum(round_seconds + 0.5 * len(p) for p in rounds)
     run.write_json("run.json", {"seconds": inside + outside, "calls": calls})
 
@@ -43,6 +44,17 @@ def test_a_run_folder_reads_as_rounds(tmp_path: Path) -> None:
     assert [r.solved for r in run.rounds] == [False, False, True]
     assert run.rounds[0].seconds == pytest.approx(10.0 + 1.0)  # the slowest call, then both test runs
     assert run.outside == pytest.approx(5.0)
+    assert run.solver == ("feedback", pytest.approx(2 / 4))  # round 3's first candidate; the best passed 2 of 4
+
+
+def test_a_repair_without_a_model_call_is_named_as_such(tmp_path: Path) -> None:
+    folder = tmp_path / "t" / "run"
+    _write_run(folder, [[1], [2]])
+    recorder = _Recorder(RunFolder(folder))
+    result = SandboxResult(status="ok", tests_run=4, passed=4, duration=0.1)
+    recorder.attempt(Attempt(2, "", "repaired", [], result, 0.2, candidate=1), None)  # no call code-2.1
+    [run] = stop_rules.find_runs([tmp_path])
+    assert run.solver == ("repair", pytest.approx(1 / 4))
 
 
 def test_rules_cut_a_run_short_and_count_what_is_lost(tmp_path: Path) -> None:
