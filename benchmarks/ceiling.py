@@ -423,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None, help="results file (default "
                         "benchmarks/results/ceiling_<commit>.jsonl); a rerun resumes it")
     parser.add_argument("--report", action="store_true", help="print the tables and write the plot, run nothing")
+    parser.add_argument("--by-task", action="store_true", help="with --report: also samples solved per task and setting")
     parser.add_argument("--plot", type=Path, default=None, help="the plot's file (default: --out with .png)")
     return parser
 
@@ -446,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.report:
             console = console if console.is_terminal else Console(stderr=True, width=170)  # a file: no squeezing
-            report(out, args.plot or out.with_suffix(".png"), console)
+            report(out, args.plot or out.with_suffix(".png"), console, by_task=args.by_task)
             return 0
         if args.parallel < 1 or (args.samples is not None and args.samples < 1):
             raise MyLLMError("--parallel and --samples must be at least 1")

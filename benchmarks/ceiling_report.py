@@ -175,7 +175,25 @@ def plot(entries: Sequence[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
-def report(out: Path, plot_path: Path, console: Console) -> None:
+def task_table(rows: Iterable[dict[str, Any]]) -> Table:
+    """Samples solved of those drawn, per task and setting."""
+    grouped = by_task(rows)
+    settings = sorted({setting for _, setting in grouped})
+    table = Table(title="samples solved / drawn, per task", title_justify="left")
+    for head in ["set", "task", *settings]:
+        table.add_column(head, justify="left" if head in ("set", "task") else "right", no_wrap=True)
+    tasks = sorted({(s, t) for (s, _), found in grouped.items() for t in found},
+                   key=lambda k: (SETS.index(k[0]) if k[0] in SETS else 9, k[1]))
+    for set_name, task in tasks:
+        cells = []
+        for setting in settings:
+            samples = grouped.get((set_name, setting), {}).get(task, [])
+            cells.append(f"{sum(bool(s['solved']) for s in samples)} / {len(samples)}" if samples else "-")
+        table.add_row(set_name, task, *cells)
+    return table
+
+
+def report(out: Path, plot_path: Path, console: Console, by_task: bool = False) -> None:
     entries = summarize(read_rows(out))
     if not entries:
         raise MyLLMError(f"{out} holds no rows yet")
@@ -189,6 +207,8 @@ def report(out: Path, plot_path: Path, console: Console) -> None:
     from benchmarks import ceiling_policies  # reads the rows again; imports this module
 
     rows = read_rows(out)
+    if by_task:
+        console.print(task_table(rows))
     console.print(ceiling_policies.mix_table(rows))
     console.print(ceiling_policies.stop_table(rows))
     plot(entries, plot_path)

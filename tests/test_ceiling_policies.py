@@ -46,3 +46,14 @@ def test_the_mix_table_sets_a_cool_split_against_a_hot_one() -> None:
     assert k2[mixes.index("all hot")] == f"{expected:.0f}% 40s"
     # One cool then hot: the easy task always, the hard one 1/20.
     assert k2[mixes.index("1 cool, then hot")] == f"{100 * (1 + 1 / 20) / 2:.0f}% 30s"
+
+
+def test_the_task_table_counts_solved_of_drawn_per_setting() -> None:
+    from benchmarks.ceiling_report import task_table
+
+    rows = [*_rows("easy", COOL, [True, True, False], 1.0), *_rows("easy", HOT, [False], 1.0),
+            *_rows("hard", COOL, [False, False], 1.0)]
+    table = task_table(rows)
+    columns = {c.header: list(c._cells) for c in table.columns}
+    assert columns["task"] == ["easy", "hard"]
+    assert columns[COOL] == ["2 / 3", "0 / 2"] and columns[HOT] == ["0 / 1", "-"]
