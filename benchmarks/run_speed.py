@@ -13,7 +13,6 @@ samples per minute of wall time, which the two slots raise when a round asks for
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -22,17 +21,20 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import kept_runs  # noqa: E402
+
 
 def calls_of(roots: list[Path]) -> list[tuple[float, list[dict]]]:
     """(run seconds, model calls) of every kept run folder under the given folders."""
     runs = []
-    for root in roots:
-        for path in sorted(root.rglob("run.json")):
-            try:
-                run = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError):
-                continue
-            runs.append((float(run.get("seconds") or 0.0), [c for c in run.get("calls", []) if isinstance(c, dict)]))
+    for path in kept_runs.run_files(roots):
+        try:
+            run = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        runs.append((float(run.get("seconds") or 0.0), [c for c in run.get("calls", []) if isinstance(c, dict)]))
     return runs
 
 
@@ -68,15 +70,10 @@ def report(runs: list[tuple[float, list[dict]]]) -> tuple[Table, dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folders", type=Path, nargs="+", help="--keep folders of create_script_examples.py")
-    parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
-    args = parser.parse_args(argv)
+    args = kept_runs.parse(__doc__.split("\n\n")[0], argv, "write the figures as JSON")
     runs = calls_of(args.folders)
     if not runs:
-        print(f"no run folders under {', '.join(map(str, args.folders))}: keep some with "
-              "create_script_examples.py --keep DIR", file=sys.stderr)
-        return 2
+        return kept_runs.none_found(args.folders)
     table, summary = report(runs)
     console = Console()
     console.print(table)

@@ -26,7 +26,6 @@ budget T`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -35,6 +34,10 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import kept_runs  # noqa: E402
 
 STALLS = (1, 2, 3)
 BUDGETS = (120.0, 180.0, 240.0, 300.0)
@@ -108,12 +111,7 @@ def _kind(results: list[dict], iteration: int, kinds: dict[str, str]) -> str:
 
 def find_runs(roots: list[Path]) -> list[Run]:
     """Every run folder under the given folders (a `--keep` folder holds <task>/run)."""
-    runs = []
-    for root in roots:
-        for run_json in sorted(root.rglob("run.json")):
-            if (run := read_run(run_json.parent)) is not None:
-                runs.append(run)
-    return runs
+    return [run for path in kept_runs.run_files(roots) if (run := read_run(path.parent)) is not None]
 
 
 def replay(run: Run, max_rounds: int | None = None, stall: int | None = None,
@@ -157,15 +155,10 @@ def evaluate(runs: list[Run]) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folders", type=Path, nargs="+", help="--keep folders of create_script_examples.py")
-    parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
-    args = parser.parse_args(argv)
+    args = kept_runs.parse(__doc__.split("\n\n")[0], argv, "write the rows as JSON")
     runs = find_runs(args.folders)
     if not runs:
-        print(f"no run folders under {', '.join(map(str, args.folders))}: keep some with "
-              "create_script_examples.py --keep DIR", file=sys.stderr)
-        return 2
+        return kept_runs.none_found(args.folders)
     rows = evaluate(runs)
     full = rows[0]["seconds"]
     table = Table(title=f"stop rules replayed on {len(runs)} runs", title_justify="left")
