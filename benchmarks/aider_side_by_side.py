@@ -11,7 +11,8 @@ the name it serves (``/v1/models``), one task at a time. Each (task, side) runs 
 folder holding prompt.txt and the task's test file:
 
 * ours: ``create-script PROMPT <module>.py --test_file ... --model openai:NAME --base-url URL``
-  with its defaults, ``--max-iterations N``, ``--seed``, ``--no-cache`` (every call real);
+  with its defaults, ``--max-iterations N``, ``--time-budget 0`` (rounds alone limit both
+  sides, as Aider has no time budget), ``--seed``, ``--no-cache`` (every call real);
 * aider: benchmarks/aider_runner.py, run by the python of Aider's own virtual environment
   (``--aider-venv``, made on first use with ``pip install aider-chat``), drives
   ``aider.coders.Coder`` on ``openai/NAME``: the module file to edit, the test file read-only,
@@ -191,7 +192,7 @@ def run_ours(task: EvalTask, work: Path, target: Target, args: argparse.Namespac
     module = prepare(task, work)
     command = [sys.executable, "-m", "code_generation.create_script", task.task.prompt, str(module),
                "--test_file", str(work / task.task.test_filename), "--json", "--no-memory", "--no-cache",
-               "--max-iterations", str(args.max_iterations), "--model", f"openai:{target.model}",
+               "--max-iterations", str(args.max_iterations), "--time-budget", "0", "--model", f"openai:{target.model}",
                "--base-url", target.base_url, "--run-dir", str(work / "run")]
     if args.seed is not None:
         command += ["--seed", str(args.seed)]
