@@ -1,7 +1,7 @@
 """A strategy for tasks whose tests the search may not see (HumanEval's hidden tests).
 
-The loop is judged only by the request's own docstring examples (``>>>`` lines), turned into a
-test file; among the attempts that pass the most of them, agreement on the example calls picks
+The loop is judged only by the request's own docstring examples (``>>>`` lines, and prose lines
+like ``f(1) == 2``), turned into a test file; among the attempts that pass the most of them, agreement on the example calls picks
 one (complete-file's rule, code_generation/completion/agreement.py); only that pick meets the
 hidden tests, once, for the verdict. Nothing the hidden tests say reaches the model or the choice.
 """
@@ -33,18 +33,21 @@ def _expected(want: str) -> str | None:
     return ast.unparse(node.body)  # as source again: a trailing comment in the docstring dropped
 
 
-def _docstrings(prompt: str) -> list[str]:
-    """The docstrings of the functions in the prompt's code (its fenced blocks, else the whole text)."""
-    blocks = re.findall(r"```(?:python|py)?[ \t]*\n(.*?)```", prompt, re.DOTALL) or [prompt]
-    found = []
-    for block in blocks:
+def _code(prompt: str) -> list[ast.Module]:
+    """The prompt's code that parses: its fenced blocks, else the whole text."""
+    trees = []
+    for block in re.findall(r"```(?:python|py)?[ \t]*\n(.*?)```", prompt, re.DOTALL) or [prompt]:
         try:
-            tree = ast.parse(block)
+            trees.append(ast.parse(block))
         except (SyntaxError, ValueError):
             continue
-        found += [doc for node in ast.walk(tree)
-                  if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (doc := ast.get_docstring(node))]
-    return found
+    return trees
+
+
+def _docstrings(prompt: str) -> list[str]:
+    """The docstrings of the functions in the prompt's code."""
+    return [doc for tree in _code(prompt) for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (doc := ast.get_docstring(node))]
 
 
 # Prose examples: "f(1, 2) == 3", "f([1]) ➞ 1", "f(x) => y", "f(x) -> y", "f(x) should return y".
@@ -86,14 +89,7 @@ def examples_of(prompt: str) -> list[tuple[str, str]]:
 
 def defined_names(prompt: str) -> list[str]:
     """The top-level functions the prompt's code defines: what a module without examples must provide."""
-    blocks = re.findall(r"```(?:python|py)?[ \t]*\n(.*?)```", prompt, re.DOTALL) or [prompt]
-    names: list[str] = []
-    for block in blocks:
-        try:
-            names += [n.name for n in ast.parse(block).body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-        except (SyntaxError, ValueError):
-            continue
-    return names
+    return [n.name for tree in _code(prompt) for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
 def visible_tests(module_name: str, examples: list[tuple[str, str]], names: list[str] | None = None) -> str:
@@ -126,7 +122,7 @@ def _called(examples: list[tuple[str, str]]) -> tuple[str, list[str]] | None:
 def pick(attempts: list[Attempt], module_name: str, examples: list[tuple[str, str]],
          limits: SandboxLimits) -> Attempt | None:
     """Of the attempts that pass the most examples, the one whose results on the example calls the
-    others share most (copies count); ties go to the loop's own order (its best first)."""
+    others share most (copies count); ties go to the earliest."""
     tested = [a for a in attempts if a.code is not None and a.result is not None and not a.tampered]
     if not tested:
         return None
