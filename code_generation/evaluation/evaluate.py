@@ -47,7 +47,9 @@ from code_generation.plugins import load_plugins
 from code_generation.run_folder import atomic_write
 from code_generation.sandbox.runner import SandboxLimits, run_tests
 from code_generation.sandbox.tools import run_tool
+from code_generation.script_settings import DEFAULT_TIME_BUDGET
 from code_generation.types import LoopSettings, Sandbox
+from code_generation.validate_input import time_budget_type
 from my_llm.errors import MyLLMError
 from my_llm.models import describe_model, get_chat_model
 from my_llm.user_input import OneLineParser, add_common_flags
@@ -56,7 +58,7 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 RUN_FILE = "run.json"
 # Settings that change what a result means: a rerun into the same folder must keep them.
-SAME_RUN_KEYS = ("tasks_source", "model", "max_iterations", "temperature", "timeout", "seed", "tactics")
+SAME_RUN_KEYS = ("tasks_source", "model", "max_iterations", "time_budget", "temperature", "timeout", "seed", "tactics")
 
 
 ChatFactory = Callable[[EvalTask, str], BaseChatModel]
@@ -77,10 +79,14 @@ class EvalSettings:
     seed: int | None = None
     jobs: int = 1
     tactics: tuple[str, ...] | None = None  # the loop's tactics by name; None: the model's default set
+    # Seconds a pair's search may take, as create-script's default (0 or None: rounds alone). With
+    # --jobs above the model's slots, pairs wait for each other and meet it sooner.
+    time_budget: float | None = DEFAULT_TIME_BUDGET
 
     def loop_settings(self) -> LoopSettings:
         return LoopSettings(
             max_iterations=self.max_iterations,
+            time_budget=self.time_budget or None,
             temperature=self.temperature,
             limits=SandboxLimits(timeout=self.timeout),
             tactics=self.tactics,
@@ -183,6 +189,7 @@ def _run_record(tasks: Sequence[EvalTask], strategies: Sequence[str], settings: 
         "model": model,
         "model_short": model.split("/")[-1].split(" (")[0],
         "max_iterations": settings.max_iterations,
+        "time_budget": settings.time_budget or 0,
         "temperature": settings.temperature,
         "timeout": settings.timeout,
         "seed": settings.seed,
@@ -393,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default=None, help="local | local:/path/model.gguf | openai:<model> (default as create-script)")
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL")
     parser.add_argument("--max-iterations", type=int, default=5, help="attempts per task for 'loop'")
+    parser.add_argument("--time-budget", type=time_budget_type, default=DEFAULT_TIME_BUDGET, metavar="SECONDS",
+                        help="seconds a pair's search may take, as create-script's --time-budget (0: no limit)")
     parser.add_argument("--temperature", type=float, default=0.2, help="sampling temperature")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
     parser.add_argument("--seed", type=int, default=None, help="sampling seed, for reproducible runs")
@@ -441,7 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ids = [i for item in args.ids or [] for i in item.split(",") if i.strip()] or None
         tasks = load_tasks(args.tasks, args.limit, ids)
         source = "humaneval" if args.tasks.lower() == "humaneval" else str(Path(args.tasks).resolve())
-        settings = EvalSettings(args.max_iterations, args.temperature, args.timeout, args.seed, args.jobs, tactics)
+        settings = EvalSettings(args.max_iterations, args.temperature, args.timeout, args.seed, args.jobs, tactics,
+                                time_budget=args.time_budget)
         if settings.jobs < 1 or settings.max_iterations < 1 or settings.timeout <= 0:
             raise MyLLMError("--jobs and --max-iterations must be at least 1, --timeout positive")
         if args.executor == "ray":
