@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default=None, help="local | local:/path/model.gguf | openai:<model> (default: $MY_LLM_MODEL, else OpenAI if OPENAI_API_KEY is set, else local)")
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (Ollama, vLLM, llama.cpp server); default $OPENAI_BASE_URL")
     parser.add_argument("--max-iterations", type=max_iterations_type, default=None, help="generation attempts before giving up (1-100; default: the config's max_iterations, else 5)")
-    parser.add_argument("--time-budget", type=time_budget_type, default=None, metavar="SECONDS", help="stop the search after about this many seconds, or after --max-iterations rounds, whichever comes first (no round starts that would not fit; 0: no limit; default: the config's time_budget, else 300)")
+    parser.add_argument("--time-budget", type=time_budget_type, default=None, metavar="SECONDS", help="stop the search after about this many seconds, or after --max-iterations rounds, whichever comes first (no round starts that would not fit; 0: no limit; default: the config's time_budget, else 600)")
     parser.add_argument("--temperature", type=temperature_type, default=0.2, help="sampling temperature of the first attempt (0-2)")
     parser.add_argument("--seed", type=seed_type, default=None, help="sampling seed, for reproducible runs")
     parser.add_argument("--candidates", type=candidates_type, default=None, help="programs sampled per iteration, at once on the model's parallel slots; the best is kept (default: 2 on the embedded model, else 1)")

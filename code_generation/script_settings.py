@@ -8,10 +8,11 @@ from pathlib import Path
 
 from code_generation.languages import language_for
 
-# Seconds a search may take when the user does not say: in every measured run of the default
-# (examples and validation, one and two candidates, 90 solved tasks) the slowest solve took 224 s,
-# while unsolved runs went on to 684 s (docs/benchmarks.md). 0 turns the limit off.
-DEFAULT_TIME_BUDGET = 300.0
+# Seconds a search may take when the user does not say: enough for the default 5 rounds on a slow
+# day of a 2-core machine (the same tasks ran 1.8x slower on one day than another; solves came as
+# late as round 4-5), while a run that goes nowhere ends within 10 minutes (docs/benchmarks.md).
+# 0 turns the limit off.
+DEFAULT_TIME_BUDGET = 600.0
 
 
 @dataclass

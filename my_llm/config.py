@@ -51,7 +51,7 @@ SETTINGS = {s.key: s for s in (
     Setting("base_url", str, ("OPENAI_BASE_URL",), "an OpenAI-compatible server's URL"),
     Setting("candidates", int, (), "programs sampled per round (create-script)"),
     Setting("max_iterations", int, (), "rounds before giving up (create-script)"),
-    Setting("time_budget", float, (), "seconds a create-script search may take (0: no limit; default 300)"),
+    Setting("time_budget", float, (), "seconds a create-script search may take (0: no limit; default 600)"),
     Setting("namespace", str, (), "the memory namespace"),
     Setting("history", str, ("MESSAGE_HISTORY",), "where the message logs live"),
     Setting("chroma_url", str, ("CHROMA_URL",), "a Chroma server: host:port or http(s)://host:port"),

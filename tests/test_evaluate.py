@@ -161,10 +161,10 @@ def test_rerun_with_other_settings_is_refused(tasks: list[EvalTask], tmp_path: P
     evaluate(tasks[:1], ["single"], out=out, chat=scripted, settings=SETTINGS)
     with pytest.raises(MyLLMError, match="max_iterations 3 -> 4"):
         evaluate(tasks[:1], ["single"], out=out, chat=scripted, settings=EvalSettings(max_iterations=4, timeout=20))
-    with pytest.raises(MyLLMError, match="time_budget 300.0 -> 0"):  # the loop's default budget, as create-script's
+    with pytest.raises(MyLLMError, match="time_budget 600.0 -> 0"):  # the loop's default budget, as create-script's
         evaluate(tasks[:1], ["single"], out=out, chat=scripted,
                  settings=EvalSettings(max_iterations=3, timeout=20, time_budget=0))
-    assert EvalSettings().loop_settings().time_budget == 300.0
+    assert EvalSettings().loop_settings().time_budget == 600.0
     assert EvalSettings(time_budget=0).loop_settings().time_budget is None
 
 

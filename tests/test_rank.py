@@ -5,7 +5,7 @@ more than one that does not)."""
 from __future__ import annotations
 
 from code_generation.sandbox.verdict import SandboxResult
-from code_generation.types import Attempt, better, rank, ran
+from code_generation.types import Attempt, better, ran, rank
 
 
 def _attempt(status: str, passed: int = 0, tests: int = 3, code: str = "x", iteration: int = 1) -> Attempt:

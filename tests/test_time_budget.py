@@ -80,12 +80,12 @@ def _parsed(monkeypatch: Any, *flags: str) -> Any:
     return _settings(build_parser().parse_args(["a prompt", "out.py", *flags]))
 
 
-def test_the_cli_searches_for_300_seconds_unless_told_otherwise(monkeypatch: Any) -> None:
+def test_the_cli_searches_for_600_seconds_unless_told_otherwise(monkeypatch: Any) -> None:
     from code_generation.api import loop_settings_of
     from code_generation.script_settings import DEFAULT_TIME_BUDGET
 
-    assert DEFAULT_TIME_BUDGET == 300.0
-    assert loop_settings_of(_parsed(monkeypatch), 2).time_budget == 300.0
+    assert DEFAULT_TIME_BUDGET == 600.0
+    assert loop_settings_of(_parsed(monkeypatch), 2).time_budget == 600.0
     assert loop_settings_of(_parsed(monkeypatch, "--time-budget", "45"), 2).time_budget == 45.0
     assert loop_settings_of(_parsed(monkeypatch, "--time-budget", "0"), 2).time_budget is None  # 0: no limit
     monkeypatch.setenv("MY_LLM_TIME_BUDGET", "0")
