@@ -447,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.report:
             console = console if console.is_terminal else Console(stderr=True, width=170)  # a file: no squeezing
-            report(out, args.plot or out.with_suffix(".png"), console, by_task=args.by_task)
+            report(out, args.plot or out.with_suffix(".png"), console, per_task=args.by_task)
             return 0
         if args.parallel < 1 or (args.samples is not None and args.samples < 1):
             raise MyLLMError("--parallel and --samples must be at least 1")

@@ -22,7 +22,9 @@ from typing import Any
 
 from rich.table import Table
 
-from benchmarks.ceiling_report import by_task
+# (set, setting) -> task -> its samples in sample order: ceiling_report.by_task's shape, handed in
+# by the report (this module imports nothing of it, so the two never import each other).
+Grouped = dict[tuple[str, str], dict[str, list[dict[str, Any]]]]
 
 COOL, HOT = "t0.2", "t1.0-minp0.05"
 BUDGETS = (2, 4, 6, 10, 20)
@@ -45,10 +47,9 @@ def splits(budget: int) -> list[tuple[str, int]]:
             ("half and half", budget // 2), ("all hot", 0)]
 
 
-def mix_table(rows: Iterable[dict[str, Any]]) -> Table:
+def mix_table(grouped: Grouped) -> Table:
     """Per set: expected coverage (% of tasks) and seconds per task for each cool/hot split of a budget,
     over the tasks that have enough samples of both settings."""
-    grouped = by_task(rows)
     table = Table(title=f"a budget of k samples split between {COOL} and {HOT}: % of tasks covered, "
                         "seconds per task", title_justify="left")
     for head in ["set", "mix", *(f"k={k}" for k in BUDGETS)]:
@@ -84,9 +85,8 @@ def continuation(tasks: Iterable[tuple[int, int]], misses: int, more: int) -> tu
     return (newly / unsolved if unsolved else 0.0), unsolved
 
 
-def stop_table(rows: Iterable[dict[str, Any]]) -> Table:
+def stop_table(grouped: Grouped) -> Table:
     """Per set and setting: after m failed samples, the chance the next NEXT solve the task."""
-    grouped = by_task(rows)
     table = Table(title=f"after m failed samples: chance the next {NEXT} solve the task "
                         "(expected tasks still unsolved after m)", title_justify="left")
     for head in ["set", "setting", *(f"m={m}" for m in MISSES)]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
+from benchmarks import ceiling_policies
 from code_generation.completion import agreement
 from code_generation.evaluation.report import jsonl_rows
 from my_llm.errors import MyLLMError
@@ -193,7 +194,7 @@ def task_table(rows: Iterable[dict[str, Any]]) -> Table:
     return table
 
 
-def report(out: Path, plot_path: Path, console: Console, by_task: bool = False) -> None:
+def report(out: Path, plot_path: Path, console: Console, per_task: bool = False) -> None:
     entries = summarize(read_rows(out))
     if not entries:
         raise MyLLMError(f"{out} holds no rows yet")
@@ -204,12 +205,11 @@ def report(out: Path, plot_path: Path, console: Console, by_task: bool = False) 
                   "when not all; coverage: a passing sample among the first k; selected: the pick seeing only the "
                   "docstring passes; s/sample: wall seconds a sample adds (the slots overlap); s/call: one call's "
                   "latency; load: the machine's mean load average while sampling", soft_wrap=True)
-    from benchmarks import ceiling_policies  # reads the rows again; imports this module
-
     rows = read_rows(out)
-    if by_task:
+    if per_task:
         console.print(task_table(rows))
-    console.print(ceiling_policies.mix_table(rows))
-    console.print(ceiling_policies.stop_table(rows))
+    grouped = by_task(rows)
+    console.print(ceiling_policies.mix_table(grouped))
+    console.print(ceiling_policies.stop_table(grouped))
     plot(entries, plot_path)
     console.print(f"plot: {plot_path}")

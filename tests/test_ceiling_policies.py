@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks import ceiling_policies
 from benchmarks.ceiling_policies import COOL, HOT
+from benchmarks.ceiling_report import by_task
 
 
 def _rows(task: str, setting: str, solved: list[bool], seconds: float) -> list[dict]:
@@ -36,7 +37,7 @@ def test_continuation_counts_only_what_the_first_misses_left_unsolved() -> None:
 def test_the_mix_table_sets_a_cool_split_against_a_hot_one() -> None:
     rows = [*_rows("easy", COOL, [True] * 20, 10.0), *_rows("easy", HOT, [True] * 10 + [False] * 10, 20.0),
             *_rows("hard", COOL, [False] * 20, 10.0), *_rows("hard", HOT, [True] + [False] * 19, 20.0)]
-    table = ceiling_policies.mix_table(rows)
+    table = ceiling_policies.mix_table(by_task(rows))
     cells = {row: [c for c in col._cells] for row, col in enumerate(table.columns)}
     mixes, k2 = cells[1], cells[2]
     # All cool at k=2: the easy task always, the hard one never: 50%, 2 × 10 s.
