@@ -216,19 +216,19 @@ class Silent:
         pass
 
 
+def progress(attempt: Attempt) -> tuple[bool, int, bool]:
+    """How far an attempt got: it passed, tests passed, its tests ran at all (it built, it imported)."""
+    return attempt.success, attempt.passed, ran(attempt)
+
+
 def better(candidate: Attempt, best: Attempt | None) -> bool:
-    """Strictly more tests passing, or as many from code whose tests ran to the end (it built, it
-    imported) where the best's did not; on a tie the earlier attempt stays, so a later one never
-    regresses it."""
+    """Further along by `progress` (passing, then more tests passed, then code whose tests ran where
+    the best's did not); on a tie the earlier attempt stays, so a later one never regresses it."""
     if candidate.result is None or candidate.tampered:
         return False  # tampering never becomes the best, not even the first attempt
     if best is None or best.result is None or best.tampered:
         return True
-    if candidate.success != best.success:
-        return candidate.success
-    if candidate.passed != best.passed:
-        return candidate.passed > best.passed
-    return ran(candidate) and not ran(best)  # no test passes: code that builds and runs is closer
+    return progress(candidate) > progress(best)
 
 
 def ran(attempt: Attempt) -> bool:
@@ -237,10 +237,8 @@ def ran(attempt: Attempt) -> bool:
 
 
 def rank(attempt: Attempt) -> tuple[bool, bool, int, bool, int, int]:
-    """Order of a round's candidates: honest, passing, most tests passed, ran at all (built, imported),
-    fewest static findings, shortest."""
-    return (not attempt.tampered, attempt.success, attempt.passed, ran(attempt), -len(attempt.findings),
-            -len(attempt.code or ""))
+    """Order of a round's candidates: honest, then `progress`, then fewest static findings, shortest."""
+    return (not attempt.tampered, *progress(attempt), -len(attempt.findings), -len(attempt.code or ""))
 
 
 def passed_names(attempt: Attempt) -> set[str]:

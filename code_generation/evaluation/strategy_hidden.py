@@ -17,6 +17,7 @@ from dataclasses import replace
 from code_generation.completion import agreement
 from code_generation.evaluation.strategies import StrategyContext, register_strategy, run_with
 from code_generation.languages import close_sandbox, get_language
+from code_generation.languages.python import extract
 from code_generation.sandbox.runner import SandboxLimits
 from code_generation.types import Attempt, CodeTask, LoopOutcome, digest, rank
 
@@ -36,7 +37,7 @@ def _expected(want: str) -> str | None:
 def _code(prompt: str) -> list[ast.Module]:
     """The prompt's code that parses: its fenced blocks, else the whole text."""
     trees = []
-    for block in re.findall(r"```(?:python|py)?[ \t]*\n(.*?)```", prompt, re.DOTALL) or [prompt]:
+    for block in extract.code_blocks(prompt) or [prompt]:
         try:
             trees.append(ast.parse(block))
         except (SyntaxError, ValueError):
@@ -55,15 +56,11 @@ _PROSE = re.compile(r"^\s*(?:for example:?\s*|e\.g\.?\s*)?(?P<call>\w+\(.*\))\s*
                     r"(?:==|➞|=>|->|should return|returns?)\s*(?P<want>.+?)\.?\s*$", re.IGNORECASE)
 
 
-def _literal_call(source: str) -> bool:
-    """A call of a named function with literal arguments only: it needs nothing the example set up
-    (prose examples often write strings unquoted: ``is_happy(a)``)."""
-    try:
-        node = ast.parse(source, mode="eval").body
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return False
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and agreement.literal_call(source, node.func.id) is not None)
+def _called_name(source: str) -> str | None:
+    """The function a call with literal arguments only calls, else None: such a call needs nothing
+    the example set up (prose examples often write strings unquoted: ``is_happy(a)``)."""
+    name = source.split("(", 1)[0].strip()
+    return name if name.isidentifier() and agreement.literal_call(source, name) is not None else None
 
 
 def _doctest_pairs(docstring: str) -> list[tuple[str, str | None]]:
@@ -82,7 +79,7 @@ def examples_of(prompt: str) -> list[tuple[str, str]]:
         found += [(m["call"], _expected(m["want"])) for line in docstring.splitlines()
                   if ">>>" not in line and (m := _PROSE.match(line))]
         for source, expected in found:
-            if expected is not None and _literal_call(source) and (source, expected) not in pairs:
+            if expected is not None and _called_name(source) and (source, expected) not in pairs:
                 pairs.append((source, expected))
     return pairs
 
@@ -109,9 +106,7 @@ def visible_tests(module_name: str, examples: list[tuple[str, str]], names: list
 
 def _called(examples: list[tuple[str, str]]) -> tuple[str, list[str]] | None:
     """The function the examples call most, and its literal calls (agreement's inputs)."""
-    names = Counter(node.func.id for source, _ in examples
-                    if isinstance(node := ast.parse(source, mode="eval").body, ast.Call)
-                    and isinstance(node.func, ast.Name))
+    names = Counter(name for source, _ in examples if (name := _called_name(source)))
     if not names:
         return None
     name = names.most_common(1)[0][0]
