@@ -83,6 +83,10 @@ class LoopSettings:
     # only failing tests call (at most MAX_FOCUS times per function); also turns off the
     # repairs that work on functions (the `focus`, `afresh` and `combine` tactics).
     focus_functions: bool = True
+    # A focused request (and its `afresh` twin) as the conversation's next turn, after the request
+    # and the attempt, instead of a new conversation showing the module around the function: the
+    # prompt cache serves all but the new turn, and the model sees the task's own words.
+    focus_in_conversation: bool = True
     # Whole-module replies start from the skeleton's first empty body, written into the reply for
     # the model (prompts.reply_prefix). None: when the model continues a final assistant message
     # (the embedded llama.cpp model does; the OpenAI API does not).

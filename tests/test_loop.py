@@ -372,7 +372,8 @@ def test_when_only_one_functions_tests_fail_that_function_is_asked_for_alone() -
     outcome, spy = roman([wrong, reply], ROUND_TRIP)
     assert outcome.success and outcome.iterations == 2
     request = spy.prompts[1][-1].content
-    assert len(spy.prompts[1]) == 1 and "The failing tests below point at `from_roman`" in request
+    # The turn after the attempt: the request and the attempt as before, then the focused request.
+    assert spy.prompts[1][:-2] == spy.prompts[0] and "The failing tests below point at `from_roman`" in request
     assert "FAIL: TestRoman.test_from_roman" in request and "keep them passing: TestRoman.test_to_roman" in request
     assert outcome.best is not None and TO_ROMAN in (outcome.best.code or "")
 
@@ -429,7 +430,8 @@ def test_the_function_asked_for_alone_sees_only_its_own_failures() -> None:
     outcome, spy = roman([f"```python\n{additive}\n```", f"```python\n{FROM_ROMAN}\n```"], SPLIT_TESTS,
                          replace(SETTINGS, max_iterations=2))
     request = spy.prompts[1][-1].content
-    assert len(spy.prompts[1]) == 1 and "The failing tests below point at `from_roman`" in request
+    # The turn after the attempt: the request and the attempt as before, then the focused request.
+    assert spy.prompts[1][:-2] == spy.prompts[0] and "The failing tests below point at `from_roman`" in request
     assert "FAIL: TestRoman.test_from_roman_subtractive" in request and "FAIL: TestRoman.test_to_roman" not in request
     assert outcome.best is not None and outcome.best.passed == 3  # from_roman spliced in; to_roman still additive
 
@@ -474,7 +476,8 @@ def test_the_method_an_error_was_raised_in_is_asked_for_alone() -> None:
     spy = Spy()
     task = CodeTask("A Kelvin converter", "temperature", CONVERTER_TESTS, "test_temperature.py")
     replies = [f"```python\n{CONVERTER}\n```", f"```python\n{TO_KELVIN}\n```"]
-    outcome = run_loop(task, FakeListChatModel(responses=replies), SETTINGS, observer=spy)
+    alone = replace(SETTINGS, focus_in_conversation=False)
+    outcome = run_loop(task, FakeListChatModel(responses=replies), alone, observer=spy)
     assert outcome.success and outcome.iterations == 2
     request = spy.prompts[1][-1].content
     assert "Rewrite the method `to_kelvin` of the class `Converter`" in request
@@ -586,7 +589,7 @@ def test_a_function_asked_for_alone_is_not_prefilled() -> None:
     outcome = run_loop(task, FakeListChatModel(responses=replies), replace(SETTINGS, prefill=True), observer=spy)
     assert outcome.success and outcome.iterations == 2
     assert spy.prompts[0][-1].content == prefix
-    assert spy.prompts[1][-1].type == "human" and "Rewrite the method `to_kelvin`" in spy.prompts[1][-1].content
+    assert spy.prompts[1][-1].type == "human" and "Rewrite only the method `to_kelvin`" in spy.prompts[1][-1].content
 
 
 def test_no_prefix_without_an_empty_body_to_start_in() -> None:
@@ -596,21 +599,39 @@ def test_no_prefix_without_an_empty_body_to_start_in() -> None:
     assert reply_prefix("X = 1\n\n\ndef f(x):\n    pass\n") == "```python\nX = 1\n\n\ndef f(x):\n"
 
 
-def test_a_focused_round_also_asks_for_the_function_afresh_without_its_old_body() -> None:
+def _focused_round(settings: LoopSettings) -> tuple[Spy, list[str]]:
+    """A converter whose one failing method is asked for alone, with two candidates: the prompts of round 2."""
     spy = Spy()
     task = CodeTask("A Kelvin converter", "temperature", CONVERTER_TESTS, "test_temperature.py")
     module, method = f"```python\n{CONVERTER}\n```", f"```python\n{TO_KELVIN}\n```"
     chat = FakeListChatModel(responses=[module, module, method, method, method])
-    outcome = run_loop(task, chat, replace(SETTINGS, candidates=2), observer=spy)
+    outcome = run_loop(task, chat, replace(settings, candidates=2), observer=spy)
     assert outcome.success and outcome.iterations == 2
-    focus, afresh, opening = (messages[-1].content for messages in spy.prompts[2:5])
+    assert [a.label for a in spy.attempts[2:5]] == ["2", "2.1", "2.2"]
+    assert "`Converter.to_kelvin` spliced into the previous attempt" in spy.attempts[3].notes
+    assert "Complete the following Python module" in spy.prompts[4][-1].content  # the fresh candidate
+    return spy, [str(messages[-1].content) for messages in spy.prompts[2:4]]
+
+
+def test_a_focused_round_also_asks_for_the_function_afresh_without_its_old_body() -> None:
+    _, (focus, afresh) = _focused_round(replace(SETTINGS, focus_in_conversation=False))
     assert "Rewrite the method `to_kelvin`" in focus and "if c <= -273.15:" in focus  # shown its code
     assert "Write the method `to_kelvin` of the class `Converter` again from scratch" in afresh
     assert "```python\ndef to_kelvin(self, c):\n    ...\n```" in afresh and "if c <= -273.15:" not in afresh
     assert "def to_celsius(self, k):" in afresh  # the rest of the module as context
-    assert "Complete the following Python module" in opening
-    assert [a.label for a in spy.attempts[2:5]] == ["2", "2.1", "2.2"]
-    assert "`Converter.to_kelvin` spliced into the previous attempt" in spy.attempts[3].notes
+
+
+def test_a_focused_request_in_conversation_is_the_turn_after_the_attempt() -> None:
+    spy, (focus, afresh) = _focused_round(replace(SETTINGS, focus_in_conversation=True))
+    opening = spy.prompts[0]
+    for sent in spy.prompts[2:4]:
+        # The request and the attempt as the model's answer come first, unchanged: the cache serves them.
+        assert sent[:len(opening)] == opening and len(sent) == len(opening) + 2
+        assert sent[-2].type == "ai" and "if c <= -273.15:" in sent[-2].content
+    assert "Rewrite only the method `to_kelvin` of the class `Converter`" in focus
+    assert "Write the method `to_kelvin` of the class `Converter` again from scratch" in afresh
+    assert "```python\ndef to_kelvin(self, c):\n    ...\n```" in afresh
+    assert "def to_celsius(self, k):" not in focus + afresh  # the module is in the answer above, not repeated
 
 
 def test_a_function_asked_for_afresh_gets_the_skeletons_docstring_when_its_own_has_none() -> None:

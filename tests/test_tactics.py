@@ -212,7 +212,7 @@ def test_focus_asks_for_the_function_the_failures_point_at() -> None:
     ask = Focus().next_request(shown, shown, st)
     assert ask is not None and ask.reason == "focus" and ask.function == "perimeter"
     assert "test_perimeter" in ask.details and "test_area" in ask.details.split("already pass")[1]
-    assert "def perimeter(side):" in str(ask.messages[-1].content)
+    assert "def perimeter(side):" in str(ask.messages[-2].content)  # the attempt, as the model's answer
 
 
 def test_afresh_adds_a_candidate_from_the_header_with_several_candidates() -> None:

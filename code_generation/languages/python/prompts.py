@@ -94,6 +94,27 @@ passing. Reply with the complete {kind} `{short}` in one ```python code block.
 {header}
 ```"""
 
+# The same two requests as the conversation's next turn (`LoopSettings.focus_in_conversation`):
+# the request and the attempt stay where they were, so the runtime's prompt cache serves them,
+# and the model sees the task's own words, which the forms above leave out.
+FOCUS_CONTINUED = """Your module `{module_name}.py` above {verdict}. The failing tests below point at `{name}`.
+
+{details}
+
+Rewrite only {what} so that these tests pass. Think about what the failing tests expect. Reply with \
+the complete {kind} `{short}` alone in one ```python code block."""
+
+AFRESH_CONTINUED = """Your module `{module_name}.py` above {verdict}. The failing tests below point at `{name}`.
+
+{details}
+
+Write {what} again from scratch, so that these tests pass and the tests that already pass keep \
+passing. Reply with the complete {kind} `{short}` alone in one ```python code block, starting from:
+
+```python
+{header}
+```"""
+
 # Any language: a reply that ran into the token limit ends mid-code, and its errors say little.
 CUT_OFF_NOTE = """Your reply was cut off at the length limit ({tokens} tokens) before the code was \
 complete, so what follows is about unfinished code. Write the whole code again, shorter: no comments \
@@ -338,15 +359,42 @@ def afresh_messages(
     the function has nothing else to go on but its name.
     """
     context, _ = split_function(code, name)
-    head = header(code, name)
-    if skeleton and not _documented(head) and _documented(spec := header(skeleton, name)):
-        head = spec
+    head = _fresh_header(code, name, skeleton)
     if not head:
         return None
     return [HumanMessage(FOCUS_AFRESH.format(
         module_name=module_name, context=context.strip(), name=name, verdict=verdict, details=details,
         header=head.strip(), **_naming(name),
     ))]
+
+
+def focus_continued(opening: list[BaseMessage], module_name: str, code: str, name: str, verdict: str,
+                    details: str) -> list[BaseMessage]:
+    """`focus_messages` as the next turn after the attempt, which the conversation shows as the model's answer."""
+    return [*opening, AIMessage(f"```python\n{code.strip()}\n```"), HumanMessage(FOCUS_CONTINUED.format(
+        module_name=module_name, name=name, verdict=verdict, details=details, **_naming(name),
+    ))]
+
+
+def afresh_continued(
+    opening: list[BaseMessage], module_name: str, code: str, name: str, verdict: str, details: str,
+    skeleton: str | None = None,
+) -> list[BaseMessage] | None:
+    """`afresh_messages` as the next turn after the attempt; None when the function has no header."""
+    head = _fresh_header(code, name, skeleton)
+    if not head:
+        return None
+    return [*opening, AIMessage(f"```python\n{code.strip()}\n```"), HumanMessage(AFRESH_CONTINUED.format(
+        module_name=module_name, name=name, verdict=verdict, details=details, header=head.strip(), **_naming(name),
+    ))]
+
+
+def _fresh_header(code: str, name: str, skeleton: str | None) -> str:
+    """The function's header; the skeleton's when that has a docstring and the code's has none."""
+    head = header(code, name)
+    if skeleton and not _documented(head) and _documented(spec := header(skeleton, name)):
+        return spec
+    return head
 
 
 def _documented(head: str) -> bool:

@@ -20,7 +20,9 @@ class Focus(Tactic):
 
     Rewriting the whole module, a small model often breaks what passes. The request shows the
     rest of the module, only the failures that point at the function, and the function itself
-    (`feedback.culprit` says which). At most MAX_FOCUS times per function.
+    (`feedback.culprit` says which). At most MAX_FOCUS times per function. With
+    `LoopSettings.focus_in_conversation` the request is the next turn after the attempt instead
+    of a new conversation: the prompt cache serves the request and the attempt.
     """
 
     languages = frozenset({"python"})
@@ -37,8 +39,11 @@ class Focus(Tactic):
         details = state.details(shown, top, reported)
         state.focused[name] += 1
         state.observer.event(f"failing tests point at `{name}`: asking for it alone")
-        messages = prompts.focus_messages(task.module_name, state.shown_code(shown.code), name,
-                                          feedback.verdict(shown.result), details)
+        code, verdict = state.shown_code(shown.code), feedback.verdict(shown.result)
+        if state.settings.focus_in_conversation:
+            messages = prompts.focus_continued(state.opening, task.module_name, code, name, verdict, details)
+        else:
+            messages = prompts.focus_messages(task.module_name, code, name, verdict, details)
         return Ask(messages, whole_module=False, splice=(name, shown.code), reason="focus", function=name,
                    details=details)
 
@@ -57,8 +62,12 @@ class Afresh(Tactic):
         if ask.reason != "focus" or ask.function is None or not state.several:
             return []
         assert shown.code is not None and shown.result is not None
-        messages = prompts.afresh_messages(state.task.module_name, state.shown_code(shown.code), ask.function,
-                                           feedback.verdict(shown.result), ask.details, state.reference)
+        args = (state.task.module_name, state.shown_code(shown.code), ask.function, feedback.verdict(shown.result),
+                ask.details, state.reference)
+        if state.settings.focus_in_conversation:
+            messages = prompts.afresh_continued(state.opening, *args)
+        else:
+            messages = prompts.afresh_messages(*args)
         if messages is None:
             return []
         return [Request(messages, state.hot, whole_module=False, splice=ask.splice, kind="afresh")]
