@@ -290,6 +290,12 @@ def reply_prefix(skeleton: str | None) -> str | None:
     return "```python\n" + "".join(lines).rstrip("\n") + "\n"
 
 
+def answered(code: str) -> AIMessage:
+    """The attempt as the model's answer in a conversation: every request that follows it shows it
+    the same way, so the runtime's prompt cache serves it for all of them."""
+    return AIMessage(f"```python\n{code.strip()}\n```")
+
+
 def feedback_messages(
     opening: list[BaseMessage], module_name: str, code: str, verdict: str, details: str
 ) -> list[BaseMessage]:
@@ -300,7 +306,7 @@ def feedback_messages(
     """
     return [
         *opening,
-        AIMessage(f"```python\n{code.strip()}\n```"),
+        answered(code),
         HumanMessage(FEEDBACK.format(module_name=module_name, verdict=verdict, details=details)),
     ]
 
@@ -371,7 +377,7 @@ def afresh_messages(
 def focus_continued(opening: list[BaseMessage], module_name: str, code: str, name: str, verdict: str,
                     details: str) -> list[BaseMessage]:
     """`focus_messages` as the next turn after the attempt, which the conversation shows as the model's answer."""
-    return [*opening, AIMessage(f"```python\n{code.strip()}\n```"), HumanMessage(FOCUS_CONTINUED.format(
+    return [*opening, answered(code), HumanMessage(FOCUS_CONTINUED.format(
         module_name=module_name, name=name, verdict=verdict, details=details, **_naming(name),
     ))]
 
@@ -384,7 +390,7 @@ def afresh_continued(
     head = _fresh_header(code, name, skeleton)
     if not head:
         return None
-    return [*opening, AIMessage(f"```python\n{code.strip()}\n```"), HumanMessage(AFRESH_CONTINUED.format(
+    return [*opening, answered(code), HumanMessage(AFRESH_CONTINUED.format(
         module_name=module_name, name=name, verdict=verdict, details=details, header=head.strip(), **_naming(name),
     ))]
 
