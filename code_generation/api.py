@@ -397,6 +397,7 @@ def loop_settings_of(settings: ScriptSettings, candidates: int) -> LoopSettings:
     return LoopSettings(
         max_iterations=settings.max_iterations,
         time_budget=settings.time_budget or None,  # 0: no limit
+        give_up_after=settings.give_up_after or None,  # 0: never
         temperature=settings.temperature,
         limits=SandboxLimits(timeout=settings.timeout),
         candidates=candidates,

@@ -27,6 +27,8 @@ class ScriptSettings:
     max_iterations: int = 5
     # Seconds; the search stops at this or max_iterations, whichever comes first. 0 or None: no limit.
     time_budget: float | None = DEFAULT_TIME_BUDGET
+    # Rounds in a row without a better attempt before the search stops as going nowhere. 0 or None: never.
+    give_up_after: int | None = None
     temperature: float = 0.2
     timeout: float = 30.0
     seed: int | None = None

@@ -37,6 +37,7 @@ seed_type = int_in(0, MAX_SEED)
 temperature_type = float_in(0.0, MAX_TEMPERATURE)
 timeout_type = float_in(0.0, MAX_TIMEOUT, low_open=True)
 time_budget_type = float_in(0.0, MAX_TIME_BUDGET)  # 0: no limit
+give_up_after_type = int_in(0, MAX_ITERATIONS)  # 0: never
 
 
 def tactics_type(text: str) -> tuple[str, ...]:
@@ -75,6 +76,9 @@ def check_numbers(settings: ScriptSettings) -> None:
     budget = getattr(settings, "time_budget", None)  # complete-file's settings share these checks, without it
     if budget is not None:
         _number(budget, "--time-budget", 0.0, MAX_TIME_BUDGET)
+    give_up = getattr(settings, "give_up_after", None)
+    if give_up is not None:
+        _number(give_up, "--give-up-after", 0, MAX_ITERATIONS, whole=True)
     if settings.candidates is not None:
         _number(settings.candidates, "--candidates", 1, MAX_CANDIDATES, whole=True)
     if settings.seed is not None:

@@ -107,6 +107,8 @@ def test_missing_folder_of_the_test_file_is_refused_before_the_model(env: Env) -
         ("--timeout", "nan", "argument --timeout: 'nan' is not a finite number"),
         ("--timeout", "-1", "argument --timeout: -1 is out of range"),
         ("--time-budget", "-1", "argument --time-budget: -1 is out of range"),
+        ("--give-up-after", "-1", "argument --give-up-after: -1 is out of range"),
+        ("--give-up-after", "2.5", "argument --give-up-after: '2.5' is not a whole number"),
         ("--timeout", "0", "argument --timeout: 0 is out of range"),
         ("--timeout", "1e300", "argument --timeout: 1e+300 is out of range"),
         ("--max-iterations", "0", "argument --max-iterations: 0 is out of range"),
@@ -226,6 +228,7 @@ def test_a_users_output_file_is_untouched_when_refused(env: Env) -> None:
         ("candidates", 0, "--candidates must be a whole number from 1 to 8, got 0"),
         ("temperature", -1.0, "--temperature must be a number from 0 to 2, got -1.0"),
         ("seed", 2**63, "--seed must be a whole number from 0 to 2147483647"),
+        ("give_up_after", 101, "--give-up-after must be a whole number from 0 to 100, got 101"),
     ],
 )
 def test_the_python_api_checks_the_same_ranges(

@@ -49,7 +49,7 @@ from code_generation.sandbox.runner import SandboxLimits, run_tests
 from code_generation.sandbox.tools import run_tool
 from code_generation.script_settings import DEFAULT_TIME_BUDGET
 from code_generation.types import LoopSettings, Sandbox
-from code_generation.validate_input import time_budget_type
+from code_generation.validate_input import give_up_after_type, time_budget_type
 from my_llm.errors import MyLLMError
 from my_llm.models import describe_model, get_chat_model
 from my_llm.user_input import OneLineParser, add_common_flags
@@ -58,7 +58,8 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 RUN_FILE = "run.json"
 # Settings that change what a result means: a rerun into the same folder must keep them.
-SAME_RUN_KEYS = ("tasks_source", "model", "max_iterations", "time_budget", "temperature", "timeout", "seed", "tactics")
+SAME_RUN_KEYS = ("tasks_source", "model", "max_iterations", "time_budget", "give_up_after", "temperature", "timeout",
+                 "seed", "tactics")
 
 
 ChatFactory = Callable[[EvalTask, str], BaseChatModel]
@@ -82,11 +83,13 @@ class EvalSettings:
     # Seconds a pair's search may take, as create-script's default (0 or None: rounds alone). With
     # --jobs above the model's slots, pairs wait for each other and meet it sooner.
     time_budget: float | None = DEFAULT_TIME_BUDGET
+    give_up_after: int | None = None  # as create-script's --give-up-after (0 or None: never)
 
     def loop_settings(self) -> LoopSettings:
         return LoopSettings(
             max_iterations=self.max_iterations,
             time_budget=self.time_budget or None,
+            give_up_after=self.give_up_after or None,
             temperature=self.temperature,
             limits=SandboxLimits(timeout=self.timeout),
             tactics=self.tactics,
@@ -190,6 +193,7 @@ def _run_record(tasks: Sequence[EvalTask], strategies: Sequence[str], settings: 
         "model_short": model.split("/")[-1].split(" (")[0],
         "max_iterations": settings.max_iterations,
         "time_budget": settings.time_budget or 0,
+        "give_up_after": settings.give_up_after or 0,
         "temperature": settings.temperature,
         "timeout": settings.timeout,
         "seed": settings.seed,
@@ -402,6 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-iterations", type=int, default=5, help="attempts per task for 'loop'")
     parser.add_argument("--time-budget", type=time_budget_type, default=DEFAULT_TIME_BUDGET, metavar="SECONDS",
                         help="seconds a pair's search may take, as create-script's --time-budget (0: no limit)")
+    parser.add_argument("--give-up-after", type=give_up_after_type, default=0, metavar="ROUNDS",
+                        help="stop a pair's search after this many rounds in a row without a better attempt, as create-script's (0: never)")
     parser.add_argument("--temperature", type=float, default=0.2, help="sampling temperature")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
     parser.add_argument("--seed", type=int, default=None, help="sampling seed, for reproducible runs")
@@ -451,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tasks = load_tasks(args.tasks, args.limit, ids)
         source = "humaneval" if args.tasks.lower() == "humaneval" else str(Path(args.tasks).resolve())
         settings = EvalSettings(args.max_iterations, args.temperature, args.timeout, args.seed, args.jobs, tactics,
-                                time_budget=args.time_budget)
+                                time_budget=args.time_budget, give_up_after=args.give_up_after)
         if settings.jobs < 1 or settings.max_iterations < 1 or settings.timeout <= 0:
             raise MyLLMError("--jobs and --max-iterations must be at least 1, --timeout positive")
         if args.executor == "ray":
