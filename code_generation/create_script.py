@@ -25,7 +25,7 @@ from rich.table import Table
 from code_generation.api import ScriptResult, ScriptSettings, generate_script
 from code_generation.console import ConsoleProgress
 from code_generation.languages import language_for
-from code_generation.script_settings import DEFAULT_TIME_BUDGET
+from code_generation.script_settings import DEFAULT_GIVE_UP_AFTER, DEFAULT_TIME_BUDGET
 from code_generation.validate_input import (
     candidates_type,
     give_up_after_type,
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (Ollama, vLLM, llama.cpp server); default $OPENAI_BASE_URL")
     parser.add_argument("--max-iterations", type=max_iterations_type, default=None, help="generation attempts before giving up (1-100; default: the config's max_iterations, else 5)")
     parser.add_argument("--time-budget", type=time_budget_type, default=None, metavar="SECONDS", help="stop the search after about this many seconds, or after --max-iterations rounds, whichever comes first (no round starts that would not fit; 0: no limit; default: the config's time_budget, else 600)")
-    parser.add_argument("--give-up-after", type=give_up_after_type, default=None, metavar="ROUNDS", help="also stop once this many rounds in a row found nothing better than the best attempt (0: never; default: the config's give_up_after, else never)")
+    parser.add_argument("--give-up-after", type=give_up_after_type, default=None, metavar="ROUNDS", help="also stop once this many rounds in a row found nothing better than the best attempt (0: never; default: the config's give_up_after, else 3)")
     parser.add_argument("--temperature", type=temperature_type, default=0.2, help="sampling temperature of the first attempt (0-2)")
     parser.add_argument("--seed", type=seed_type, default=None, help="sampling seed, for reproducible runs")
     parser.add_argument("--candidates", type=candidates_type, default=None, help="programs sampled per iteration, at once on the model's parallel slots; the best is kept (default: 2 on the embedded model, else 1)")
@@ -118,22 +118,12 @@ def _int_setting(key: str) -> int | None:
     return int(found) if found is not None else None  # ranges are checked as the flags' (validate_input)
 
 
-def _float_setting(key: str) -> float | None:
-    found = config.value(key)
-    return float(found) if found is not None else None
-
-
-def _time_budget(flag: float | None) -> float:
-    """The flag, else the config's time_budget, else the default (0: no limit)."""
+def _limit(flag: float | None, key: str, default: float) -> float:
+    """The flag, else the config's key, else the default, as the default's type (0: the limit is off)."""
     if flag is not None:
         return flag
-    configured = _float_setting("time_budget")
-    return DEFAULT_TIME_BUDGET if configured is None else configured
-
-
-def _give_up_after(flag: int | None) -> int | None:
-    """The flag, else the config's give_up_after, else never (0 from either: never)."""
-    return flag if flag is not None else _int_setting("give_up_after")
+    found = config.value(key)
+    return default if found is None else type(default)(found)
 
 
 def _settings(args: argparse.Namespace) -> ScriptSettings:
@@ -145,8 +135,8 @@ def _settings(args: argparse.Namespace) -> ScriptSettings:
         model=args.model or config.text("model"),
         base_url=args.base_url or config.text("base_url"),
         max_iterations=args.max_iterations or _int_setting("max_iterations") or 5,
-        time_budget=_time_budget(args.time_budget),
-        give_up_after=_give_up_after(args.give_up_after),
+        time_budget=_limit(args.time_budget, "time_budget", DEFAULT_TIME_BUDGET),
+        give_up_after=int(_limit(args.give_up_after, "give_up_after", DEFAULT_GIVE_UP_AFTER)),
         temperature=args.temperature,
         timeout=args.timeout,
         seed=args.seed,

@@ -13,6 +13,10 @@ from code_generation.languages import language_for
 # late as round 4-5), while a run that goes nowhere ends within 10 minutes (docs/benchmarks.md).
 # 0 turns the limit off.
 DEFAULT_TIME_BUDGET = 600.0
+# Rounds in a row without a better attempt before a search stops as going nowhere: the one stop
+# rule that lost no solve on the tuning set's replays (benchmarks/stop_rules.py, docs/benchmarks.md).
+# With the default 5 rounds it can only spare the last round. 0 turns it off.
+DEFAULT_GIVE_UP_AFTER = 3
 
 
 @dataclass
@@ -28,7 +32,7 @@ class ScriptSettings:
     # Seconds; the search stops at this or max_iterations, whichever comes first. 0 or None: no limit.
     time_budget: float | None = DEFAULT_TIME_BUDGET
     # Rounds in a row without a better attempt before the search stops as going nowhere. 0 or None: never.
-    give_up_after: int | None = None
+    give_up_after: int | None = DEFAULT_GIVE_UP_AFTER
     temperature: float = 0.2
     timeout: float = 30.0
     seed: int | None = None

@@ -52,7 +52,7 @@ SETTINGS = {s.key: s for s in (
     Setting("candidates", int, (), "programs sampled per round (create-script)"),
     Setting("max_iterations", int, (), "rounds before giving up (create-script)"),
     Setting("time_budget", float, (), "seconds a create-script search may take (0: no limit; default 600)"),
-    Setting("give_up_after", int, (), "rounds in a row without a better attempt before create-script stops (0: never, the default)"),
+    Setting("give_up_after", int, (), "rounds in a row without a better attempt before create-script stops (0: never; default 3)"),
     Setting("namespace", str, (), "the memory namespace"),
     Setting("history", str, ("MESSAGE_HISTORY",), "where the message logs live"),
     Setting("chroma_url", str, ("CHROMA_URL",), "a Chroma server: host:port or http(s)://host:port"),

@@ -164,9 +164,9 @@ def test_rerun_with_other_settings_is_refused(tasks: list[EvalTask], tmp_path: P
     with pytest.raises(MyLLMError, match="time_budget 600.0 -> 0"):  # the loop's default budget, as create-script's
         evaluate(tasks[:1], ["single"], out=out, chat=scripted,
                  settings=EvalSettings(max_iterations=3, timeout=20, time_budget=0))
-    with pytest.raises(MyLLMError, match="give_up_after 0 -> 3"):
+    with pytest.raises(MyLLMError, match="give_up_after 3 -> 0"):  # create-script's default, then off
         evaluate(tasks[:1], ["single"], out=out, chat=scripted,
-                 settings=EvalSettings(max_iterations=3, timeout=20, give_up_after=3))
+                 settings=EvalSettings(max_iterations=3, timeout=20, give_up_after=0))
     assert EvalSettings().loop_settings().time_budget == 600.0
     assert EvalSettings(time_budget=0).loop_settings().time_budget is None
 

@@ -12,6 +12,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from code_generation.api import generate_script
 from code_generation.create_script import STOPPED
 from code_generation.engine.loop import run_loop
+from code_generation.script_settings import DEFAULT_GIVE_UP_AFTER
 from code_generation.types import LoopSettings
 from tests.test_loop import RIGHT, WORSE, WRONG, Spy, task
 
@@ -35,7 +36,7 @@ def test_progress_resets_the_count_and_a_solve_ends_the_run_as_passed() -> None:
     assert outcome.success and outcome.stop_reason == "passed" and outcome.iterations == 5
 
 
-def test_off_by_default() -> None:
+def test_off_in_the_engine_unless_asked_for() -> None:
     assert LoopSettings().give_up_after is None
     outcome = run_loop(task(), FakeListChatModel(responses=[WRONG]), LoopSettings(max_iterations=6, candidates=1))
     assert outcome.iterations == 6 and outcome.stop_reason == "budget"
@@ -59,7 +60,7 @@ def _loop_settings(monkeypatch: Any, *flags: str, env: str | None = None) -> Loo
 
 
 def test_the_flag_and_the_config_key_reach_the_loop(monkeypatch: Any) -> None:
-    assert _loop_settings(monkeypatch).give_up_after is None  # off unless asked for
+    assert _loop_settings(monkeypatch).give_up_after == DEFAULT_GIVE_UP_AFTER == 3
     assert _loop_settings(monkeypatch, "--give-up-after", "3").give_up_after == 3
     assert _loop_settings(monkeypatch, "--give-up-after", "0").give_up_after is None  # 0: never
     assert _loop_settings(monkeypatch, env="2").give_up_after == 2
@@ -86,7 +87,7 @@ def test_create_script_stops_a_run_going_nowhere_and_says_so(tmp_path: Path) -> 
 def test_the_evaluation_harness_takes_the_same_rule() -> None:
     from code_generation.evaluation.evaluate import SAME_RUN_KEYS, EvalSettings, build_parser
 
-    assert EvalSettings().loop_settings().give_up_after is None
+    assert EvalSettings().loop_settings().give_up_after == 3  # create-script's default
     assert EvalSettings(give_up_after=0).loop_settings().give_up_after is None
     assert EvalSettings(give_up_after=3).loop_settings().give_up_after == 3
     args = build_parser().parse_args(["--tasks", "examples", "--out", "o", "--give-up-after", "3"])

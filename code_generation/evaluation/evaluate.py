@@ -47,7 +47,7 @@ from code_generation.plugins import load_plugins
 from code_generation.run_folder import atomic_write
 from code_generation.sandbox.runner import SandboxLimits, run_tests
 from code_generation.sandbox.tools import run_tool
-from code_generation.script_settings import DEFAULT_TIME_BUDGET
+from code_generation.script_settings import DEFAULT_GIVE_UP_AFTER, DEFAULT_TIME_BUDGET
 from code_generation.types import LoopSettings, Sandbox
 from code_generation.validate_input import give_up_after_type, time_budget_type
 from my_llm.errors import MyLLMError
@@ -83,7 +83,7 @@ class EvalSettings:
     # Seconds a pair's search may take, as create-script's default (0 or None: rounds alone). With
     # --jobs above the model's slots, pairs wait for each other and meet it sooner.
     time_budget: float | None = DEFAULT_TIME_BUDGET
-    give_up_after: int | None = None  # as create-script's --give-up-after (0 or None: never)
+    give_up_after: int | None = DEFAULT_GIVE_UP_AFTER  # as create-script's --give-up-after (0 or None: never)
 
     def loop_settings(self) -> LoopSettings:
         return LoopSettings(
@@ -406,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-iterations", type=int, default=5, help="attempts per task for 'loop'")
     parser.add_argument("--time-budget", type=time_budget_type, default=DEFAULT_TIME_BUDGET, metavar="SECONDS",
                         help="seconds a pair's search may take, as create-script's --time-budget (0: no limit)")
-    parser.add_argument("--give-up-after", type=give_up_after_type, default=0, metavar="ROUNDS",
+    parser.add_argument("--give-up-after", type=give_up_after_type, default=DEFAULT_GIVE_UP_AFTER, metavar="ROUNDS",
                         help="stop a pair's search after this many rounds in a row without a better attempt, as create-script's (0: never)")
     parser.add_argument("--temperature", type=float, default=0.2, help="sampling temperature")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each test run")
