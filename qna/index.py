@@ -22,6 +22,7 @@ from qna.walk import (
     MAX_FILE_BYTES,
     IndexError_,
     SkipCounts,
+    SourceFile,
     WalkResult,
     check_directory,
     parse_exts,
@@ -228,29 +229,9 @@ def index_directory(
     root = check_directory(directory)
     if walked is None:
         walked = walk_directory(root, exts, ignore, max_bytes)
-    if not walked.files:
-        why = (
-            f" ({walked.skipped} skipped as binary, too large, not UTF-8, unreadable, empty, "
-            "links leaving the folder or not regular files)"
-        )
-        raise IndexError_(
-            f"no files with extensions {', '.join(parse_exts(exts))} to index under {root}"
-            + (why if walked.skipped else "")
-            + ": choose others with --ext"
-        )
+    _require_files(walked, root, exts)
     if collection is None:
-        if embedding_function is None:
-            from my_llm.memory.embeddings import get_embedding_function
-
-            embedding_function = get_embedding_function()
-        client = client if client is not None else get_client(db_path)
-        if reindex:
-            name = collection_name(root, _embedding_name(embedding_function))
-            try:
-                client.delete_collection(name)
-            except Exception:  # noqa: BLE001 - nothing to delete
-                pass
-        collection = open_collection(root, client=client, embedding_function=embedding_function)
+        collection = _fresh_collection(root, client, db_path, embedding_function, reindex)
     elif reindex:
         ids = collection.get(where={"kind": CODE_KIND}, include=[])["ids"]
         if ids:
@@ -273,6 +254,53 @@ def index_directory(
     )
     stats.files_deleted = len(stats.deleted_paths)
 
+    items = _code_chunks(changed, progress)
+    upsert_chunks(collection, items, progress)
+    stats.chunks_added = len(items)
+    stats.files_indexed = len(changed)
+    stats.indexed_paths = sorted(current)
+    stats.chunks_total = collection.count()
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _require_files(walked: WalkResult, root: Path, exts: Sequence[str] | str | None) -> None:
+    """Refuse an index of nothing, saying why the walk found no file and what to do."""
+    if walked.files:
+        return
+    why = (
+        f" ({walked.skipped} skipped as binary, too large, not UTF-8, unreadable, empty, "
+        "links leaving the folder or not regular files)"
+    )
+    raise IndexError_(
+        f"no files with extensions {', '.join(parse_exts(exts))} to index under {root}"
+        + (why if walked.skipped else "")
+        + ": choose others with --ext"
+    )
+
+
+def _fresh_collection(
+    root: Path, client: Any, db_path: str | Path | None, embedding_function: Any, reindex: bool
+) -> Any:
+    """Open the folder's collection in the store, dropped first when ``reindex`` asks to start over."""
+    if embedding_function is None:
+        from my_llm.memory.embeddings import get_embedding_function
+
+        embedding_function = get_embedding_function()
+    client = client if client is not None else get_client(db_path)
+    if reindex:
+        name = collection_name(root, _embedding_name(embedding_function))
+        try:
+            client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - nothing to delete
+            pass
+    return open_collection(root, client=client, embedding_function=embedding_function)
+
+
+def _code_chunks(
+    changed: Sequence[SourceFile], progress: Progress | None
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """Chunk the changed files into (id, document, metadata) rows for the store."""
     items: list[tuple[str, str, dict[str, Any]]] = []
     for n, f in enumerate(changed, 1):
         for i, chunk in enumerate(chunk_text(f.path, f.text)):
@@ -289,10 +317,4 @@ def index_directory(
             progress("files", n, len(changed))
     if progress and not changed:
         progress("files", 0, 0)
-    upsert_chunks(collection, items, progress)
-    stats.chunks_added = len(items)
-    stats.files_indexed = len(changed)
-    stats.indexed_paths = sorted(current)
-    stats.chunks_total = collection.count()
-    stats.seconds = time.perf_counter() - started
-    return stats
+    return items

@@ -13,8 +13,8 @@ from code_generation.api import generate_script
 from code_generation.languages.python.testgen import arbitrate
 from code_generation.sandbox.runner import SandboxLimits, run_tests
 from my_llm.models.usage import UsageTracker
+from tests.loop_fixtures import RIGHT, TESTS, Spy
 from tests.test_create_script import settings, write_tests
-from tests.test_loop import RIGHT, TESTS, Spy
 
 # The model that wrote the tests got one value wrong: the first 10 primes sum to 129, not 130.
 WRONG_TESTS = TESTS.replace("prime_sum(10), 129)", "prime_sum(10), 130)")

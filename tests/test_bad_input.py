@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_loop import TESTS
+from tests.loop_fixtures import TESTS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "chatgpt_export" / "conversations.json"

@@ -14,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from code_generation.api import ScriptSettings, generate_script
 from code_generation.languages.base import TestFileError
 from my_llm.errors import MyLLMError
-from tests.test_loop import RIGHT, TESTS, WRONG
+from tests.loop_fixtures import RIGHT, TESTS, WRONG
 
 ROOT = Path(__file__).resolve().parent.parent
 

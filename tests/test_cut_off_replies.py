@@ -11,7 +11,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from code_generation.engine.loop import run_loop
 from my_llm.models.usage import UsageTracker
-from tests.test_loop import RIGHT, SETTINGS, WRONG, Spy, task
+from tests.loop_fixtures import RIGHT, SETTINGS, WRONG, Spy, task
 
 CUT = "```python\ndef prime_sum(n):\n    primes = []\n    candidate = 2\n    while len(primes) < n:\n        if all("
 

@@ -12,7 +12,7 @@ from code_generation.api import DependencyInstaller
 from code_generation.engine.loop import LoopSettings, run_loop
 from code_generation.languages.python.feedback import missing_module
 from code_generation.sandbox.runner import SandboxLimits, run_tests
-from tests.test_loop import RIGHT, Spy, task
+from tests.loop_fixtures import RIGHT, Spy, task
 
 # A small wheel-only package that is not among our dependencies.
 PACKAGE = "tomli_w"

@@ -14,7 +14,7 @@ from code_generation.create_script import STOPPED
 from code_generation.engine.loop import run_loop
 from code_generation.script_settings import DEFAULT_GIVE_UP_AFTER
 from code_generation.types import LoopSettings
-from tests.test_loop import RIGHT, WORSE, WRONG, Spy, task
+from tests.loop_fixtures import RIGHT, WORSE, WRONG, Spy, task
 
 
 def test_a_run_that_finds_nothing_better_stops_after_the_given_rounds() -> None:

@@ -15,7 +15,7 @@ from code_generation.languages.python.prompts import (
     reply_prefix,
     request_skeleton,
 )
-from tests.test_loop import RIGHT, SETTINGS, TESTS, WORSE, WRONG, Spy, task
+from tests.loop_fixtures import RIGHT, SETTINGS, TESTS, WORSE, WRONG, Spy, task
 
 APPEND = replace(SETTINGS, conversation="append", focus_functions=False)
 

@@ -9,7 +9,7 @@ from langchain_core.messages import BaseMessage
 
 from code_generation.engine.loop import LoopSettings, run_loop
 from code_generation.sandbox.runner import SandboxLimits
-from tests.test_loop import WRONG, task
+from tests.loop_fixtures import WRONG, task
 
 
 class SeededFake(FakeListChatModel):

@@ -11,7 +11,7 @@ from code_generation.engine.loop import LoopSettings, run_loop
 from code_generation.languages.python.static_checks import check_module, typecheck
 from code_generation.sandbox.runner import SandboxLimits
 from code_generation.types import critical
-from tests.test_loop import RIGHT, Spy, task
+from tests.loop_fixtures import RIGHT, Spy, task
 
 
 def test_findings_in_line_order_with_critical_marked() -> None:

@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from code_generation.create_script import STOPPED, _summary
 from code_generation.engine.loop import run_loop
 from code_generation.types import LoopSettings
-from tests.test_loop import WRONG, task
+from tests.loop_fixtures import WRONG, task
 
 
 class SlowChat(FakeListChatModel):
