@@ -23,6 +23,16 @@ MODULE = textwrap.dedent('''
 
 FAST = SandboxLimits(timeout=20)
 
+# One check of the module, for tests about what happens before any test runs (imports, exits).
+ONE_TEST = '''
+    import unittest
+    from prime_numbers import prime_sum
+
+    class T(unittest.TestCase):
+        def test_x(self):
+            self.assertEqual(prime_sum(1), 2)
+'''
+
 
 def run(test_source: str, module_source: str = MODULE, limits: SandboxLimits = FAST,
         **kwargs) -> SandboxResult:

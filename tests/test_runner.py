@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from code_generation.sandbox.runner import run_doctests, run_tests
-from tests.runner_fixtures import FAST, MODULE, case, run
+from tests.runner_fixtures import FAST, MODULE, ONE_TEST, case, run
 
 
 def test_all_pass_unittest_file_with_main_guard() -> None:
@@ -100,14 +100,7 @@ def test_error_in_test_shows_module_frame() -> None:
 
 
 def test_import_error_names_the_missing_function() -> None:
-    result = run('''
-        import unittest
-        from prime_numbers import prime_sum
-
-        class T(unittest.TestCase):
-            def test_x(self):
-                self.assertEqual(prime_sum(1), 2)
-    ''', module_source="def sum_primes(n):\n    return 0\n")
+    result = run(ONE_TEST, module_source="def sum_primes(n):\n    return 0\n")
     assert result.status == "import_error"
     assert not result.success
     assert "ImportError: cannot import name 'prime_sum' from 'prime_numbers'" in result.message

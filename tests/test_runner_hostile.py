@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from code_generation.sandbox.runner import SandboxLimits, SandboxResult
-from tests.runner_fixtures import case, run
+from tests.runner_fixtures import ONE_TEST, case, run
 
 HANG = SandboxLimits(timeout=3)
 
@@ -209,14 +209,7 @@ def test_network(network: bool) -> None:
 
 
 def test_os_exit_at_import_is_a_crash() -> None:
-    result = run('''
-        import unittest
-        from prime_numbers import prime_sum
-
-        class T(unittest.TestCase):
-            def test_x(self):
-                self.assertEqual(prime_sum(1), 2)
-    ''', module_source="import os\nos._exit(0)\n")
+    result = run(ONE_TEST, module_source="import os\nos._exit(0)\n")
     assert result.status == "crashed"
     assert not result.success
     assert result.exit_code == 0
